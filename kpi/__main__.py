@@ -1,0 +1,117 @@
+"""Command line: python -m kpi [--db FILE] init|ranking ...
+
+Exit 0 on success; 2 with a Vietnamese message on stderr when the input or the database is
+not usable.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from kpi import demo, fmt, measures, plan, scorecard, setup
+from kpi.periods import SCOPES, Period
+from kpi.store import DEMO_LABEL, Store, StoreError
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    store = Store(args.db)
+    try:
+        return args.run(store, args)
+    except (StoreError, ValueError) as error:
+        print(f"Lỗi: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m kpi", description="Chỉ số dịch vụ công trực tuyến (dvc-kpi)")
+    parser.add_argument("--db", type=Path, help="tệp cơ sở dữ liệu (mặc định: $KPI_DB hoặc data/kpi.duckdb)")
+    commands = parser.add_subparsers(required=True, metavar="LỆNH")
+
+    init = commands.add_parser("init", help="tạo cơ sở dữ liệu, nạp kế hoạch (Phụ lục 1)")
+    init.add_argument("--demo", action="store_true", help="nạp dữ liệu mẫu 01/2023–12/2024")
+    init.add_argument("--plan", type=Path, default=plan.SHIPPED_PLAN, help="tệp kế hoạch (.toml)")
+    init.set_defaults(run=_init)
+
+    ranking = commands.add_parser("ranking", help="xếp hạng đơn vị theo một chỉ tiêu")
+    ranking.add_argument("--period", required=True, help="tháng cuối kỳ, dạng NNNN-TT, ví dụ 2024-06")
+    ranking.add_argument("--scope", choices=list(SCOPES), default="month")
+    ranking.add_argument("--kpi", choices=list(measures.KPIS), default="online")
+    ranking.add_argument("--group", help="chỉ một nhóm đơn vị, ví dụ 'Một cửa cấp xã'")
+    ranking.add_argument("--plan", type=int, dest="plan_id", help="mã kế hoạch (mặc định: kế hoạch của năm)")
+    ranking.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    ranking.set_defaults(run=_ranking)
+    return parser
+
+
+def _init(store: Store, args) -> int:
+    loaded, rows = setup.initialise(store, args.plan, args.demo)
+    message = f"Đã tạo {store.path}: kế hoạch «{loaded['name']}», {len(loaded['units'])} đơn vị"
+    if args.demo:
+        (y0, m0), (y1, m1) = demo.MONTHS[0], demo.MONTHS[-1]
+        message += f", {fmt.number(rows)} dòng {DEMO_LABEL.lower()} ({m0}/{y0}–{m1}/{y1})"
+    print(message)
+    return 0
+
+
+def _ranking(store: Store, args) -> int:
+    period = Period.parse(args.period, args.scope)
+    card = scorecard.build(store, period, args.plan_id)
+    groups = card.units["group"].unique().tolist()
+    if args.group and args.group not in groups:
+        raise ValueError(f"Không có nhóm {args.group!r}; các nhóm: {', '.join(groups)}")
+    contract = scorecard.to_contract(card, args.kpi, args.group)
+    if args.format == "json":
+        print(json.dumps(contract, ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        _flat(contract).to_csv(sys.stdout, index=False)
+    else:
+        print(_table(card, contract))
+    return 0
+
+
+def _flat(contract: dict) -> pd.DataFrame:
+    """One row per unit: unit, group, rank and, per KPI, its fields as KPI_field columns."""
+    rows = []
+    for unit in contract["units"]:
+        row = {"unit": unit["unit"], "group": unit["group"], "rank": unit["rank"]}
+        for key, values in unit["kpis"].items():
+            row.update({f"{key}_{field}": value for field, value in values.items()})
+        rows.append(row)
+    return pd.DataFrame(rows).astype({"rank": "Int64"})
+
+
+def _table(card: scorecard.Scorecard, contract: dict) -> str:
+    kpi = contract["kpi"]
+    label = measures.get(kpi).label
+    lines = [f"{label} — {card.period.label} — {card.plan['name']}"]
+    if card.sample:
+        lines.append(f"({DEMO_LABEL})")
+    rows = []
+    for unit in contract["units"]:
+        v = unit["kpis"][kpi]
+        status = card.units.loc[(card.units["unit"] == unit["unit"]) & (card.units["kpi"] == kpi), "status"].iloc[0]
+        rows.append({
+            "Hạng": unit["rank"] if unit["rank"] is not None else "",
+            "Đơn vị": unit["unit"],
+            "Tử số": fmt.number(v["numerator"]),
+            "Mẫu số": fmt.number(v["denominator"]),
+            "Tỷ lệ": fmt.percent(v["rate"]),
+            "Chỉ tiêu": v["target"] or fmt.MISSING,
+            "Đánh giá": scorecard.STATUS_LABELS[status],
+            "Cần thêm": fmt.number(v["needed"]) if v["met"] is False else "",
+        })
+    lines.append(pd.DataFrame(rows).to_string(index=False))
+    area = contract["area"][kpi]
+    verdict = {True: "đạt", False: "chưa đạt", None: "không đánh giá"}[area["met"]]
+    lines.append(f"Toàn bộ: {fmt.number(area['numerator'])}/{fmt.number(area['denominator'])} = "
+                 f"{fmt.percent(area['rate'])}; chỉ tiêu {area['target'] or fmt.MISSING}: {verdict}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

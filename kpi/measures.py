@@ -1,0 +1,162 @@
+"""The counts a report gives and the KPI catalogue built on them.
+
+A KPI is a ratio of two sums of counts. Some KPIs have local variants of their denominator
+(DOMAIN.md section 4); the variant in force is a setting stored with the data and shown on screen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# Monthly counts per unit, in the order of the Circular 01/2020 aggregate form, then the extras.
+# column -> Vietnamese label. A count a file did not give is NULL, never 0.
+COUNTS: dict[str, str] = {
+    "received": "Tổng số hồ sơ nhận giải quyết",
+    "received_online": "Trực tuyến",
+    "received_offline": "Trực tiếp, dịch vụ bưu chính",
+    "carried_over": "Từ kỳ trước",
+    "resolved": "Tổng số hồ sơ đã giải quyết",
+    "resolved_early": "Trước hạn",
+    "resolved_on_time": "Đúng hạn",
+    "resolved_late": "Quá hạn",
+    "pending": "Tổng số hồ sơ đang giải quyết",
+    "pending_not_due": "Trong hạn",
+    "pending_overdue": "Quá hạn (đang giải quyết)",
+    "fee_dossiers": "Hồ sơ có nghĩa vụ tài chính",
+    "fee_online": "Hồ sơ trực tuyến có nghĩa vụ tài chính",
+    "paid_online": "Hồ sơ đã thanh toán trực tuyến",
+    "fully_online": "Hồ sơ trực tuyến toàn trình",
+    "digitised": "Hồ sơ được số hóa",
+    "certification": "Hồ sơ chứng thực bản sao",
+    "certification_electronic": "Chứng thực bản sao điện tử",
+    "apology_letters": "Hồ sơ quá hạn có thư xin lỗi",
+}
+
+# whole -> its parts, for the identities of DOMAIN.md section 3
+IDENTITIES: dict[str, tuple[str, ...]] = {
+    "received": ("received_online", "received_offline", "carried_over"),
+    "resolved": ("resolved_early", "resolved_on_time", "resolved_late"),
+    "pending": ("pending_not_due", "pending_overdue"),
+}
+
+
+@dataclass(frozen=True)
+class Ratio:
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...]
+    note: str  # what the denominator is, in Vietnamese, for the screen
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    short: str
+    variants: dict[str, Ratio] = field(hash=False)
+
+    @property
+    def default_variant(self) -> str:
+        return next(iter(self.variants))
+
+    def ratio(self, settings: dict[str, str] | None = None) -> Ratio:
+        return self.variants[(settings or {}).get(self.key, self.default_variant)]
+
+
+_NEW = ("received_online", "received_offline")
+
+CATALOGUE: tuple[Kpi, ...] = (
+    Kpi("online", "Tỷ lệ hồ sơ trực tuyến", "Trực tuyến", {
+        "new": Ratio(("received_online",), _NEW,
+                     "hồ sơ trực tuyến / hồ sơ mới tiếp nhận (không tính hồ sơ kỳ trước chuyển qua)"),
+        "all": Ratio(("received_online",), ("received",),
+                     "hồ sơ trực tuyến / tổng số hồ sơ nhận giải quyết, kể cả kỳ trước chuyển qua"),
+    }),
+    Kpi("cashless", "Tỷ lệ thanh toán không dùng tiền mặt", "Không dùng tiền mặt", {
+        "fee_online": Ratio(("paid_online",), ("fee_online",),
+                            "hồ sơ đã thanh toán trực tuyến / hồ sơ trực tuyến có nghĩa vụ tài chính (Phụ lục 1)"),
+        "fee_all": Ratio(("paid_online",), ("fee_dossiers",),
+                         "hồ sơ đã thanh toán trực tuyến / mọi hồ sơ có nghĩa vụ tài chính (Chỉ số 766)"),
+    }),
+    Kpi("ontime", "Tỷ lệ giải quyết đúng hạn", "Đúng hạn", {
+        "resolved": Ratio(("resolved_early", "resolved_on_time"), ("resolved",),
+                          "hồ sơ giải quyết trước hạn và đúng hạn / hồ sơ đã giải quyết"),
+        "766": Ratio(("resolved_early", "resolved_on_time", "pending_not_due"), ("resolved", "pending"),
+                     "hồ sơ trước hạn, đúng hạn và đang trong hạn / mọi hồ sơ đã và đang giải quyết (Chỉ số 766)"),
+    }),
+    Kpi("fully_online", "Tỷ lệ hồ sơ trực tuyến toàn trình", "Toàn trình", {
+        "new": Ratio(("fully_online",), _NEW, "hồ sơ toàn trình / hồ sơ mới tiếp nhận"),
+    }),
+    Kpi("digitised", "Tỷ lệ số hóa hồ sơ", "Số hóa", {
+        "new": Ratio(("digitised",), _NEW, "hồ sơ được số hóa / hồ sơ mới tiếp nhận"),
+    }),
+    Kpi("ecert", "Tỷ lệ chứng thực bản sao điện tử", "Chứng thực điện tử", {
+        "all": Ratio(("certification_electronic",), ("certification",),
+                     "chứng thực bản sao điện tử / hồ sơ chứng thực bản sao"),
+    }),
+    Kpi("apology", "Tỷ lệ hồ sơ quá hạn có thư xin lỗi", "Thư xin lỗi", {
+        "all": Ratio(("apology_letters",), ("resolved_late",), "hồ sơ quá hạn có thư xin lỗi / hồ sơ quá hạn"),
+    }),
+)
+
+KPIS: dict[str, Kpi] = {k.key: k for k in CATALOGUE}
+ALWAYS_SHOWN = ("online", "cashless")
+
+
+def get(key: str) -> Kpi:
+    try:
+        return KPIS[key]
+    except KeyError:
+        raise ValueError(f"Chỉ tiêu không có: {key!r} (chọn một trong {', '.join(KPIS)})") from None
+
+
+def _row_sum(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    """Sum of counts across columns in each row; NULL when any of them is NULL."""
+    total = frame[list(columns)].astype("Int64").sum(axis=1, skipna=False)
+    return total.astype("Int64")
+
+
+def rates(counts: pd.DataFrame, by: list[str], settings: dict[str, str] | None = None,
+          kpis: tuple[Kpi, ...] = CATALOGUE) -> pd.DataFrame:
+    """Rates of every KPI for each group of `by`, from monthly count rows.
+
+    Returns one row per group and KPI: [*by, kpi, numerator, denominator, rate].
+    A month counts towards a KPI only when both its numerator and denominator are known.
+    denominator is NA when no month gave the counts; rate is NA also when it is 0.
+    """
+    parts = []
+    for kpi in kpis:
+        ratio = kpi.ratio(settings)
+        num = _row_sum(counts, ratio.numerator)
+        den = _row_sum(counts, ratio.denominator)
+        known = num.notna() & den.notna()
+        part = counts[by].copy()
+        part["kpi"] = kpi.key
+        part["numerator"] = num.where(known)
+        part["denominator"] = den.where(known)
+        parts.append(part)
+    return combine(pd.concat(parts, ignore_index=True), by)
+
+
+def combine(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Roll rate rows up to `by` (a group, the area, a longer period).
+
+    The rate of the whole is the sum of numerators over the sum of denominators, never a mean
+    of rates; a whole none of whose parts gave the counts stays NA.
+    """
+    keys = [*by, "kpi"]
+    out = (frame.groupby(keys, sort=False, dropna=False)[["numerator", "denominator"]]
+           .sum(min_count=1).reset_index())
+    out["numerator"] = out["numerator"].astype("Int64")
+    out["denominator"] = out["denominator"].astype("Int64")
+    out["rate"] = rate(out["numerator"], out["denominator"])
+    return out
+
+
+def rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """Percentage at full precision; NA where there are no dossiers or no counts."""
+    # numerator * 100 / denominator is one correctly rounded division of exact integers, so
+    # equal ratios give equal floats (ties rank together) and 45/50 gives exactly 90.0.
+    has = (denominator > 0).fillna(False)
+    out = (numerator.astype("Float64") * 100) / denominator.astype("Float64")
+    return out.where(has, pd.NA)

@@ -1,0 +1,147 @@
+"""Every unit's and the area's KPIs for a period against a plan: what pages, the CLI and the
+reports show."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kpi import measures, targets
+from kpi.periods import Period
+from kpi.store import Store, StoreError
+
+# status of a unit for a KPI
+MET, NOT_MET, NO_TARGET, NO_DOSSIERS, NO_DATA = "met", "not_met", "no_target", "no_dossiers", "no_data"
+STATUS_LABELS = {
+    MET: "Đạt",
+    NOT_MET: "Chưa đạt",
+    NO_TARGET: "Không có chỉ tiêu",
+    NO_DOSSIERS: "Không phát sinh hồ sơ",
+    NO_DATA: "Chưa có số liệu",
+}
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    period: Period
+    plan: dict  # plan_id, name, year, area, source
+    units: pd.DataFrame  # a row per unit and KPI: unit, group, position, kpi, numerator, denominator,
+    #                      rate, target, met, needed, status
+    target_table: pd.DataFrame  # the plan's targets: kpi, level, subject, comparator, threshold, wording
+    settings: dict[str, str]
+    sample: bool  # built on "Dữ liệu mẫu"
+    months_present: list[tuple[int, int]]  # the period's months that have counts
+
+    def kpis_with_data(self) -> list[str]:
+        """online and cashless, and every other KPI some unit has counts for."""
+        has = set(self.units.loc[self.units["denominator"].notna(), "kpi"])
+        return [k.key for k in measures.CATALOGUE if k.key in measures.ALWAYS_SHOWN or k.key in has]
+
+    def ranking(self, kpi: str, group: str | None = None) -> pd.DataFrame:
+        """One row per unit for `kpi`, best first; ties share a rank (1, 2, 2, 4) and keep the
+        plan's order; units without a rate come after, unranked: those without dossiers, then
+        those without data."""
+        rows = self.units[self.units["kpi"] == measures.get(kpi).key]
+        if group:
+            rows = rows[rows["group"] == group]
+        rows = rows.copy()
+        rows["rank"] = rows["rate"].rank(method="min", ascending=False).astype("Int64")
+        rows["_unranked"] = rows["status"].map({NO_DOSSIERS: 1, NO_DATA: 2}).fillna(0)
+        return (rows.sort_values(["rank", "_unranked", "position"], na_position="last", kind="stable")
+                .drop(columns="_unranked").reset_index(drop=True))
+
+    def totals(self, group: str | None = None) -> pd.DataFrame:
+        """A row per KPI for the whole area, or one group: kpi, numerator, denominator, rate,
+        target, met. Sums of the units' counts, against the area's (or group's) own target."""
+        rows = self.units if group is None else self.units[self.units["group"] == group]
+        total = measures.combine(rows[["kpi", "numerator", "denominator"]], [])
+        level = self.target_table[(self.target_table["level"] == ("area" if group is None else "group"))
+                                  & ((group is None) | (self.target_table["subject"] == group))]
+        total["target"] = total["kpi"].map(dict(zip(level["kpi"], level["wording"])))
+        return _assess(total, self.target_table).drop(columns="needed")
+
+
+def choose_plan(plans: pd.DataFrame, year: int) -> dict:
+    """The plan of the period's year, else the latest before it, else the earliest there is."""
+    if plans.empty:
+        raise StoreError("Chưa có kế hoạch (chỉ tiêu) nào. Hãy chạy: python -m kpi init")
+    ordered = plans.sort_values("year")
+    before = ordered[ordered["year"] <= year]
+    row = before.iloc[-1] if not before.empty else ordered.iloc[0]
+    return row.to_dict()
+
+
+def build(store: Store, period: Period, plan_id: int | None = None) -> Scorecard:
+    plans = store.plans()
+    plan = (plans.set_index("plan_id").loc[plan_id].to_dict() | {"plan_id": plan_id}
+            if plan_id is not None else choose_plan(plans, period.year))
+    units = store.units()
+    counts = store.monthly_counts(period.months())
+    settings = store.settings()
+    return assemble(period, plan, units, counts, store.targets(plan["plan_id"]), settings,
+                    sample=store.has_demo_data())
+
+
+def assemble(period: Period, plan: dict, units: pd.DataFrame, counts: pd.DataFrame,
+             target_table: pd.DataFrame, settings: dict[str, str], sample: bool = False) -> Scorecard:
+    """Pure part of `build`: counts and targets in, scorecard out."""
+    counts = counts.merge(units[["unit_id", "unit"]], on="unit_id")
+    computed = measures.rates(counts, ["unit"], settings)
+    grid = units[["unit", "group", "position"]].merge(
+        pd.DataFrame({"kpi": list(measures.KPIS)}), how="cross")
+    table = grid.merge(computed, on=["unit", "kpi"], how="left")
+
+    wordings = targets.for_units(target_table, units)
+    table = table.merge(wordings.rename(columns={"wording": "target"}), on=["unit", "kpi"], how="left")
+    table = _assess(table, target_table)
+    table["status"] = _status(table)
+    present = sorted({(int(y), int(m)) for y, m in zip(counts["year"], counts["month"])})
+    return Scorecard(period, plan, table, target_table, settings, sample, present)
+
+
+def _assess(table: pd.DataFrame, target_table: pd.DataFrame) -> pd.DataFrame:
+    rules = target_table.drop_duplicates("wording").set_index("wording")
+    result = targets.assess(
+        table["numerator"], table["denominator"],
+        table["target"].map(rules["comparator"]),
+        table["target"].map((rules["threshold"].astype(float) * targets.SCALE).round()),
+    )
+    return table.assign(**result.set_axis(table.index))
+
+
+def _status(table: pd.DataFrame) -> pd.Series:
+    status = pd.Series(NO_TARGET, index=table.index, dtype="object")
+    status[table["met"].fillna(False).astype(bool)] = MET
+    status[(table["met"] == False).fillna(False).astype(bool)] = NOT_MET  # noqa: E712 (NA-aware)
+    status[table["denominator"] == 0] = NO_DOSSIERS
+    status[table["denominator"].isna()] = NO_DATA
+    return status
+
+
+def to_contract(card: Scorecard, kpi: str, group: str | None = None) -> dict:
+    """The JSON contract of `python -m kpi ranking --format json` (README)."""
+    shown = card.kpis_with_data()
+    ranked = card.ranking(kpi, group)
+    by_unit = card.units.set_index(["unit", "kpi"])
+    fields = ["numerator", "denominator", "rate", "target", "met"]
+    units = [
+        {"unit": row["unit"], "group": row["group"], "rank": _plain(row["rank"]),
+         "kpis": {k: {f: _plain(by_unit.at[(row["unit"], k), f]) for f in [*fields, "needed"]} for k in shown}}
+        for _, row in ranked.iterrows()
+    ]
+    totals = card.totals(group).set_index("kpi")
+    return {
+        "period": card.period.key, "scope": card.period.scope, "plan": card.plan["name"], "kpi": kpi,
+        "sample": card.sample,
+        "area": {k: {f: _plain(totals.at[k, f]) for f in fields} for k in shown},
+        "units": units,
+    }
+
+
+def _plain(value):
+    """A pandas scalar as JSON: NA -> None, numpy numbers -> int/float/bool."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value

@@ -1,0 +1,309 @@
+"""The DuckDB store: the only module that speaks SQL.
+
+Every operation opens the file, does its work and closes it, so that the app and the CLI can
+share one file: DuckDB lets a second process in only while nobody holds the file. An
+operation that finds the file busy retries for a few seconds, then says so in Vietnamese.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from kpi.measures import COUNTS
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DB = PROJECT_DIR / "data" / "kpi.duckdb"
+LOCK_TIMEOUT = 10.0  # seconds; KPI_LOCK_TIMEOUT overrides
+DEMO_LABEL = "Dữ liệu mẫu"
+
+_COUNT_COLUMNS = ",\n    ".join(f"{c} BIGINT CHECK ({c} >= 0)" for c in COUNTS)
+
+# Forward migrations: version -> statements. Never edit a released step; add the next one.
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+        "CREATE SEQUENCE unit_ids START 1",
+        """CREATE TABLE units (
+            unit_id INTEGER PRIMARY KEY DEFAULT nextval('unit_ids'),
+            name VARCHAR NOT NULL UNIQUE,
+            group_name VARCHAR NOT NULL,
+            position INTEGER NOT NULL)""",
+        """CREATE TABLE unit_aliases (
+            alias VARCHAR PRIMARY KEY,
+            unit_id INTEGER NOT NULL)""",
+        "CREATE SEQUENCE plan_ids START 1",
+        """CREATE TABLE plans (
+            plan_id INTEGER PRIMARY KEY DEFAULT nextval('plan_ids'),
+            name VARCHAR NOT NULL UNIQUE,
+            year INTEGER NOT NULL,
+            area VARCHAR NOT NULL,
+            source VARCHAR)""",
+        """CREATE TABLE targets (
+            plan_id INTEGER NOT NULL REFERENCES plans (plan_id),
+            kpi VARCHAR NOT NULL,
+            level VARCHAR NOT NULL CHECK (level IN ('unit', 'group', 'area')),
+            subject VARCHAR NOT NULL,
+            comparator VARCHAR NOT NULL CHECK (comparator IN ('gt', 'ge')),
+            threshold DECIMAL(7, 3) NOT NULL,
+            wording VARCHAR NOT NULL,
+            PRIMARY KEY (plan_id, kpi, level, subject))""",
+        "CREATE SEQUENCE import_ids START 1",
+        """CREATE TABLE imports (
+            import_id INTEGER PRIMARY KEY DEFAULT nextval('import_ids'),
+            kind VARCHAR NOT NULL CHECK (kind IN ('file', 'demo')),
+            file_name VARCHAR NOT NULL,
+            sha256 VARCHAR,
+            imported_by VARCHAR,
+            imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            rows INTEGER NOT NULL)""",
+        # No foreign keys to units and imports: DuckDB refuses to rename a referenced unit or to
+        # delete a referenced row even after its children in the same transaction. The store,
+        # the only writer, checks them instead.
+        f"""CREATE TABLE monthly_counts (
+            unit_id INTEGER NOT NULL,
+            year SMALLINT NOT NULL,
+            month TINYINT NOT NULL CHECK (month BETWEEN 1 AND 12),
+            {_COUNT_COLUMNS},
+            import_id INTEGER NOT NULL,
+            PRIMARY KEY (unit_id, year, month))""",
+    ],
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+class StoreError(RuntimeError):
+    """A store problem with a message for the user, in Vietnamese."""
+
+
+class StoreBusy(StoreError):
+    pass
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("KPI_DB") or DEFAULT_DB)
+
+
+def _is_lock_error(error: Exception) -> bool:
+    text = str(error)
+    return "lock" in text.lower() or "different configuration" in text
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike | None = None, lock_timeout: float | None = None):
+        self.path = Path(path) if path else default_path()
+        self.lock_timeout = float(lock_timeout if lock_timeout is not None
+                                  else os.environ.get("KPI_LOCK_TIMEOUT", LOCK_TIMEOUT))
+
+    # -- connections -------------------------------------------------------------------
+    @contextmanager
+    def _connect(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not write and not self.path.exists():
+            raise StoreError(f"Chưa có cơ sở dữ liệu {self.path}. Hãy chạy: python -m kpi init --demo")
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=not write)
+                break
+            except (duckdb.IOException, duckdb.ConnectionException) as error:
+                if not _is_lock_error(error):
+                    raise StoreError(f"Không mở được cơ sở dữ liệu {self.path}: {error}") from error
+                if time.monotonic() >= deadline:
+                    holder = re.search(r"PID (\d+)", str(error))
+                    who = f" (tiến trình PID {holder.group(1)})" if holder else ""
+                    raise StoreBusy(
+                        f"Cơ sở dữ liệu {self.path} đang được một tiến trình khác sử dụng{who}. "
+                        f"Đã chờ {self.lock_timeout:g} giây; hãy thử lại sau giây lát."
+                    ) from error
+                time.sleep(delay)
+                delay = min(delay * 2, 0.25)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One explicit transaction: everything inside is written, or nothing is."""
+        with self._connect(write=True) as con:
+            con.begin()
+            try:
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+
+    def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+        with self._connect(write=False) as con:
+            return con.execute(sql, list(params)).df()
+
+    # -- schema ------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        if not self.path.exists():
+            return 0
+        with self._connect(write=False) as con:
+            return _version(con)
+
+    def migrate(self) -> int:
+        """Create the file if needed and apply the pending migrations, each in one transaction."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.transaction() as con:
+            current = _version(con)
+            if current > SCHEMA_VERSION:
+                raise StoreError(f"Cơ sở dữ liệu có phiên bản {current}, mới hơn phần mềm ({SCHEMA_VERSION}).")
+            for version in sorted(v for v in MIGRATIONS if v > current):
+                for statement in MIGRATIONS[version]:
+                    con.execute(statement)
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
+            return SCHEMA_VERSION
+
+    def version(self) -> tuple:
+        """Changes whenever the file does (any process's write): a cache key for query results."""
+        return tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
+                     for p in (self.path, self.path.with_name(self.path.name + ".wal")))
+
+    # -- reads -------------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        frame = self.query("SELECT key, value FROM meta")
+        return dict(zip(frame["key"], frame["value"]))
+
+    def settings(self) -> dict[str, str]:
+        """The denominator variant chosen per KPI ('setting.online' -> {'online': 'new'})."""
+        return {k.removeprefix("setting."): v for k, v in self.meta().items() if k.startswith("setting.")}
+
+    def units(self) -> pd.DataFrame:
+        return self.query(
+            "SELECT unit_id, name AS unit, group_name AS \"group\", position FROM units ORDER BY position, unit_id")
+
+    def plans(self) -> pd.DataFrame:
+        return self.query("SELECT plan_id, name, year, area, source FROM plans ORDER BY year DESC, plan_id DESC")
+
+    def targets(self, plan_id: int) -> pd.DataFrame:
+        return self.query(
+            "SELECT kpi, level, subject, comparator, threshold, wording FROM targets WHERE plan_id = ? "
+            "ORDER BY level, subject, kpi", [plan_id])
+
+    def months(self) -> list[tuple[int, int]]:
+        """The months that have counts, oldest first."""
+        frame = self.query("SELECT DISTINCT year, month FROM monthly_counts ORDER BY year, month")
+        return [(int(y), int(m)) for y, m in zip(frame["year"], frame["month"])]
+
+    def monthly_counts(self, months: list[tuple[int, int]]) -> pd.DataFrame:
+        """Count rows of the given months: [unit_id, year, month, *COUNTS], NULL kept as NA."""
+        keys = [y * 100 + m for y, m in months]
+        frame = self.query(
+            f"SELECT unit_id, year, month, {', '.join(COUNTS)} FROM monthly_counts "
+            "WHERE year::INTEGER * 100 + month IN (SELECT unnest(?::INTEGER[])) ORDER BY unit_id, year, month", [keys])
+        return frame.astype({c: "Int64" for c in COUNTS})
+
+    def has_demo_data(self) -> bool:
+        frame = self.query(
+            "SELECT count(*) AS n FROM monthly_counts JOIN imports USING (import_id) WHERE kind = 'demo'")
+        return bool(frame["n"].iloc[0])
+
+    def imports(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM imports ORDER BY import_id")
+
+    # -- writes ------------------------------------------------------------------------
+    def save_plan(self, plan: dict, targets: pd.DataFrame) -> int:
+        """Store a plan, its units and its targets; a plan of the same name is replaced.
+
+        plan: name, year, area, source, units (DataFrame [unit, group]).
+        targets: [kpi, level, subject, comparator, threshold, wording].
+        """
+        with self.transaction() as con:
+            _add_units(con, plan["units"])
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('area', ?)", [plan["area"]])
+            found = con.execute("SELECT plan_id FROM plans WHERE name = ?", [plan["name"]]).fetchall()
+            if found:
+                plan_id = found[0][0]
+                con.execute("DELETE FROM targets WHERE plan_id = ?", [plan_id])
+                con.execute("UPDATE plans SET year = ?, area = ?, source = ? WHERE plan_id = ?",
+                            [plan["year"], plan["area"], plan.get("source"), plan_id])
+            else:
+                plan_id = _scalar(
+                    con, "INSERT INTO plans (name, year, area, source) VALUES (?, ?, ?, ?) RETURNING plan_id",
+                    [plan["name"], plan["year"], plan["area"], plan.get("source")])
+            con.register("incoming", targets.assign(plan_id=plan_id))
+            con.execute("INSERT INTO targets SELECT plan_id, kpi, level, subject, comparator, threshold, wording "
+                        "FROM incoming")
+            return plan_id
+
+    def save_counts(self, counts: pd.DataFrame, file_name: str, sha256: str | None = None,
+                    imported_by: str | None = None) -> int:
+        """Store a file's counts ([unit, year, month, *COUNTS], NA for a count not given) as one
+        import, in one transaction. Refused, with nothing written, when a unit already has counts
+        for one of those months or when sample data is present."""
+        with self.transaction() as con:
+            if _scalar(con, "SELECT count(*) FROM imports WHERE kind = 'demo'"):
+                raise StoreError("Cơ sở dữ liệu đang chứa dữ liệu mẫu; hãy dùng một cơ sở dữ liệu mới cho số liệu thật.")
+            import_id = _scalar(
+                con, "INSERT INTO imports (kind, file_name, sha256, imported_by, rows) VALUES ('file', ?, ?, ?, ?) "
+                "RETURNING import_id", [file_name, sha256, imported_by, len(counts)])
+            _insert_counts(con, counts, import_id)
+            return import_id
+
+    def replace_demo_counts(self, counts: pd.DataFrame) -> int:
+        """Replace all sample counts with `counts`; refused when real imported data is present,
+        which sample data must never mix with."""
+        with self.transaction() as con:
+            if _scalar(con, "SELECT count(*) FROM imports WHERE kind = 'file'"):
+                raise StoreError("Cơ sở dữ liệu đã có số liệu nhập từ tệp; không ghi dữ liệu mẫu vào đó.")
+            con.execute("DELETE FROM monthly_counts")
+            con.execute("DELETE FROM imports WHERE kind = 'demo'")
+            import_id = _scalar(
+                con, "INSERT INTO imports (kind, file_name, imported_by, rows) VALUES ('demo', ?, 'kpi init --demo', ?) "
+                "RETURNING import_id", [DEMO_LABEL, len(counts)])
+            _insert_counts(con, counts, import_id)
+            return import_id
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """The single value of a query, reading the result to its end (DuckDB 2 wants that)."""
+    return con.execute(sql, params or []).fetchall()[0][0]
+
+
+def _version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = _scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'")
+    if not exists:
+        return 0
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def _add_units(con: duckdb.DuckDBPyConnection, units: pd.DataFrame) -> None:
+    """Add the units not yet known, after the known ones, in the order given."""
+    known = {name for (name,) in con.execute("SELECT name FROM units").fetchall()}
+    start = _scalar(con, "SELECT coalesce(max(position), 0) FROM units")
+    fresh = units[~units["unit"].isin(known)].reset_index(drop=True)
+    con.register("fresh", fresh.assign(position=range(start + 1, start + 1 + len(fresh))))
+    con.execute('INSERT INTO units (name, group_name, position) SELECT unit, "group", position FROM fresh')
+
+
+def _insert_counts(con: duckdb.DuckDBPyConnection, counts: pd.DataFrame, import_id: int) -> None:
+    """Insert count rows named by unit; every unit must already exist."""
+    con.register("incoming", counts.assign(import_id=import_id))
+    missing = con.execute(
+        "SELECT DISTINCT unit FROM incoming WHERE unit NOT IN (SELECT name FROM units) ORDER BY 1").fetchall()
+    if missing:
+        raise StoreError("Đơn vị chưa có trong danh sách: " + ", ".join(m for (m,) in missing))
+    stored = con.execute(
+        "SELECT DISTINCT u.name, i.year, i.month FROM incoming i JOIN units u ON u.name = i.unit "
+        "JOIN monthly_counts c ON c.unit_id = u.unit_id AND c.year = i.year AND c.month = i.month "
+        "ORDER BY 2, 3, 1").fetchall()
+    if stored:
+        raise StoreError("Đã có số liệu của: " + "; ".join(f"{n} tháng {m}/{y}" for n, y, m in stored[:10])
+                         + ("…" if len(stored) > 10 else ""))
+    columns = ", ".join(COUNTS)
+    con.execute(
+        f"INSERT INTO monthly_counts (unit_id, year, month, {columns}, import_id) "
+        f"SELECT u.unit_id, i.year, i.month, {', '.join('i.' + c for c in COUNTS)}, i.import_id "
+        "FROM incoming i JOIN units u ON u.name = i.unit")

@@ -1,0 +1,107 @@
+"""Targets in the plan's own words: a comparator and a threshold, met or not met on exact counts."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from fractions import Fraction
+
+import pandas as pd
+
+COMPARATORS = {"gt": ">", "ge": "≥"}
+
+# wording (lower case, without diacritics) -> comparator; a bare "100%" means at least
+_WORDINGS = (
+    (re.compile(r"^(tren|hon|lon hon|>)\s*"), "gt"),
+    (re.compile(r"^(toi thieu|it nhat|tu|dat|khong thap hon|>=|≥)\s*"), "ge"),
+)
+
+
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in text if not unicodedata.combining(c)).lower().strip()
+
+
+@dataclass(frozen=True)
+class Target:
+    comparator: str  # "gt": strictly greater; "ge": at least
+    threshold: Fraction  # percent
+    wording: str  # as the plan writes it: "Trên 90", "Tối thiểu 40%"
+
+    @classmethod
+    def parse(cls, wording: str) -> "Target":
+        """'Trên 90' -> greater than 90; 'Tối thiểu 40%', 'từ 98% trở lên', '100%' -> at least."""
+        plain = _plain(wording)
+        comparator = "ge"
+        for pattern, comp in _WORDINGS:
+            m = pattern.match(plain)
+            if m:
+                comparator, plain = comp, plain[m.end():]
+                break
+        number = re.match(r"^(\d+(?:[.,]\d+)?)\s*%?\s*(tro len)?$", plain)
+        if not number:
+            raise ValueError(f"Không hiểu chỉ tiêu {wording!r}: cần dạng 'Trên 90', 'Tối thiểu 40%' hoặc '100%'")
+        threshold = Fraction(number.group(1).replace(",", "."))
+        if not 0 <= threshold <= 100:
+            raise ValueError(f"Chỉ tiêu {wording!r} nằm ngoài khoảng 0–100%")
+        return cls(comparator, threshold, wording.strip())
+
+    @property
+    def milli(self) -> int:
+        return int(self.threshold * SCALE)
+
+    def met(self, numerator, denominator) -> bool | None:
+        """Compared on exact counts, so 45 of 50 is exactly 90% and does not meet 'Trên 90'."""
+        value = assess(_one(numerator), _one(denominator), _one(self.comparator), _one(self.milli))["met"].iloc[0]
+        return None if value is pd.NA else bool(value)
+
+    def needed(self, numerator, denominator) -> int | None:
+        """Dossiers of the same denominator that should have counted to meet the target:
+        'Trên 90' with 37 of 50 needs 37 + x > 45, so 9. None when there is no rate or no
+        number of dossiers can meet it ('Trên 100')."""
+        value = assess(_one(numerator), _one(denominator), _one(self.comparator), _one(self.milli))["needed"].iloc[0]
+        return None if value is pd.NA else int(value)
+
+
+SCALE = 1000  # thresholds are kept in thousandths of a percent: comparisons stay integer and exact
+_UNIT = 100 * SCALE
+
+
+def _one(value) -> pd.Series:
+    return pd.Series([value], dtype="Int64" if not isinstance(value, str) else "string")
+
+
+def assess(numerator: pd.Series, denominator: pd.Series, comparator: pd.Series,
+           threshold_milli: pd.Series) -> pd.DataFrame:
+    """Met / not met and dossiers still needed, row by row, in exact integer arithmetic.
+
+    Both are NA where there is no rate (no counts, or a zero denominator) or no target.
+    """
+    num = pd.Series(numerator, dtype="Int64").reset_index(drop=True)
+    den = pd.Series(denominator, dtype="Int64").reset_index(drop=True)
+    comp = pd.Series(comparator, dtype="string").reset_index(drop=True)
+    thr = pd.Series(threshold_milli, dtype="Int64").reset_index(drop=True)
+    strict = comp == "gt"
+    valid = (den > 0) & num.notna() & thr.notna() & comp.notna()
+    share, bar = num * _UNIT, thr * den  # rate > threshold  <=>  num * 100 * SCALE > threshold_milli * den
+    met = (share > bar).where(strict, share >= bar)
+    gap = bar - share  # in 1/_UNIT of a dossier
+    needed = (gap // _UNIT + 1).where(strict, -((-gap) // _UNIT)).clip(lower=0)
+    needed = needed.where(num + needed <= den)
+    return pd.DataFrame({
+        "met": met.where(valid).astype("boolean"),
+        "needed": needed.where(valid).astype("Int64"),
+    })
+
+
+def for_units(targets: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """The target of each unit and KPI: the unit's own row, else its group's.
+
+    targets: [kpi, level ('unit'|'group'|'area'), subject, wording]; units: [unit, group].
+    Returns [unit, kpi, wording] for the units that have a target.
+    """
+    own = targets[targets["level"] == "unit"].rename(columns={"subject": "unit"})[["unit", "kpi", "wording"]]
+    grp = targets[targets["level"] == "group"].rename(columns={"subject": "group"})[["group", "kpi", "wording"]]
+    by_group = units[["unit", "group"]].merge(grp, on="group")[["unit", "kpi", "wording"]]
+    both = pd.concat([own, by_group], ignore_index=True)
+    return both.drop_duplicates(["unit", "kpi"], keep="first").reset_index(drop=True)

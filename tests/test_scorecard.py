@@ -1,0 +1,124 @@
+"""The engine on a real DuckDB file: counts in, rates, verdicts, gaps and ranks out."""
+import pandas as pd
+import pytest
+
+from conftest import count_rows
+from kpi import scorecard
+from kpi.periods import Period
+
+TU_PHAP, NOI_VU, THANH_TRA = "Phòng Tư pháp", "Phòng Nội vụ", "Thanh tra"
+VPDKDD = "Văn phòng đăng ký đất đai"
+MY_HUONG, PHU_MY, LONG_HUNG, MY_TU = "Xã Mỹ Hương", "Xã Phú Mỹ", "Xã Long Hưng", "Xã Mỹ Tú"
+
+
+def online(unit, month, on, off, year=2024, **more):
+    return {"unit": unit, "year": year, "month": month, "received_online": on, "received_offline": off, **more}
+
+
+def row(card, unit, kpi="online"):
+    table = card.units
+    return table[(table["unit"] == unit) & (table["kpi"] == kpi)].iloc[0]
+
+
+def test_exactly_90_percent_does_not_meet_tren_90(store):
+    store.save_counts(count_rows([online(TU_PHAP, 3, 45, 5)]), "t3.xlsx")
+    r = row(scorecard.build(store, Period(2024, 3)), TU_PHAP)
+    assert (r["numerator"], r["denominator"], r["rate"]) == (45, 50, 90.0)
+    assert r["target"] == "Trên 90"
+    assert not r["met"] and r["needed"] == 1 and r["status"] == scorecard.NOT_MET
+
+
+def test_office_for_land_has_its_own_target(store):
+    store.save_counts(count_rows([online(VPDKDD, 3, 81, 19)]), "t3.xlsx")
+    r = row(scorecard.build(store, Period(2024, 3)), VPDKDD)
+    assert r["target"] == "Trên 80" and r["rate"] == 81.0 and r["met"]
+
+
+def test_dossiers_needed_37_of_50(store):
+    store.save_counts(count_rows([online(MY_HUONG, 3, 37, 13)]), "t3.xlsx")
+    r = row(scorecard.build(store, Period(2024, 3)), MY_HUONG)
+    assert r["rate"] == 74.0 and r["target"] == "Trên 90" and r["needed"] == 9
+
+
+def test_zero_dossiers_has_no_rate_and_no_verdict(store):
+    store.save_counts(count_rows([online(THANH_TRA, 3, 0, 0)]), "t3.xlsx")
+    card = scorecard.build(store, Period(2024, 3))
+    r = row(card, THANH_TRA)
+    assert (r["numerator"], r["denominator"]) == (0, 0)
+    assert pd.isna(r["rate"]) and pd.isna(r["met"]) and pd.isna(r["needed"])
+    assert r["status"] == scorecard.NO_DOSSIERS
+    assert pd.isna(card.ranking("online").set_index("unit").loc[THANH_TRA, "rank"])
+
+
+def test_unit_without_counts_is_listed_without_data(store):
+    store.save_counts(count_rows([online(TU_PHAP, 3, 45, 5)]), "t3.xlsx")
+    card = scorecard.build(store, Period(2024, 3))
+    assert len(card.ranking("online")) == 21
+    assert row(card, NOI_VU)["status"] == scorecard.NO_DATA
+
+
+def test_group_rate_sums_counts_not_mean_of_rates(store):
+    store.save_counts(count_rows([online(MY_HUONG, 3, 9, 1), online(PHU_MY, 3, 10, 90)]), "t3.xlsx")
+    totals = scorecard.build(store, Period(2024, 3)).totals("Một cửa cấp xã").set_index("kpi")
+    # 90% and 10%: the mean would be 50%; the group made 19 of 110
+    assert (totals.at["online", "numerator"], totals.at["online", "denominator"]) == (19, 110)
+    assert totals.at["online", "rate"] == pytest.approx(1900 / 110, abs=1e-12)
+    assert totals.at["online", "rate"] != 50.0
+    assert totals.at["online", "target"] == "Trên 90" and not totals.at["online", "met"]
+
+
+def test_year_to_date_sums_months_not_mean_of_monthly_rates(store):
+    store.save_counts(count_rows([
+        online(MY_TU, 1, 1, 0), online(MY_TU, 2, 50, 50), online(MY_TU, 3, 0, 0), online(MY_TU, 4, 99, 1),
+    ]), "q1.xlsx")
+    card = scorecard.build(store, Period(2024, 3, "ytd"))
+    r = row(card, MY_TU)
+    # January 100%, February 50%, March no dossiers: mean 75%; year to date 51 of 101
+    assert (r["numerator"], r["denominator"]) == (51, 101)
+    assert r["rate"] == pytest.approx(5100 / 101, abs=1e-12)
+    assert r["needed"] == 40  # 91 of 101 = 90,099% > 90; 90 of 101 = 89,11%
+    area = card.totals().set_index("kpi")
+    assert area.at["online", "rate"] == r["rate"]  # the only unit with data: April is not in the period
+
+
+def test_ranking_ties_share_a_rank_and_units_without_rate_come_last(store):
+    store.save_counts(count_rows([
+        online(MY_HUONG, 3, 19, 1),   # 95%
+        online(PHU_MY, 3, 9, 1),      # 90%
+        online(LONG_HUNG, 3, 18, 2),  # 90%, tie
+        online(MY_TU, 3, 8, 2),       # 80%
+        online(THANH_TRA, 3, 0, 0),   # no dossiers
+    ]), "t3.xlsx")
+    ranked = scorecard.build(store, Period(2024, 3)).ranking("online", group=None)
+    head = ranked.head(5)
+    assert head["unit"].tolist() == [MY_HUONG, LONG_HUNG, PHU_MY, MY_TU, THANH_TRA]  # a tie keeps plan order
+    assert head["rank"].tolist()[:4] == [1, 2, 2, 4]
+    assert ranked["rank"].isna().sum() == 17  # Thanh tra and the 16 units without data
+
+
+def test_null_count_stays_null(store):
+    store.save_counts(count_rows([
+        online(TU_PHAP, 3, 45, 5, fee_online=10),  # paid_online not given
+        online(MY_TU, 3, 20, 0, fee_online=4, paid_online=0),
+    ]), "t3.xlsx")
+    counts = store.monthly_counts([(2024, 3)])
+    assert counts["paid_online"].isna().sum() == 1
+    assert counts["paid_online"].dropna().tolist() == [0]
+    assert counts["resolved"].isna().all()
+    card = scorecard.build(store, Period(2024, 3))
+    tu_phap, my_tu = row(card, TU_PHAP, "cashless"), row(card, MY_TU, "cashless")
+    assert pd.isna(tu_phap["numerator"]) and pd.isna(tu_phap["rate"]) and tu_phap["status"] == scorecard.NO_DATA
+    assert (my_tu["numerator"], my_tu["denominator"], my_tu["rate"]) == (0, 4, 0.0)
+    assert my_tu["needed"] == 2 and my_tu["status"] == scorecard.NOT_MET
+    # the unit whose paid count is unknown adds nothing to the area, not a 0 of 10
+    area = card.totals().set_index("kpi")
+    assert (area.at["cashless", "numerator"], area.at["cashless", "denominator"]) == (0, 4)
+
+
+def test_area_target_is_the_plans_own(store):
+    store.save_counts(count_rows([online(MY_HUONG, 3, 80, 20), online(TU_PHAP, 3, 1, 0)]), "t3.xlsx")
+    area = scorecard.build(store, Period(2024, 3)).totals().set_index("kpi")
+    # 81 of 101 = 80,198%: over the area's "Trên 80%", though Xã Mỹ Hương (80%) is under its "Trên 90"
+    assert (area.at["online", "numerator"], area.at["online", "denominator"]) == (81, 101)
+    assert area.at["online", "target"] == "Trên 80%" and area.at["online", "met"]
+    assert area.at["cashless", "target"] == "Trên 40%" and pd.isna(area.at["cashless", "met"])

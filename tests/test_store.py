@@ -1,0 +1,114 @@
+"""The DuckDB store: schema, migrations, transactions, and sharing the file between processes."""
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, count_rows
+from kpi.store import SCHEMA_VERSION, Store, StoreBusy, StoreError
+
+
+def test_new_database_has_schema_plan_and_units(store):
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.migrate() == SCHEMA_VERSION  # idempotent
+    units = store.units()
+    assert len(units) == 21
+    assert units["group"].value_counts().to_dict() == {"Một cửa cấp huyện": 11, "Một cửa cấp xã": 9, "Công an huyện": 1}
+    plans = store.plans()
+    assert plans["name"].tolist() == ["Kế hoạch 64/KH-UBND năm 2024"] and plans["year"].tolist() == [2024]
+    targets = store.targets(int(plans["plan_id"].iloc[0]))
+    assert len(targets) == 2 + 2 * 11 + 2 * 2  # area, 11 departments, 2 groups; online and cashless each
+    area = targets[targets["level"] == "area"].set_index("kpi")
+    assert area.loc["online", "wording"] == "Trên 80%" and area.loc["online", "comparator"] == "gt"
+    assert store.meta()["area"] == "Huyện Mỹ Tú"
+
+
+def test_reading_a_missing_database_says_how_to_create_it(tmp_path):
+    with pytest.raises(StoreError, match="python -m kpi init"):
+        Store(tmp_path / "none.duckdb").units()
+
+
+def test_failed_write_leaves_database_as_it_was(store):
+    store.save_counts(count_rows([{"unit": "Xã Mỹ Tú", "year": 2024, "month": 1, "received_online": 5}]), "a.xlsx")
+    before = (store.monthly_counts([(2024, 1), (2024, 2)]), store.imports())
+    bad = count_rows([
+        {"unit": "Xã Mỹ Tú", "year": 2024, "month": 2, "received_online": 7},
+        {"unit": "Xã Không Có", "year": 2024, "month": 2, "received_online": 1},
+    ])
+    with pytest.raises(StoreError, match="Xã Không Có"):
+        store.save_counts(bad, "b.xlsx")
+    negative = count_rows([{"unit": "Xã Mỹ Tú", "year": 2024, "month": 2, "received_online": -1}])
+    with pytest.raises(Exception):
+        store.save_counts(negative, "c.xlsx")
+    after = (store.monthly_counts([(2024, 1), (2024, 2)]), store.imports())
+    assert after[0].equals(before[0]) and after[1].equals(before[1])
+
+
+def test_a_stored_month_is_not_silently_overwritten(store):
+    rows = count_rows([{"unit": "Xã Mỹ Tú", "year": 2024, "month": 1, "received_online": 5}])
+    store.save_counts(rows, "a.xlsx")
+    with pytest.raises(StoreError, match="Đã có số liệu của: Xã Mỹ Tú tháng 1/2024"):
+        store.save_counts(rows, "a-again.xlsx")
+    assert len(store.imports()) == 1
+
+
+def test_sample_and_real_data_never_mix(store, demo_db):
+    store.save_counts(count_rows([{"unit": "Xã Mỹ Tú", "year": 2024, "month": 1, "received_online": 5}]), "a.xlsx")
+    with pytest.raises(StoreError, match="dữ liệu mẫu"):
+        store.replace_demo_counts(count_rows([{"unit": "Xã Mỹ Tú", "year": 2024, "month": 2}]))
+    demo = Store(demo_db)
+    assert demo.has_demo_data() and not store.has_demo_data()
+    with pytest.raises(StoreError, match="dữ liệu mẫu"):
+        demo.save_counts(count_rows([{"unit": "Xã Mỹ Tú", "year": 2025, "month": 1}]), "x.xlsx")
+
+
+HOLD = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_busy_file_is_retried_then_reported_in_vietnamese(store):
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(store.path), "30"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        with pytest.raises(StoreBusy, match=f"đang được một tiến trình khác sử dụng \\(tiến trình PID {holder.pid}\\)"):
+            Store(store.path, lock_timeout=1).units()
+        assert time.monotonic() - started >= 1
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_busy_file_is_waited_for_when_released_in_time(store):
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(store.path), "1"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        assert len(Store(store.path, lock_timeout=15).units()) == 21
+    finally:
+        holder.wait()
+
+
+def test_cli_writes_while_another_process_reads(tmp_path):
+    """The CLI rebuilds the database over and over while this process reads it: neither side
+    sees a lock error, and every read gives the whole unit list."""
+    path = tmp_path / "shared.duckdb"
+    env_cmd = [sys.executable, "-m", "kpi", "--db", str(path), "init", "--demo"]
+    assert subprocess.run(env_cmd, cwd=ROOT, capture_output=True).returncode == 0
+    writer = subprocess.Popen(
+        ["bash", "-c", f"for i in 1 2 3 4 5; do {' '.join(env_cmd)} || exit 1; done"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader = Store(path, lock_timeout=20)
+    reads = 0
+    while writer.poll() is None:
+        assert len(reader.units()) == 21
+        assert len(reader.monthly_counts([(2024, 6)])) == 21
+        reads += 1
+    out, err = writer.communicate()
+    assert writer.returncode == 0, err
+    assert out.count("Đã tạo") == 5 and "Lỗi" not in err
+    assert reads > 0
