@@ -6,13 +6,14 @@ not usable.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from kpi import demo, fmt, measures, plan, scorecard, setup
+from kpi import demo, fmt, ingest, measures, plan, scorecard, setup
 from kpi.periods import SCOPES, Period
 from kpi.store import DEMO_LABEL, Store, StoreError
 
@@ -45,6 +46,22 @@ def _parser() -> argparse.ArgumentParser:
     ranking.add_argument("--plan", type=int, dest="plan_id", help="mã kế hoạch (mặc định: kế hoạch của năm)")
     ranking.add_argument("--format", choices=["table", "csv", "json"], default="table")
     ranking.set_defaults(run=_ranking)
+
+    load = commands.add_parser("import", help="nhập báo cáo tháng từ Hệ thống một cửa điện tử (.xlsx, .xls, .csv)")
+    load.add_argument("files", nargs="+", type=Path, metavar="TỆP")
+    load.add_argument("--period", help="tháng của số liệu, NNNN-TT (mặc định: đọc từ tiêu đề tệp)")
+    load.add_argument("--replace", action="store_true", help="thay thế số liệu đã có của cùng đơn vị, cùng tháng")
+    load.add_argument("--yes", action="store_true", help="chấp nhận các cảnh báo (không bao giờ bỏ qua lỗi)")
+    load.add_argument("--add-units", action="store_true", help="thêm các đơn vị chưa có trong danh sách")
+    load.add_argument("--by", default=getpass.getuser(), help="người nhập (mặc định: tài khoản máy)")
+    load.set_defaults(run=_import)
+
+    history = commands.add_parser("imports", help="lịch sử các lần nhập")
+    history.set_defaults(run=_imports)
+
+    undo = commands.add_parser("undo", help="hoàn tác một lần nhập, khôi phục số liệu nó đã thay thế")
+    undo.add_argument("import_id", type=int, metavar="SỐ")
+    undo.set_defaults(run=_undo)
     return parser
 
 
@@ -71,6 +88,74 @@ def _ranking(store: Store, args) -> int:
         _flat(contract).to_csv(sys.stdout, index=False)
     else:
         print(_table(card, contract))
+    return 0
+
+
+def _import(store: Store, args) -> int:
+    """Check every file first; store them only when all can be stored."""
+    store.migrate()
+    period = Period.parse(args.period) if args.period else None
+    ready = []
+    for path in args.files:
+        if not path.is_file():
+            raise ValueError(f"Không có tệp {path}")
+        prepared = ingest.prepare(path.name, path.read_bytes(), store)
+        if prepared.earlier_import is not None:
+            raise ValueError(f"Tệp {path.name} đã được nhập (lần nhập số {prepared.earlier_import['import_id']}).")
+        if prepared.errors:
+            raise ValueError("\n".join(prepared.errors))
+        month = (period.year, period.month) if period else prepared.title_period
+        if month is None:
+            raise ValueError(f"Tệp {path.name}: tiêu đề không ghi tháng báo cáo; hãy chỉ rõ bằng --period NNNN-TT.")
+        if prepared.unknown and not args.add_units:
+            raise ValueError(f"Tệp {path.name} có đơn vị chưa có trong danh sách: {', '.join(prepared.unknown)}. "
+                             f"Dùng --add-units để thêm, hoặc ghép tên trên trang «Nhập dữ liệu».")
+        if prepared.warnings and not args.yes:
+            raise ValueError("\n".join(prepared.warnings) + "\nCó cảnh báo; dùng --yes để vẫn nhập.")
+        stored = store.stored_months(prepared.counts(month, {n: n for n in prepared.unknown})["unit"].tolist(), *month)
+        if stored and not args.replace:
+            raise ValueError(f"Tệp {path.name}: đã có số liệu tháng {month[1]}/{month[0]} của {', '.join(stored)}. "
+                             f"Dùng --replace để thay thế.")
+        ready.append((path, prepared, month))
+    for path, prepared, month in ready:
+        new_units = {name: prepared.groups[name] for name in prepared.unknown}
+        result = prepared.commit(store, month, new_units=new_units, replace=args.replace, accept_warnings=args.yes,
+                                 imported_by=args.by)
+        notes = [f"thay thế {result['replaced']} dòng" if result["replaced"] else "",
+                 f"thêm {len(new_units)} đơn vị" if new_units else "",
+                 f"chấp nhận {len(prepared.warnings)} cảnh báo" if prepared.warnings else "",
+                 "đã xoá dữ liệu mẫu" if result["sample_removed"] else ""]
+        extra = "; ".join(n for n in notes if n)
+        print(f"Đã nhập {path.name}: tháng {month[1]}/{month[0]}, {result['units']} đơn vị, {result['rows']} dòng "
+              f"(lần nhập số {result['import_id']}{'; ' + extra if extra else ''}).")
+    return 0
+
+
+def _imports(store: Store, args) -> int:
+    history = store.imports()
+    if history.empty:
+        print("Chưa có lần nhập nào.")
+        return 0
+    table = pd.DataFrame({
+        "Số": history["import_id"],
+        "Tệp": history["file_name"],
+        "Kỳ": history["period"].fillna(""),
+        "Đơn vị": history["units"].map(fmt.number),
+        "Dòng": history["rows"].map(fmt.number),
+        "Thay thế": history["replaced"].map(lambda v: fmt.number(v) if pd.notna(v) else ""),
+        "Người nhập": history["imported_by"].fillna(""),
+        "Thời điểm": history["imported_at"].dt.strftime("%d/%m/%Y %H:%M"),
+        "Trạng thái": history["undone_at"].map(lambda t: f"đã hoàn tác {t:%d/%m/%Y %H:%M}" if pd.notna(t) else ""),
+        "SHA-256": history["sha256"].fillna("").str[:12],
+    })
+    print(table.to_string(index=False))
+    return 0
+
+
+def _undo(store: Store, args) -> int:
+    result = store.undo_import(args.import_id)
+    print(f"Đã hoàn tác lần nhập số {args.import_id} ({result['file_name']}): bỏ {result['removed']} dòng, "
+          f"khôi phục {result['restored']} dòng đã bị thay thế.")
     return 0
 
 

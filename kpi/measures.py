@@ -11,18 +11,19 @@ import pandas as pd
 
 # Monthly counts per unit, in the order of the Circular 01/2020 aggregate form, then the extras.
 # column -> Vietnamese label. A count a file did not give is NULL, never 0.
+# The labels are also the headers of the flat template, which the importer reads back.
 COUNTS: dict[str, str] = {
     "received": "Tổng số hồ sơ nhận giải quyết",
-    "received_online": "Trực tuyến",
-    "received_offline": "Trực tiếp, dịch vụ bưu chính",
-    "carried_over": "Từ kỳ trước",
+    "received_online": "Tiếp nhận trực tuyến",
+    "received_offline": "Tiếp nhận trực tiếp, bưu chính",
+    "carried_over": "Từ kỳ trước chuyển sang",
     "resolved": "Tổng số hồ sơ đã giải quyết",
-    "resolved_early": "Trước hạn",
-    "resolved_on_time": "Đúng hạn",
-    "resolved_late": "Quá hạn",
+    "resolved_early": "Đã giải quyết trước hạn",
+    "resolved_on_time": "Đã giải quyết đúng hạn",
+    "resolved_late": "Đã giải quyết quá hạn",
     "pending": "Tổng số hồ sơ đang giải quyết",
-    "pending_not_due": "Trong hạn",
-    "pending_overdue": "Quá hạn (đang giải quyết)",
+    "pending_not_due": "Đang giải quyết trong hạn",
+    "pending_overdue": "Đang giải quyết quá hạn",
     "fee_dossiers": "Hồ sơ có nghĩa vụ tài chính",
     "fee_online": "Hồ sơ trực tuyến có nghĩa vụ tài chính",
     "paid_online": "Hồ sơ đã thanh toán trực tuyến",
@@ -33,12 +34,24 @@ COUNTS: dict[str, str] = {
     "apology_letters": "Hồ sơ quá hạn có thư xin lỗi",
 }
 
-# whole -> its parts, for the identities of DOMAIN.md section 3
+# whole -> its parts, for the identities of DOMAIN.md section 3: (3) = (4)+(5)+(6) and so on
 IDENTITIES: dict[str, tuple[str, ...]] = {
     "received": ("received_online", "received_offline", "carried_over"),
     "resolved": ("resolved_early", "resolved_on_time", "resolved_late"),
     "pending": ("pending_not_due", "pending_overdue"),
 }
+IDENTITIES_ACROSS = {"received": ("resolved", "pending")}  # (3) = (7) + (11)
+
+# (part, whole): a part can never be larger than its whole
+PART_OF: tuple[tuple[str, str], ...] = (
+    *((part, whole) for whole, parts in IDENTITIES.items() for part in parts),
+    ("resolved", "received"), ("pending", "received"),
+    ("fee_online", "fee_dossiers"), ("fee_online", "received_online"),
+    ("paid_online", "fee_online"), ("paid_online", "fee_dossiers"),
+    ("fully_online", "received_online"),
+    ("certification_electronic", "certification"),
+    ("apology_letters", "resolved_late"),
+)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,22 @@ MIGRATIONS: dict[int, list[str]] = {
             import_id INTEGER NOT NULL,
             PRIMARY KEY (unit_id, year, month))""",
     ],
+    2: [
+        # the import history: which month, how many units, and whether it was undone
+        "ALTER TABLE imports ADD COLUMN period VARCHAR",
+        "ALTER TABLE imports ADD COLUMN units INTEGER",
+        "ALTER TABLE imports ADD COLUMN replaced INTEGER",
+        "ALTER TABLE imports ADD COLUMN undone_at TIMESTAMP",
+        # counts an import replaced, kept so that undoing it restores them
+        f"""CREATE TABLE replaced_counts (
+            replaced_by INTEGER NOT NULL,
+            unit_id INTEGER NOT NULL,
+            year SMALLINT NOT NULL,
+            month TINYINT NOT NULL,
+            {_COUNT_COLUMNS},
+            import_id INTEGER NOT NULL,
+            PRIMARY KEY (replaced_by, unit_id, year, month))""",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -210,7 +226,25 @@ class Store:
         return bool(frame["n"].iloc[0])
 
     def imports(self) -> pd.DataFrame:
-        return self.query("SELECT * FROM imports ORDER BY import_id")
+        """The import history, newest first."""
+        return self.query(
+            "SELECT import_id, kind, file_name, sha256, imported_by, imported_at, period, units, rows, replaced, "
+            "undone_at FROM imports ORDER BY import_id DESC")
+
+    def active_import_of(self, sha256: str) -> pd.Series | None:
+        """The import, not undone, of a file with these bytes."""
+        found = self.query("SELECT * FROM imports WHERE sha256 = ? AND undone_at IS NULL ORDER BY import_id", [sha256])
+        return None if found.empty else found.iloc[0]
+
+    def aliases(self) -> pd.DataFrame:
+        return self.query("SELECT a.alias, u.name AS unit FROM unit_aliases a JOIN units u USING (unit_id)")
+
+    def stored_months(self, units: list[str], year: int, month: int) -> list[str]:
+        """Which of these units already have counts for the month."""
+        found = self.query(
+            "SELECT u.name FROM monthly_counts c JOIN units u USING (unit_id) WHERE c.year = ? AND c.month = ? "
+            "AND u.name IN (SELECT unnest(?::VARCHAR[])) ORDER BY u.position", [year, month, units])
+        return found["name"].tolist()
 
     # -- writes ------------------------------------------------------------------------
     def save_plan(self, plan: dict, targets: pd.DataFrame) -> int:
@@ -237,25 +271,93 @@ class Store:
                         "FROM incoming")
             return plan_id
 
-    def save_counts(self, counts: pd.DataFrame, file_name: str, sha256: str | None = None,
-                    imported_by: str | None = None) -> int:
+    def import_counts(self, counts: pd.DataFrame, *, file_name: str, sha256: str | None = None,
+                      imported_by: str | None = None, replace: bool = False, new_units: pd.DataFrame | None = None,
+                      aliases: dict[str, str] | None = None) -> dict:
         """Store a file's counts ([unit, year, month, *COUNTS], NA for a count not given) as one
-        import, in one transaction. Refused, with nothing written, when a unit already has counts
-        for one of those months or when sample data is present."""
+        import, in one transaction: all of it, or nothing.
+
+        new_units ([unit, group]) are added first; aliases (key -> unit) are remembered. Counts
+        already stored for a unit and month are refused unless `replace`, and then kept so that
+        undoing this import restores them. Sample data is removed by the first real import.
+        Returns import_id, rows, units, replaced, sample_removed.
+        """
         with self.transaction() as con:
-            if _scalar(con, "SELECT count(*) FROM imports WHERE kind = 'demo'"):
-                raise StoreError("Cơ sở dữ liệu đang chứa dữ liệu mẫu; hãy dùng một cơ sở dữ liệu mới cho số liệu thật.")
+            if sha256 is not None:
+                earlier = con.execute("SELECT import_id, imported_at FROM imports WHERE sha256 = ? "
+                                      "AND undone_at IS NULL", [sha256]).fetchall()
+                if earlier:
+                    raise StoreError(f"Tệp {file_name} đã được nhập (lần nhập số {earlier[0][0]}, "
+                                     f"{earlier[0][1]:%d/%m/%Y %H:%M}); không nhập lại.")
+            sample = _scalar(con, "SELECT count(*) FROM monthly_counts JOIN imports USING (import_id) "
+                                  "WHERE kind = 'demo'")
+            if sample:
+                con.execute("DELETE FROM monthly_counts WHERE import_id IN (SELECT import_id FROM imports "
+                            "WHERE kind = 'demo')")
+                con.execute("UPDATE imports SET undone_at = current_timestamp WHERE kind = 'demo' "
+                            "AND undone_at IS NULL")
+            if new_units is not None and len(new_units):
+                _add_units(con, new_units)
+            for alias, unit in (aliases or {}).items():
+                con.execute("INSERT OR REPLACE INTO unit_aliases SELECT ?, unit_id FROM units WHERE name = ?",
+                            [alias, unit])
+            periods = sorted({f"{y}-{m:02d}" for y, m in zip(counts["year"], counts["month"])})
             import_id = _scalar(
-                con, "INSERT INTO imports (kind, file_name, sha256, imported_by, rows) VALUES ('file', ?, ?, ?, ?) "
-                "RETURNING import_id", [file_name, sha256, imported_by, len(counts)])
+                con, "INSERT INTO imports (kind, file_name, sha256, imported_by, rows, period, units) "
+                     "VALUES ('file', ?, ?, ?, ?, ?, ?) RETURNING import_id",
+                [file_name, sha256, imported_by, len(counts), ", ".join(periods), counts["unit"].nunique()])
+            con.register("incoming", counts)
+            stored = con.execute(
+                "SELECT u.name, i.year, i.month FROM incoming i JOIN units u ON u.name = i.unit "
+                "JOIN monthly_counts c ON c.unit_id = u.unit_id AND c.year = i.year AND c.month = i.month "
+                "ORDER BY 2, 3, u.position").fetchall()
+            if stored and not replace:
+                raise StoreError("Đã có số liệu của: " + "; ".join(f"{n} tháng {m}/{y}" for n, y, m in stored[:10])
+                                 + ("…" if len(stored) > 10 else "") + ". Chọn «thay thế» (--replace) để ghi đè.")
+            if stored:
+                keys = ("(SELECT u.unit_id, i.year, i.month FROM incoming i JOIN units u ON u.name = i.unit)")
+                con.execute(f"INSERT INTO replaced_counts SELECT ?, c.* FROM monthly_counts c "
+                            f"WHERE (c.unit_id, c.year, c.month) IN {keys}", [import_id])
+                con.execute(f"DELETE FROM monthly_counts WHERE (unit_id, year, month) IN {keys}")
+                con.execute("UPDATE imports SET replaced = ? WHERE import_id = ?", [len(stored), import_id])
+            con.unregister("incoming")
             _insert_counts(con, counts, import_id)
-            return import_id
+            return {"import_id": import_id, "rows": len(counts), "units": counts["unit"].nunique(),
+                    "replaced": len(stored), "sample_removed": bool(sample)}
+
+    def undo_import(self, import_id: int) -> dict:
+        """Take an import back: its counts go, the counts it replaced come back."""
+        with self.transaction() as con:
+            found = con.execute("SELECT kind, undone_at, file_name FROM imports WHERE import_id = ?",
+                                [import_id]).fetchall()
+            if not found:
+                raise StoreError(f"Không có lần nhập số {import_id}.")
+            kind, undone_at, file_name = found[0]
+            if kind != "file":
+                raise StoreError(f"Lần nhập số {import_id} là dữ liệu mẫu, không hoàn tác được.")
+            if undone_at is not None:
+                raise StoreError(f"Lần nhập số {import_id} ({file_name}) đã được hoàn tác lúc {undone_at:%d/%m/%Y %H:%M}.")
+            later = con.execute(
+                "SELECT DISTINCT r.replaced_by FROM replaced_counts r JOIN imports i ON i.import_id = r.replaced_by "
+                "WHERE r.import_id = ? AND i.undone_at IS NULL ORDER BY 1", [import_id]).fetchall()
+            if later:
+                raise StoreError(f"Số liệu của lần nhập số {import_id} đã bị lần nhập số "
+                                 f"{', '.join(str(x) for (x,) in later)} thay thế; hãy hoàn tác lần đó trước.")
+            removed = _scalar(con, "SELECT count(*) FROM monthly_counts WHERE import_id = ?", [import_id])
+            con.execute("DELETE FROM monthly_counts WHERE import_id = ?", [import_id])
+            columns = ", ".join(["unit_id", "year", "month", *COUNTS, "import_id"])
+            restored = _scalar(con, "SELECT count(*) FROM replaced_counts WHERE replaced_by = ?", [import_id])
+            con.execute(f"INSERT INTO monthly_counts ({columns}) SELECT {columns} FROM replaced_counts "
+                        "WHERE replaced_by = ?", [import_id])
+            con.execute("DELETE FROM replaced_counts WHERE replaced_by = ?", [import_id])
+            con.execute("UPDATE imports SET undone_at = current_timestamp WHERE import_id = ?", [import_id])
+            return {"removed": removed, "restored": restored, "file_name": file_name}
 
     def replace_demo_counts(self, counts: pd.DataFrame) -> int:
         """Replace all sample counts with `counts`; refused when real imported data is present,
         which sample data must never mix with."""
         with self.transaction() as con:
-            if _scalar(con, "SELECT count(*) FROM imports WHERE kind = 'file'"):
+            if _scalar(con, "SELECT count(*) FROM monthly_counts JOIN imports USING (import_id) WHERE kind = 'file'"):
                 raise StoreError("Cơ sở dữ liệu đã có số liệu nhập từ tệp; không ghi dữ liệu mẫu vào đó.")
             con.execute("DELETE FROM monthly_counts")
             con.execute("DELETE FROM imports WHERE kind = 'demo'")
@@ -295,13 +397,6 @@ def _insert_counts(con: duckdb.DuckDBPyConnection, counts: pd.DataFrame, import_
         "SELECT DISTINCT unit FROM incoming WHERE unit NOT IN (SELECT name FROM units) ORDER BY 1").fetchall()
     if missing:
         raise StoreError("Đơn vị chưa có trong danh sách: " + ", ".join(m for (m,) in missing))
-    stored = con.execute(
-        "SELECT DISTINCT u.name, i.year, i.month FROM incoming i JOIN units u ON u.name = i.unit "
-        "JOIN monthly_counts c ON c.unit_id = u.unit_id AND c.year = i.year AND c.month = i.month "
-        "ORDER BY 2, 3, 1").fetchall()
-    if stored:
-        raise StoreError("Đã có số liệu của: " + "; ".join(f"{n} tháng {m}/{y}" for n, y, m in stored[:10])
-                         + ("…" if len(stored) > 10 else ""))
     columns = ", ".join(COUNTS)
     con.execute(
         f"INSERT INTO monthly_counts (unit_id, year, month, {columns}, import_id) "

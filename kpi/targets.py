@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
 import pandas as pd
+
+from kpi import text
 
 COMPARATORS = {"gt": ">", "ge": "≥"}
 
@@ -15,11 +16,6 @@ _WORDINGS = (
     (re.compile(r"^(tren|hon|lon hon|>)\s*"), "gt"),
     (re.compile(r"^(toi thieu|it nhat|tu|dat|khong thap hon|>=|≥)\s*"), "ge"),
 )
-
-
-def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in text if not unicodedata.combining(c)).lower().strip()
 
 
 @dataclass(frozen=True)
@@ -31,7 +27,7 @@ class Target:
     @classmethod
     def parse(cls, wording: str) -> "Target":
         """'Trên 90' -> greater than 90; 'Tối thiểu 40%', 'từ 98% trở lên', '100%' -> at least."""
-        plain = _plain(wording)
+        plain = text.plain(wording)
         comparator = "ge"
         for pattern, comp in _WORDINGS:
             m = pattern.match(plain)

@@ -83,3 +83,51 @@ def test_bad_input_gets_a_vietnamese_message_and_exit_2(cli_env):
 def test_missing_database_is_explained(cli_env):
     out = kpi(cli_env, "ranking", "--period", "2024-06")
     assert out.returncode == 2 and "python -m kpi init" in out.stderr
+
+
+def test_import_imports_and_undo(cli_env, tmp_path):
+    from sheets import bieu06, counts
+    kpi(cli_env, "init")
+    first = tmp_path / "t3.xlsx"
+    first.write_bytes(bieu06([("I", "x", [("Phòng Tư pháp", counts(45, 5)), ("UBND xã Mới Lập", counts(3, 1))])]))
+    refused = kpi(cli_env, "import", str(first))
+    assert refused.returncode == 2
+    assert "có đơn vị chưa có trong danh sách: UBND xã Mới Lập. Dùng --add-units" in refused.stderr
+    assert "Chưa có lần nhập nào." in kpi(cli_env, "imports").stdout
+    done = kpi(cli_env, "import", str(first), "--add-units", "--by", "Nguyễn Văn A")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Đã nhập t3.xlsx: tháng 3/2024, 2 đơn vị, 2 dòng (lần nhập số 1; thêm 1 đơn vị)."
+
+    fix = tmp_path / "t3-sua.xlsx"
+    fix.write_bytes(bieu06([("I", "x", [("Phòng Tư pháp", counts(46, 4))])]))
+    refused = kpi(cli_env, "import", str(fix))
+    assert refused.returncode == 2 and "đã có số liệu tháng 3/2024 của Phòng Tư pháp. Dùng --replace" in refused.stderr
+    assert kpi(cli_env, "import", str(fix), "--replace").returncode == 0
+    ranking = json.loads(kpi(cli_env, "ranking", "--period", "2024-03", "--format", "json").stdout)
+    units = {u["unit"]: u for u in ranking["units"]}
+    assert units["Phòng Tư pháp"]["kpis"]["online"]["rate"] == 92.0
+    assert units["UBND xã Mới Lập"]["group"] == "Một cửa cấp huyện"  # the group its section's units are in
+
+    history = kpi(cli_env, "imports").stdout
+    assert "t3-sua.xlsx 2024-03" in history and "Nguyễn Văn A" in history
+    assert kpi(cli_env, "undo", "1").returncode == 2  # replaced by import 2: undo that first
+    undone = kpi(cli_env, "undo", "2")
+    assert undone.stdout.strip() == "Đã hoàn tác lần nhập số 2 (t3-sua.xlsx): bỏ 1 dòng, khôi phục 1 dòng đã bị thay thế."
+    ranking = json.loads(kpi(cli_env, "ranking", "--period", "2024-03", "--format", "json").stdout)
+    assert {u["unit"]: u for u in ranking["units"]}["Phòng Tư pháp"]["kpis"]["online"]["rate"] == 90.0
+    assert "đã hoàn tác" in kpi(cli_env, "imports").stdout
+
+
+def test_import_refuses_warnings_without_yes_and_keeps_the_database(cli_env, tmp_path):
+    from sheets import bieu06, counts
+    kpi(cli_env, "init")
+    path = tmp_path / "t4.xlsx"
+    path.write_bytes(bieu06([("I", "x", [("Xã Mỹ Tú", {**counts(45, 5), "received": 52})])], total=False,
+                            title_period="Tháng 4 năm 2024"))
+    refused = kpi(cli_env, "import", str(path))
+    assert refused.returncode == 2 and "dùng --yes để vẫn nhập" in refused.stderr
+    assert "Chưa có lần nhập nào." in kpi(cli_env, "imports").stdout
+    accepted = kpi(cli_env, "import", str(path), "--yes", "--period", "2024-05")
+    assert accepted.returncode == 0 and "tháng 5/2024" in accepted.stdout and "chấp nhận 2 cảnh báo" in accepted.stdout
+    missing = kpi(cli_env, "import", str(tmp_path / "none.xlsx"))
+    assert missing.returncode == 2 and "Không có tệp" in missing.stderr

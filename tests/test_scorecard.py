@@ -21,7 +21,7 @@ def row(card, unit, kpi="online"):
 
 
 def test_exactly_90_percent_does_not_meet_tren_90(store):
-    store.save_counts(count_rows([online(TU_PHAP, 3, 45, 5)]), "t3.xlsx")
+    store.import_counts(count_rows([online(TU_PHAP, 3, 45, 5)]), file_name="t3.xlsx")
     r = row(scorecard.build(store, Period(2024, 3)), TU_PHAP)
     assert (r["numerator"], r["denominator"], r["rate"]) == (45, 50, 90.0)
     assert r["target"] == "Trên 90"
@@ -29,19 +29,19 @@ def test_exactly_90_percent_does_not_meet_tren_90(store):
 
 
 def test_office_for_land_has_its_own_target(store):
-    store.save_counts(count_rows([online(VPDKDD, 3, 81, 19)]), "t3.xlsx")
+    store.import_counts(count_rows([online(VPDKDD, 3, 81, 19)]), file_name="t3.xlsx")
     r = row(scorecard.build(store, Period(2024, 3)), VPDKDD)
     assert r["target"] == "Trên 80" and r["rate"] == 81.0 and r["met"]
 
 
 def test_dossiers_needed_37_of_50(store):
-    store.save_counts(count_rows([online(MY_HUONG, 3, 37, 13)]), "t3.xlsx")
+    store.import_counts(count_rows([online(MY_HUONG, 3, 37, 13)]), file_name="t3.xlsx")
     r = row(scorecard.build(store, Period(2024, 3)), MY_HUONG)
     assert r["rate"] == 74.0 and r["target"] == "Trên 90" and r["needed"] == 9
 
 
 def test_zero_dossiers_has_no_rate_and_no_verdict(store):
-    store.save_counts(count_rows([online(THANH_TRA, 3, 0, 0)]), "t3.xlsx")
+    store.import_counts(count_rows([online(THANH_TRA, 3, 0, 0)]), file_name="t3.xlsx")
     card = scorecard.build(store, Period(2024, 3))
     r = row(card, THANH_TRA)
     assert (r["numerator"], r["denominator"]) == (0, 0)
@@ -51,14 +51,14 @@ def test_zero_dossiers_has_no_rate_and_no_verdict(store):
 
 
 def test_unit_without_counts_is_listed_without_data(store):
-    store.save_counts(count_rows([online(TU_PHAP, 3, 45, 5)]), "t3.xlsx")
+    store.import_counts(count_rows([online(TU_PHAP, 3, 45, 5)]), file_name="t3.xlsx")
     card = scorecard.build(store, Period(2024, 3))
     assert len(card.ranking("online")) == 21
     assert row(card, NOI_VU)["status"] == scorecard.NO_DATA
 
 
 def test_group_rate_sums_counts_not_mean_of_rates(store):
-    store.save_counts(count_rows([online(MY_HUONG, 3, 9, 1), online(PHU_MY, 3, 10, 90)]), "t3.xlsx")
+    store.import_counts(count_rows([online(MY_HUONG, 3, 9, 1), online(PHU_MY, 3, 10, 90)]), file_name="t3.xlsx")
     totals = scorecard.build(store, Period(2024, 3)).totals("Một cửa cấp xã").set_index("kpi")
     # 90% and 10%: the mean would be 50%; the group made 19 of 110
     assert (totals.at["online", "numerator"], totals.at["online", "denominator"]) == (19, 110)
@@ -68,9 +68,9 @@ def test_group_rate_sums_counts_not_mean_of_rates(store):
 
 
 def test_year_to_date_sums_months_not_mean_of_monthly_rates(store):
-    store.save_counts(count_rows([
+    store.import_counts(count_rows([
         online(MY_TU, 1, 1, 0), online(MY_TU, 2, 50, 50), online(MY_TU, 3, 0, 0), online(MY_TU, 4, 99, 1),
-    ]), "q1.xlsx")
+    ]), file_name="q1.xlsx")
     card = scorecard.build(store, Period(2024, 3, "ytd"))
     r = row(card, MY_TU)
     # January 100%, February 50%, March no dossiers: mean 75%; year to date 51 of 101
@@ -82,13 +82,13 @@ def test_year_to_date_sums_months_not_mean_of_monthly_rates(store):
 
 
 def test_ranking_ties_share_a_rank_and_units_without_rate_come_last(store):
-    store.save_counts(count_rows([
+    store.import_counts(count_rows([
         online(MY_HUONG, 3, 19, 1),   # 95%
         online(PHU_MY, 3, 9, 1),      # 90%
         online(LONG_HUNG, 3, 18, 2),  # 90%, tie
         online(MY_TU, 3, 8, 2),       # 80%
         online(THANH_TRA, 3, 0, 0),   # no dossiers
-    ]), "t3.xlsx")
+    ]), file_name="t3.xlsx")
     ranked = scorecard.build(store, Period(2024, 3)).ranking("online", group=None)
     head = ranked.head(5)
     assert head["unit"].tolist() == [MY_HUONG, LONG_HUNG, PHU_MY, MY_TU, THANH_TRA]  # a tie keeps plan order
@@ -97,10 +97,10 @@ def test_ranking_ties_share_a_rank_and_units_without_rate_come_last(store):
 
 
 def test_null_count_stays_null(store):
-    store.save_counts(count_rows([
+    store.import_counts(count_rows([
         online(TU_PHAP, 3, 45, 5, fee_online=10),  # paid_online not given
         online(MY_TU, 3, 20, 0, fee_online=4, paid_online=0),
-    ]), "t3.xlsx")
+    ]), file_name="t3.xlsx")
     counts = store.monthly_counts([(2024, 3)])
     assert counts["paid_online"].isna().sum() == 1
     assert counts["paid_online"].dropna().tolist() == [0]
@@ -116,7 +116,7 @@ def test_null_count_stays_null(store):
 
 
 def test_area_target_is_the_plans_own(store):
-    store.save_counts(count_rows([online(MY_HUONG, 3, 80, 20), online(TU_PHAP, 3, 1, 0)]), "t3.xlsx")
+    store.import_counts(count_rows([online(MY_HUONG, 3, 80, 20), online(TU_PHAP, 3, 1, 0)]), file_name="t3.xlsx")
     area = scorecard.build(store, Period(2024, 3)).totals().set_index("kpi")
     # 81 of 101 = 80,198%: over the area's "Trên 80%", though Xã Mỹ Hương (80%) is under its "Trên 90"
     assert (area.at["online", "numerator"], area.at["online", "denominator"]) == (81, 101)

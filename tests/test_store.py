@@ -6,6 +6,7 @@ import time
 import pytest
 
 from conftest import ROOT, count_rows
+from kpi import setup
 from kpi.store import SCHEMA_VERSION, Store, StoreBusy, StoreError
 
 
@@ -30,37 +31,39 @@ def test_reading_a_missing_database_says_how_to_create_it(tmp_path):
 
 
 def test_failed_write_leaves_database_as_it_was(store):
-    store.save_counts(count_rows([{"unit": "Xã Mỹ Tú", "year": 2024, "month": 1, "received_online": 5}]), "a.xlsx")
+    store.import_counts(count_rows([{"unit": "Xã Mỹ Tú", "year": 2024, "month": 1, "received_online": 5}]), file_name="a.xlsx")
     before = (store.monthly_counts([(2024, 1), (2024, 2)]), store.imports())
     bad = count_rows([
         {"unit": "Xã Mỹ Tú", "year": 2024, "month": 2, "received_online": 7},
         {"unit": "Xã Không Có", "year": 2024, "month": 2, "received_online": 1},
     ])
     with pytest.raises(StoreError, match="Xã Không Có"):
-        store.save_counts(bad, "b.xlsx")
+        store.import_counts(bad, file_name="b.xlsx")
     negative = count_rows([{"unit": "Xã Mỹ Tú", "year": 2024, "month": 2, "received_online": -1}])
     with pytest.raises(Exception):
-        store.save_counts(negative, "c.xlsx")
+        store.import_counts(negative, file_name="c.xlsx")
     after = (store.monthly_counts([(2024, 1), (2024, 2)]), store.imports())
     assert after[0].equals(before[0]) and after[1].equals(before[1])
 
 
 def test_a_stored_month_is_not_silently_overwritten(store):
     rows = count_rows([{"unit": "Xã Mỹ Tú", "year": 2024, "month": 1, "received_online": 5}])
-    store.save_counts(rows, "a.xlsx")
+    store.import_counts(rows, file_name="a.xlsx")
     with pytest.raises(StoreError, match="Đã có số liệu của: Xã Mỹ Tú tháng 1/2024"):
-        store.save_counts(rows, "a-again.xlsx")
+        store.import_counts(rows, file_name="a-again.xlsx")
     assert len(store.imports()) == 1
 
 
-def test_sample_and_real_data_never_mix(store, demo_db):
-    store.save_counts(count_rows([{"unit": "Xã Mỹ Tú", "year": 2024, "month": 1, "received_online": 5}]), "a.xlsx")
+def test_sample_and_real_data_never_mix(store, tmp_path):
+    demo = Store(tmp_path / "demo.duckdb")
+    setup.initialise(demo, with_demo=True)
+    result = demo.import_counts(
+        count_rows([{"unit": "Xã Mỹ Tú", "year": 2025, "month": 1, "received_online": 5}]), file_name="x.xlsx")
+    assert result["sample_removed"] and not demo.has_demo_data()
+    assert demo.months() == [(2025, 1)]
     with pytest.raises(StoreError, match="dữ liệu mẫu"):
-        store.replace_demo_counts(count_rows([{"unit": "Xã Mỹ Tú", "year": 2024, "month": 2}]))
-    demo = Store(demo_db)
-    assert demo.has_demo_data() and not store.has_demo_data()
-    with pytest.raises(StoreError, match="dữ liệu mẫu"):
-        demo.save_counts(count_rows([{"unit": "Xã Mỹ Tú", "year": 2025, "month": 1}]), "x.xlsx")
+        demo.replace_demo_counts(count_rows([{"unit": "Xã Mỹ Tú", "year": 2024, "month": 2}]))
+    assert demo.months() == [(2025, 1)]
 
 
 HOLD = """

@@ -1,0 +1,169 @@
+"""Monthly import: read a one-stop export, recognise it, check it, match its units, then store
+it in one transaction. `prepare` never writes; `commit` writes all or nothing."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from kpi import measures
+from kpi.ingest import checks, layout, names, readers
+from kpi.ingest.checks import ERROR, WARNING, Problem
+from kpi.ingest.readers import InputError, Limits
+from kpi.store import Store
+
+OTHER_GROUP = "Đơn vị khác"
+
+__all__ = ["InputError", "Limits", "Prepared", "prepare", "template", "ERROR", "WARNING", "Problem"]
+
+
+@dataclass
+class Prepared:
+    """A file read and checked, not yet stored."""
+
+    file_name: str
+    sha256: str
+    sheet: str
+    title_period: tuple[int, int] | None  # the month the title names
+    rows: pd.DataFrame  # name, section, row, unit (matched, or NA), *COUNTS
+    problems: list[Problem]
+    ignored_columns: list[str]
+    columns: list[str]  # the count fields the file gives
+    earlier_import: pd.Series | None = None  # an import of the very same bytes
+    groups: dict[str, str] = field(default_factory=dict)  # unknown name -> group suggested for it
+
+    @property
+    def errors(self) -> list[str]:
+        return [p.message for p in self.problems if p.level == ERROR]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [p.message for p in self.problems if p.level == WARNING]
+
+    @property
+    def unknown(self) -> list[str]:
+        """Names in the file that match no unit, in file order."""
+        return self.rows.loc[self.rows["unit"].isna(), "name"].tolist()
+
+    def counts(self, period: tuple[int, int], mapping: dict[str, str] | None = None) -> pd.DataFrame:
+        """[unit, year, month, *COUNTS] with unknown names resolved by `mapping` (name -> unit)."""
+        mapping = mapping or {}
+        units = self.rows["unit"].fillna(self.rows["name"].map(mapping))
+        if units.isna().any():
+            missing = self.rows.loc[units.isna(), "name"].tolist()
+            raise InputError(f"Tệp {self.file_name}: chưa xác định đơn vị cho {', '.join(missing)}.")
+        frame = self.rows[list(measures.COUNTS)].copy()
+        frame.insert(0, "unit", units.to_numpy())
+        frame.insert(1, "year", period[0])
+        frame.insert(2, "month", period[1])
+        duplicated = frame["unit"].duplicated(keep=False)
+        if duplicated.any():
+            listed = [f"{u} (dòng {', '.join(str(r) for r in self.rows.loc[(frame['unit'] == u).to_numpy(), 'row'])})"
+                      for u in frame.loc[duplicated, "unit"].unique()]
+            raise InputError(f"Tệp {self.file_name}, trang «{self.sheet}»: đơn vị có hai dòng: {'; '.join(listed)}.")
+        return frame
+
+    def commit(self, store: Store, period: tuple[int, int], *, mapping: dict[str, str] | None = None,
+               new_units: dict[str, str] | None = None, replace: bool = False, accept_warnings: bool = False,
+               imported_by: str | None = None) -> dict:
+        """Store the file. mapping: unknown name -> existing unit; new_units: unknown name -> group
+        of a unit to add under that name. Both are remembered as aliases."""
+        if self.earlier_import is not None:
+            raise InputError(f"Tệp {self.file_name} đã được nhập (lần nhập số {self.earlier_import['import_id']}, "
+                             f"tệp {self.earlier_import['file_name']}); không nhập lại.")
+        if self.errors:
+            raise InputError("\n".join(self.errors))
+        if self.warnings and not accept_warnings:
+            raise InputError("\n".join(self.warnings) + "\nCó cảnh báo; hãy xem lại và xác nhận để vẫn nhập.")
+        new_units = new_units or {}
+        resolved = {**(mapping or {}), **{name: name for name in new_units}}
+        counts = self.counts(period, resolved)
+        return store.import_counts(
+            counts, file_name=self.file_name, sha256=self.sha256, imported_by=imported_by, replace=replace,
+            new_units=pd.DataFrame({"unit": list(new_units), "group": list(new_units.values())}),
+            aliases={names.key(name): unit for name, unit in resolved.items() if names.key(name) != names.key(unit)})
+
+
+def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = None,
+            progress: Callable[[float, str], None] | None = None) -> Prepared:
+    """Read, recognise, extract, check and match; InputError when the file cannot be read at all."""
+    say = progress or (lambda fraction, text: None)
+    say(0.05, "Đang đọc tệp…")
+    sheets = readers.read(file_name, data, limits)
+    say(0.4, "Đang nhận dạng tiêu đề…")
+    found, first_error = None, None
+    for sheet in sheets:
+        try:
+            found = layout.recognise(sheet, file_name)
+            break
+        except InputError as error:
+            first_error = first_error or error
+    if found is None:
+        raise first_error or InputError(f"Tệp {file_name} không có trang nào.")
+    title_period = layout.period_from_title(found.sheet, found.header_rows.start, file_name)
+    say(0.5, "Đang đọc số liệu…")
+    extracted = checks.extract(found, file_name, lambda f: say(0.5 + 0.4 * f, "Đang đọc số liệu…"))
+    if extracted.rows.empty:
+        raise InputError(f"Tệp {file_name}, trang «{found.sheet.name}»: không có dòng đơn vị nào dưới tiêu đề "
+                         f"(dòng {found.data_start}).")
+    say(0.9, "Đang kiểm tra…")
+    problems = extracted.problems + checks.check(extracted, found, file_name)
+    matcher = names.Matcher(store.units(), store.aliases())
+    rows = extracted.rows
+    rows.insert(3, "unit", rows["name"].map(matcher.match).astype("object"))
+    problems += _twice(rows, file_name, found.sheet.name)
+    sha = hashlib.sha256(data).hexdigest()
+    prepared = Prepared(file_name, sha, found.sheet.name, title_period, rows, problems, found.ignored,
+                        list(found.columns.values()), store.active_import_of(sha))
+    prepared.groups = _suggest_groups(rows, store.units())
+    say(1.0, "Xong")
+    return prepared
+
+
+def _twice(rows: pd.DataFrame, file_name: str, sheet: str) -> list[Problem]:
+    """A unit listed twice (by the same name or two names of one unit) is an error."""
+    who = rows["unit"].fillna(rows["name"].map(names.key))
+    problems = []
+    for unit in who[who.duplicated()].unique():
+        lines = rows.loc[who == unit, "row"].tolist()
+        problems.append(Problem(ERROR, f"Tệp {file_name}, trang «{sheet}», dòng {', '.join(map(str, lines))}: "
+                                       f"đơn vị {unit} có {len(lines)} dòng."))
+    return problems
+
+
+def _suggest_groups(rows: pd.DataFrame, units: pd.DataFrame) -> dict[str, str]:
+    """For each unknown name, the group most units of its section belong to."""
+    group_of = dict(zip(units["unit"], units["group"]))
+    known = rows.dropna(subset=["unit"])
+    by_section = known.assign(group=known["unit"].map(group_of)).groupby("section", dropna=False)["group"]
+    common = by_section.agg(lambda g: g.mode().iloc[0] if not g.mode().empty else OTHER_GROUP).to_dict()
+    unknown = rows[rows["unit"].isna()]
+    return {n: common.get(s, OTHER_GROUP) for n, s in zip(unknown["name"], unknown["section"])}
+
+
+def template(units: pd.DataFrame, period: tuple[int, int]) -> bytes:
+    """The project's flat template: one header row of count names, one row per unit."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Số liệu"
+    sheet.append([f"Kỳ báo cáo: Tháng {period[1]} năm {period[0]}"])
+    sheet.append(["STT", "Đơn vị", *measures.COUNTS.values()])
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for i, unit in enumerate(units["unit"], start=1):
+        sheet.append([i, unit])
+    sheet.column_dimensions["B"].width = 40
+    for c in range(3, 3 + len(measures.COUNTS)):
+        sheet.column_dimensions[get_column_letter(c)].width = 16
+    sheet.freeze_panes = "C3"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

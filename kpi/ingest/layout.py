@@ -1,0 +1,224 @@
+"""Recognising the aggregate form of Circular 01/2020 (Biểu 06 / II.06a) and its variants:
+where the header is, which column holds which count, which rows are units, sections, the total
+and the signature block, and which month the title names."""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from kpi.ingest.readers import InputError, Sheet
+from kpi.text import plain
+
+# -- columns ----------------------------------------------------------------------------------
+# Columns named by their own words, whatever group they stand under (checked first, in order).
+EXTRAS = [
+    ("paid_online", r"\btttt\b|thanh toan (truc tuyen|khong dung tien mat)|da thanh toan|thu phi truc tuyen"),
+    ("apology_letters", r"xin loi"),
+    ("fee_online", r"truc tuyen.*nghia vu tai chinh|nghia vu tai chinh.*truc tuyen"),
+    ("fee_dossiers", r"nghia vu tai chinh|\bnvtc\b"),
+    ("fully_online", r"toan trinh"),
+    ("digitised", r"so hoa"),
+    ("certification_electronic", r"chung thuc.*dien tu"),
+    ("certification", r"chung thuc"),
+    (None, r"cho bo sung|tra lai|\brut\b|hai long|\bty le\b|%|ghi chu|tam dung|\bhuy\b"),
+]
+# The three groups of counts, and their parts. A column's group is named in its header, or is the
+# group of the column before it (a flat header: "Đã giải quyết", "Trước hạn", "Đúng hạn", ...).
+GROUPS = [
+    ("pending", r"\b(dang|chua) giai quyet\b|\bdang xu ly\b"),
+    ("resolved", r"\bda giai quyet\b|\bgiai quyet xong\b|\bda xu ly\b|\bda tra( ket qua)?\b"),
+    ("received", r"\bnhan giai quyet\b|\btiep nhan\b|\bso ho so nhan\b|\bnhan moi\b"),
+]
+PARTS = {
+    "received": [("carried_over", r"ky truoc|chuyen (qua|sang)|\bton\b"),
+                 ("received_online", r"truc tuyen|qua mang|\bdvc"),
+                 ("received_offline", r"truc tiep|buu chinh|\bbcci\b"),
+                 ("received", r"tong")],
+    "resolved": [("resolved_early", r"truoc (thoi )?han"),
+                 ("resolved_on_time", r"dung (thoi )?han|trong han"),
+                 ("resolved_late", r"qua (thoi )?han|tre han|cham"),
+                 ("resolved", r"tong")],
+    "pending": [("pending_not_due", r"trong han|chua (den|qua) han"),
+                ("pending_overdue", r"qua (thoi )?han|tre han"),
+                ("pending", r"tong")],
+}
+NAME = r"\b(don vi|co quan|linh vuc|ten)\b"
+STT = r"^(stt|tt|so thu tu)$"
+_NOISE = re.compile(r"\b(trong do|so ho so|so hs|ho so|so)\b")
+
+# -- rows -------------------------------------------------------------------------------------
+# "Tổng cộng", "Tổng số (toàn huyện)", "Cộng": but "Công an huyện" is a unit
+TOTAL = re.compile(r"^(tong cong|tong so|tong chung)\b|^(tong|cong|toan (huyen|tinh|thanh pho))\s*[:.]?$")
+SIGNATURE = re.compile(r"nguoi lap|lap bieu|thu truong|ky ten|chu tich|giam doc|xac nhan|"
+                       r"ngay \d{1,2} thang|ngay \.+|\bkt\.|\btm\.")
+ROMAN = re.compile(r"^(i|ii|iii|iv|v|vi|vii|viii|ix|x|[a-e])\.?$")
+COLUMN_NUMBER = re.compile(r"^\(?(\d{1,2})\)?$")
+_NUMBER = re.compile(r"^-?\d{1,3}([.,]\d{3})*$")
+
+
+@dataclass
+class Layout:
+    sheet: Sheet
+    header_rows: range  # 0-based rows of the header
+    data_start: int  # first 0-based row after the header (and the column-number row)
+    name_col: int
+    stt_col: int | None
+    columns: dict[int, str]  # 0-based column -> count field
+    headers: dict[int, str]  # 0-based column -> the header's words, for messages
+    ignored: list[str] = field(default_factory=list)  # headers of columns not read
+
+
+def column_letter(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _text(value) -> str:
+    return plain(value) if isinstance(value, str) else ""
+
+
+def _classify(words: str, group: str) -> tuple[str | None, str, bool]:
+    """(field or None, the group now in force, whether the words were understood)."""
+    for name, pattern in EXTRAS:
+        if re.search(pattern, words):
+            return name, group, True
+    for candidate, pattern in GROUPS:
+        m = re.search(pattern, words)
+        if m:
+            group, words = candidate, (words[:m.start()] + " " + words[m.end():])
+            break
+    words = _NOISE.sub(" ", words).strip()
+    for name, pattern in PARTS[group]:
+        if re.search(pattern, words):
+            return name, group, True
+    if not words:  # a group's own column: its total
+        return group, group, True
+    return None, group, False
+
+
+def _filled_header(sheet: Sheet, rows: range, width: int) -> list[list[str | None]]:
+    """Header cells, each merged range filled with its top-left value."""
+    grid = [[sheet.rows[r][c] if c < len(sheet.rows[r]) else None for c in range(width)] for r in rows]
+    for r0, c0, r1, c1 in sheet.merged:
+        if r0 in rows and (value := sheet.rows[r0][c0]) is not None:
+            for r in range(max(r0, rows.start), min(r1, rows.stop - 1) + 1):
+                for c in range(c0, min(c1, width - 1) + 1):
+                    grid[r - rows.start][c] = value
+    return grid
+
+
+def _is_column_numbers(row: list) -> bool:
+    numbers = [COLUMN_NUMBER.match(str(v).strip()) for v in row if v is not None]
+    if len(numbers) < 3 or not all(numbers):
+        return False
+    values = [int(m.group(1)) for m in numbers]
+    return values == list(range(values[0], values[0] + len(values)))
+
+
+def _looks_like_header(row: list) -> bool:
+    cells = [_text(v) for v in row]
+    has_name = any(re.search(NAME, c) for c in cells[:4])
+    known = sum(1 for c in cells if c and _classify(c, "received")[2] and not re.search(NAME, c))
+    return has_name and known >= 2
+
+
+def recognise(sheet: Sheet, file_name: str) -> Layout:
+    """Find the header and map its columns to counts; InputError when the sheet is not a report."""
+    start = next((i for i, row in enumerate(sheet.rows[:40]) if _looks_like_header(row)), None)
+    if start is None:
+        raise InputError(f"Tệp {file_name}, trang «{sheet.name}»: không tìm thấy dòng tiêu đề có cột "
+                         f"«Đơn vị» và các cột số hồ sơ (tiếp nhận, trực tuyến, đã giải quyết…).")
+    width = max(len(r) for r in sheet.rows)
+    end = start + 1
+    while end < min(start + 4, len(sheet.rows)):
+        row = sheet.rows[end]
+        if _is_column_numbers(row):
+            break
+        values = [v for v in row if v is not None]
+        if not values or any(not isinstance(v, str) or _NUMBER.match(v) for v in values) or len(values) == 1:
+            break  # an empty row, a row of numbers or a section row ("I", "Cơ quan chuyên môn") ends it
+        if row[0] is not None and ROMAN.match(_text(row[0])):
+            break
+        end += 1
+    data_start = end + 1 if end < len(sheet.rows) and _is_column_numbers(sheet.rows[end]) else end
+    header_rows = range(start, end)
+    grid = _filled_header(sheet, header_rows, width)
+
+    columns, headers, ignored, seen = {}, {}, [], {}
+    name_col = stt_col = None
+    group = "received"
+    for c in range(width):
+        # the column's header from top to bottom, each level once, without "Trong đó"
+        original = [str(v) for v in dict.fromkeys(row[c] for row in grid if row[c] is not None)
+                    if plain(str(v)) != "trong do"]
+        words = " ".join(plain(v) for v in original)
+        original = " / ".join(original)
+        if not words:
+            continue
+        if stt_col is None and re.match(STT, words):
+            stt_col = c
+            continue
+        if name_col is None and re.search(NAME, words) and not _classify(words, group)[2]:
+            name_col = c
+            continue
+        found, group, understood = _classify(words, group)
+        if found is None or found in seen:
+            ignored.append(original or words)
+            continue
+        seen[found] = c
+        columns[c], headers[c] = found, original or words
+    if name_col is None:
+        name_col = 1 if stt_col == 0 else 0
+    missing = [f for f in ("received_online",) if f not in seen]
+    if missing or not ({"received", "received_offline"} & set(seen)):
+        raise InputError(f"Tệp {file_name}, trang «{sheet.name}», dòng {start + 1}: không nhận ra cột "
+                         f"«Trực tuyến» và cột «Tổng số» hoặc «Trực tiếp» của số hồ sơ nhận giải quyết.")
+    return Layout(sheet, header_rows, data_start, name_col, stt_col, columns, headers, ignored)
+
+
+# -- period -----------------------------------------------------------------------------------
+_MONTH_YEAR = [
+    re.compile(r"thang\s*(\d{1,2})\s*(?:nam|/|-|\.)\s*(\d{4})"),
+]
+_RANGE = re.compile(r"tu ngay\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})\s*(?:den|-)\s*(?:ngay)?\s*"
+                    r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
+_MULTI = re.compile(r"\bquy\s*(i{1,3}|iv|\d)\b|\b(6|9|sau|chin) thang\b|\bnam \d{4}\s*$")
+
+
+def period_from_title(sheet: Sheet, before_row: int, file_name: str) -> tuple[int, int] | None:
+    """(year, month) the title names; None when it names none. A title that covers more than
+    one month is refused."""
+    lines = [_text(v) for row in sheet.rows[:before_row] for v in row if isinstance(v, str)]
+    for line in lines:
+        m = _RANGE.search(line)
+        if m:
+            d1, m1, y1, d2, m2, y2 = (int(g) for g in m.groups())
+            try:
+                first, last = date(y1, m1, d1), date(y2, m2, d2)
+            except ValueError:
+                raise InputError(f"Tệp {file_name}: ngày trong tiêu đề không hợp lệ: «{line}».") from None
+            if (y1, m1) != (y2, m2):
+                raise InputError(f"Tệp {file_name} là báo cáo từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}, nhiều hơn "
+                                 f"một tháng. Hãy tải báo cáo từng tháng từ Hệ thống một cửa điện tử.")
+            if d1 != 1 or d2 != calendar.monthrange(y2, m2)[1]:
+                raise InputError(f"Tệp {file_name} là báo cáo từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}, không trọn "
+                                 f"tháng {m2}/{y2}. Hãy tải báo cáo cả tháng.")
+            return y2, m2
+    for line in lines:
+        for pattern in _MONTH_YEAR:
+            m = pattern.search(line)
+            if m and 1 <= int(m.group(1)) <= 12:
+                return int(m.group(2)), int(m.group(1))
+    for line in lines:
+        if "ky bao cao" in line or "bao cao" in line:
+            m = _MULTI.search(line)
+            if m:
+                raise InputError(f"Tệp {file_name} là báo cáo {m.group(0)} (nhiều hơn một tháng): «{line}». "
+                                 f"Hãy tải báo cáo từng tháng từ Hệ thống một cửa điện tử.")
+    return None

@@ -1,0 +1,312 @@
+"""Importing real spreadsheets written by openpyxl (and CSV bytes): what is read, what is refused."""
+import io
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from conftest import ROOT
+from kpi import ingest, scorecard
+from kpi.ingest import InputError, Limits
+from kpi.measures import COUNTS
+from kpi.periods import Period
+from sheets import bieu06, counts, docx_bytes, flat_csv, to_cp1258, zip_bomb
+
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+def snapshot(store):
+    """Everything an import may touch."""
+    return (store.query("SELECT * FROM monthly_counts ORDER BY unit_id, year, month"),
+            store.query("SELECT * FROM replaced_counts ORDER BY ALL"),
+            store.query("SELECT * FROM imports ORDER BY import_id"),
+            store.units(), store.query("SELECT * FROM unit_aliases ORDER BY alias"))
+
+
+def unchanged(before, after):
+    return all(a.equals(b) for a, b in zip(before, after))
+
+
+def stored(store, unit, year=2024, month=3):
+    rows = store.monthly_counts([(year, month)]).merge(store.units()[["unit_id", "unit"]])
+    return rows.set_index("unit").loc[unit]
+
+
+SECTIONS = [
+    ("I", "Cơ quan chuyên môn", [
+        ("Phòng Tư pháp", counts(45, 5, carried=2, late=1, pending=3, overdue=1)),
+        ("Phòng Lao động - Thương binh và Xã hội", counts(30, 3)),
+    ]),
+    ("II", "UBND các xã, thị trấn", [
+        ("UBND xã Mỹ Hương", counts(1234, 100, carried=10, pending=40)),
+        ("UBND Thị trấn Huỳnh Hữu Nghĩa", counts(200, 20)),
+    ]),
+]
+
+
+def test_bieu06_with_merged_headers_sections_total_text_numbers_and_blank_row(store):
+    data = bieu06(SECTIONS, as_text=("UBND xã Mỹ Hương",), blank_row_after=1)
+    prepared = ingest.prepare("bao-cao-thang-3.xlsx", data, store)
+    assert prepared.title_period == (2024, 3)
+    assert prepared.problems == [] and prepared.unknown == []
+    assert prepared.rows["unit"].tolist() == ["Phòng Tư pháp", "Phòng Lao động, Thương binh và Xã hội",
+                                              "Xã Mỹ Hương", "Thị trấn Huỳnh Hữu Nghĩa"]
+    assert prepared.rows["row"].tolist() == [10, 12, 14, 15]  # Excel rows: the blank row 11 and section 13 skipped
+    result = prepared.commit(store, (2024, 3))
+    assert (result["rows"], result["units"], result["replaced"]) == (4, 4, 0)
+    my_huong = stored(store, "Xã Mỹ Hương")
+    assert (my_huong["received"], my_huong["received_online"], my_huong["received_offline"],
+            my_huong["carried_over"]) == (1344, 1234, 100, 10)
+    assert (my_huong["resolved"], my_huong["pending"], my_huong["pending_not_due"]) == (1304, 40, 40)
+    tu_phap = stored(store, "Phòng Tư pháp")
+    assert (tu_phap["received"], tu_phap["resolved_late"], tu_phap["pending_overdue"]) == (52, 1, 1)
+    assert pd.isna(tu_phap["paid_online"]) and pd.isna(tu_phap["fee_dossiers"])  # not in the file: NULL
+    history = store.imports().iloc[0]
+    assert (history["file_name"], history["period"], history["units"], history["rows"]) == \
+        ("bao-cao-thang-3.xlsx", "2024-03", 4, 4)
+    assert len(history["sha256"]) == 64
+    online = scorecard.build(store, Period(2024, 3)).ranking("online").set_index("unit")
+    assert online.loc["Phòng Tư pháp", "rate"] == 90.0 and online.loc["Xã Mỹ Hương", "numerator"] == 1234
+
+
+def test_headers_without_diacritics_in_capitals(store):
+    data = bieu06(SECTIONS, no_diacritics=True, upper=True, title_period="Thang 03/2024")
+    prepared = ingest.prepare("BAO CAO.xlsx", data, store)
+    assert prepared.title_period == (2024, 3)
+    assert prepared.problems == [] and prepared.unknown == []
+    assert prepared.rows["name"].tolist()[0] == "PHONG TU PHAP"
+    prepared.commit(store, (2024, 3))
+    assert stored(store, "Phòng Tư pháp")["received_online"] == 45
+    assert stored(store, "Xã Mỹ Hương")["received_online"] == 1234
+
+
+def test_extra_columns_for_fees_payment_fully_online_and_digitised(store):
+    sections = [("I", "Xã", [("Xã Mỹ Tú", counts(80, 20, fee_dossiers=30, paid_online=12, fully_online=25,
+                                                  digitised=90))])]
+    data = bieu06(sections, extras=("fee_dossiers", "paid_online", "fully_online", "digitised"))
+    prepared = ingest.prepare("b06.xlsx", data, store)
+    assert set(prepared.columns) >= {"fee_dossiers", "paid_online", "fully_online", "digitised"}
+    prepared.commit(store, (2024, 3))
+    row = stored(store, "Xã Mỹ Tú")
+    assert (row["fee_dossiers"], row["paid_online"], row["fully_online"], row["digitised"]) == (30, 12, 25, 90)
+    assert pd.isna(row["fee_online"])
+
+
+def test_windows_1258_csv_with_combining_marks_and_single_row_header(store):
+    header = ["STT", "Tên đơn vị", "Tổng số", "Trực tuyến", "Trực tiếp", "Từ kỳ trước", "Đã giải quyết", "Trước hạn",
+              "Đúng hạn", "Quá hạn", "Đang giải quyết", "Trong hạn", "Quá hạn"]
+    rows = [[1, "Phòng Văn hoá và Thông tin", 12, 10, 2, 0, 12, 6, 5, 1, 0, 0, 0],
+            [2, "Xã Phú Mỹ", "1.050", "1.000", 50, 0, "1.050", "1.000", 50, 0, 0, 0, 0]]
+    text = flat_csv(header, rows, title="Kỳ báo cáo: Từ ngày 01/03/2024 đến ngày 31/03/2024")
+    data = to_cp1258(text)
+    assert b"\xcc" in data or b"\xec" in data or b"\xde" in data  # tone marks as combining bytes
+    prepared = ingest.prepare("bao_cao.csv", data, store)
+    assert prepared.title_period == (2024, 3)
+    assert prepared.problems == [] and prepared.unknown == []
+    prepared.commit(store, (2024, 3))
+    culture = stored(store, "Phòng Văn hoá và Thông tin")
+    assert (culture["resolved"], culture["resolved_early"], culture["resolved_on_time"], culture["resolved_late"],
+            culture["pending_overdue"]) == (12, 6, 5, 1, 0)
+    assert stored(store, "Xã Phú Mỹ")["received_online"] == 1000
+
+
+def test_utf8_bom_csv_with_commas(store):
+    text = flat_csv(["Đơn vị", "Số mới tiếp nhận trực tuyến", "Số mới tiếp nhận trực tiếp", "Số kỳ trước chuyển qua"],
+                    [["Xã Mỹ Thuận", 9, 1, 3]], sep=",")
+    prepared = ingest.prepare("a.csv", "\ufeff".encode() + text.encode("utf-8"), store)
+    assert prepared.title_period is None
+    prepared.commit(store, (2024, 5))
+    row = stored(store, "Xã Mỹ Thuận", month=5)
+    assert (row["received_online"], row["received_offline"], row["carried_over"]) == (9, 1, 3)
+    assert pd.isna(row["received"])
+
+
+def test_flat_template_round_trip(store):
+    data = ingest.template(store.units(), (2024, 4))
+    book = __import__("openpyxl").load_workbook(io.BytesIO(data))
+    sheet = book.active
+    assert [c.value for c in sheet[2]][:4] == ["STT", "Đơn vị", "Tổng số hồ sơ nhận giải quyết", "Tiếp nhận trực tuyến"]
+    values = counts(91, 9, fee_online=40, fee_dossiers=50, paid_online=20, fully_online=30, digitised=100,
+                    certification=10, certification_electronic=4, apology_letters=0)
+    fields = list(COUNTS)
+    for row in sheet.iter_rows(min_row=3):
+        if row[1].value == "Xã Long Hưng":
+            for i, f in enumerate(fields):
+                row[2 + i].value = values[f]
+    # other units left blank: not stored
+    for row in list(sheet.iter_rows(min_row=3)):
+        if row[1].value != "Xã Long Hưng":
+            row[1].value = None
+    buffer = io.BytesIO()
+    book.save(buffer)
+    prepared = ingest.prepare("mau.xlsx", buffer.getvalue(), store)
+    assert prepared.title_period == (2024, 4)
+    assert prepared.problems == [] and sorted(prepared.columns) == sorted(fields)
+    prepared.commit(store, (2024, 4))
+    row = stored(store, "Xã Long Hưng", month=4)
+    assert {f: int(row[f]) for f in fields} == {f: values[f] for f in fields}
+    assert len(store.monthly_counts([(2024, 4)])) == 1
+
+
+# -- bad input: a clear message, nothing written ------------------------------------------------------
+
+
+T3 = bieu06(SECTIONS)  # written once: openpyxl stamps the time, so a second build may differ by a byte
+
+
+@pytest.fixture
+def filled(store):
+    """A store that already holds March 2024 for four units."""
+    ingest.prepare("t3.xlsx", T3, store).commit(store, (2024, 3))
+    return store
+
+
+def refused(store, name, data, match, **commit):
+    before = snapshot(store)
+    with pytest.raises((InputError, ValueError)) as caught:
+        prepared = ingest.prepare(name, data, store, limits=commit.pop("limits", None))
+        prepared.commit(store, commit.pop("period", (2024, 4)), **commit)
+    assert match in str(caught.value), str(caught.value)
+    assert unchanged(before, snapshot(store))
+    return str(caught.value)
+
+
+def test_not_a_number(filled):
+    sections = [("I", "x", [("Phòng Tư pháp", {**counts(45, 5), "received_online": "bốn lăm"})])]
+    message = refused(filled, "a.xlsx", bieu06(sections, total=False), "không phải là số")
+    assert message.startswith("Tệp a.xlsx, trang «Biểu 06», dòng 10, cột D (Số hồ sơ nhận giải quyết / Trực tuyến)")
+
+
+def test_negative_count(filled):
+    sections = [("I", "x", [("Phòng Tư pháp", {**counts(45, 5), "carried_over": -2})])]
+    refused(filled, "a.xlsx", bieu06(sections, total=False), "dòng 10, cột F (Số hồ sơ nhận giải quyết / Từ kỳ trước): "
+                                                            "số âm (-2)")
+
+
+def test_part_larger_than_whole(filled):
+    sections = [("I", "x", [("Xã Mỹ Tú", {**counts(45, 5), "received_online": 60, "received": 50})])]
+    refused(filled, "a.xlsx", bieu06(sections, total=False),
+            "dòng 10, cột D (Số hồ sơ nhận giải quyết / Trực tuyến): 60 lớn hơn «Tổng số hồ sơ nhận giải quyết» "
+            "(50, cột C) của Xã Mỹ Tú")
+
+
+def test_paid_larger_than_fee_dossiers(filled):
+    sections = [("I", "x", [("Xã Mỹ Tú", counts(45, 5, fee_dossiers=10, paid_online=11))])]
+    refused(filled, "a.xlsx", bieu06(sections, total=False, extras=("fee_dossiers", "paid_online")),
+            "cột O (Số HS đã TTTT): 11 lớn hơn «Hồ sơ có nghĩa vụ tài chính» (10, cột N)")
+
+
+def test_unit_listed_twice(filled):
+    sections = [("I", "x", [("Xã Mỹ Tú", counts(1, 1)), ("UBND xã Mỹ Tú", counts(2, 2))])]
+    refused(filled, "a.xlsx", bieu06(sections), "dòng 10, 11: đơn vị Xã Mỹ Tú có 2 dòng")
+
+
+def test_broken_identity_is_a_warning_the_user_can_accept(filled):
+    sections = [("I", "x", [("Xã Mỹ Tú", {**counts(45, 5), "received": 52})])]
+    data = bieu06(sections, total=False)
+    message = refused(filled, "a.xlsx", data, "Có cảnh báo")
+    assert "cột C (Số hồ sơ nhận giải quyết / Tổng số): Xã Mỹ Tú có «Tổng số hồ sơ nhận giải quyết» 52 nhưng " \
+           "Tiếp nhận trực tuyến 45 + Tiếp nhận trực tiếp, bưu chính 5 + Từ kỳ trước chuyển sang 0 = 50" in message
+    prepared = ingest.prepare("a.xlsx", data, filled)
+    assert prepared.errors == [] and len(prepared.warnings) == 2  # (3) = (4)+(5)+(6) and (3) = (7)+(11)
+    prepared.commit(filled, (2024, 4), accept_warnings=True)
+    assert stored(filled, "Xã Mỹ Tú", month=4)["received"] == 52
+
+
+def test_total_row_that_does_not_match_is_a_warning(filled):
+    total = {f: v for f, v in counts(45, 5).items()}
+    total["received_online"] = 99
+    message = refused(filled, "a.xlsx", bieu06([("I", "x", [("Xã Mỹ Tú", counts(45, 5))])], total=total), "cảnh báo")
+    assert "dòng 11, cột D (Số hồ sơ nhận giải quyết / Trực tuyến): dòng tổng cộng ghi 99 nhưng cộng các đơn vị " \
+           "được 45" in message
+
+
+def test_month_already_stored_is_replaced_only_when_asked_and_can_be_restored(filled):
+    before = snapshot(filled)
+    again = bieu06([("I", "x", [("Phòng Tư pháp", counts(49, 1))])])
+    with pytest.raises(Exception, match="Đã có số liệu của: Phòng Tư pháp tháng 3/2024"):
+        ingest.prepare("t3-sua.xlsx", again, filled).commit(filled, (2024, 3))
+    assert unchanged(before, snapshot(filled))
+    result = ingest.prepare("t3-sua.xlsx", again, filled).commit(filled, (2024, 3), replace=True)
+    assert result["replaced"] == 1 and stored(filled, "Phòng Tư pháp")["received_online"] == 49
+    filled.undo_import(result["import_id"])
+    assert stored(filled, "Phòng Tư pháp")["received_online"] == 45
+    after = snapshot(filled)
+    assert after[0].equals(before[0])  # the counts are exactly as they were
+
+
+def test_same_file_twice_is_recognised_by_its_hash(filled):
+    data = T3
+    prepared = ingest.prepare("copy-of-t3.xlsx", data, filled)
+    assert prepared.earlier_import is not None and prepared.earlier_import["file_name"] == "t3.xlsx"
+    refused(filled, "copy-of-t3.xlsx", data, "đã được nhập (lần nhập số 1", replace=True)
+
+
+def test_more_than_one_month_is_refused(store):
+    refused(store, "q1.xlsx", bieu06(SECTIONS, title_period="Từ ngày 01/01/2024 đến ngày 31/03/2024"),
+            "là báo cáo từ 01/01/2024 đến 31/03/2024, nhiều hơn một tháng")
+    refused(store, "q1.xlsx", bieu06(SECTIONS, title_period="Quý I năm 2024"), "nhiều hơn một tháng")
+
+
+def test_truncated_xlsx(filled):
+    data = bieu06(SECTIONS)
+    refused(filled, "cut.xlsx", data[: len(data) // 2], "bị hỏng")
+
+
+def test_zip_bomb_is_refused_before_parsing(filled):
+    refused(filled, "bomb.xlsx", zip_bomb(300), "tỷ lệ nén bất thường")
+
+
+def test_docx_renamed_to_xlsx(filled):
+    refused(filled, "bao-cao.xlsx", docx_bytes(), "không phải bảng tính Excel mà là tài liệu Word")
+
+
+def test_empty_file(filled):
+    refused(filled, "rong.xlsx", b"", "Tệp rong.xlsx rỗng (0 byte)")
+
+
+def test_size_cap(filled):
+    refused(filled, "big.xlsx", bieu06(SECTIONS), "vượt giới hạn", limits=Limits(max_bytes=1000))
+
+
+def test_sheet_without_a_report_header(filled):
+    book = Workbook()
+    book.active.append(["Họ tên", "Ngày sinh"])
+    book.active.append(["Nguyễn Văn A", "01/01/1990"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    refused(filled, "khac.xlsx", buffer.getvalue(), "không tìm thấy dòng tiêu đề có cột «Đơn vị»")
+
+
+def test_real_766_score_export_is_not_taken_for_a_monthly_report(filled):
+    """A real export from the national portal (shared/realdata) is another report: refused, named."""
+    data = (REALDATA / "bao_cao_thang_10_2025.xlsx").read_bytes()
+    refused(filled, "bao_cao_thang_10_2025.xlsx", data, "không nhận ra cột «Trực tuyến»")
+
+
+def test_unknown_unit_is_never_dropped(filled):
+    data = bieu06([("II", "UBND các xã, thị trấn", [("Xã Mỹ Hương", counts(5, 5)),
+                                                     ("UBND xã Tân Lập - huyện Mỹ Tú", counts(8, 2))])])
+    prepared = ingest.prepare("t4.xlsx", data, filled)
+    assert prepared.unknown == ["UBND xã Tân Lập - huyện Mỹ Tú"]
+    assert prepared.groups == {"UBND xã Tân Lập - huyện Mỹ Tú": "Một cửa cấp xã"}
+    with pytest.raises(InputError, match="chưa xác định đơn vị cho UBND xã Tân Lập"):
+        prepared.commit(filled, (2024, 4))
+    prepared.commit(filled, (2024, 4), mapping={"UBND xã Tân Lập - huyện Mỹ Tú": "Xã Mỹ Phước"})
+    assert stored(filled, "Xã Mỹ Phước", month=4)["received_online"] == 8
+    # remembered: next month the same name is matched
+    later = ingest.prepare("t5.xlsx", bieu06([("II", "x", [("UBND xã Tân Lập - huyện Mỹ Tú", counts(1, 0))])]), filled)
+    assert later.unknown == [] and later.rows["unit"].tolist() == ["Xã Mỹ Phước"]
+
+
+def test_legacy_xls_with_two_merged_header_rows(store):
+    from sheets import bieu06_xls
+    data = bieu06_xls([("UBND xã Thuận Hưng", counts(70, 30, carried=5, pending=10, overdue=2)),
+                       ("Công an huyện Mỹ Tú", counts(300, 12))])
+    prepared = ingest.prepare("bc.xls", data, store)
+    assert prepared.title_period == (2024, 3) and prepared.problems == [] and prepared.unknown == []
+    prepared.commit(store, (2024, 3))
+    thuan_hung = stored(store, "Xã Thuận Hưng")
+    assert (thuan_hung["received"], thuan_hung["carried_over"], thuan_hung["pending_not_due"],
+            thuan_hung["pending_overdue"]) == (105, 5, 8, 2)
+    assert stored(store, "Công an huyện")["received_online"] == 300

@@ -1,0 +1,64 @@
+"""Unit names as real files write them."""
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from kpi import plan
+from kpi.ingest import readers
+from kpi.ingest.names import Matcher, key
+
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    loaded, _ = plan.load()
+    return Matcher(loaded["units"])
+
+
+@pytest.mark.parametrize("written, unit", [
+    ("UBND xã Mỹ Hương", "Xã Mỹ Hương"),
+    ("MỸ HƯƠNG", "Xã Mỹ Hương"),
+    ("Xa My Huong", "Xã Mỹ Hương"),
+    ("UBND Thị trấn Huỳnh Hữu Nghĩa", "Thị trấn Huỳnh Hữu Nghĩa"),
+    ("TT Huỳnh Hữu Nghĩa", "Thị trấn Huỳnh Hữu Nghĩa"),
+    ("Phòng Văn hóa và Thông tin", "Phòng Văn hoá và Thông tin"),
+    ("Phòng VH&TT", "Phòng Văn hoá và Thông tin"),
+    ("Phòng Lao động - Thương binh và Xã hội", "Phòng Lao động, Thương binh và Xã hội"),
+    ("Phòng LĐTB&XH", "Phòng Lao động, Thương binh và Xã hội"),
+    ("Phòng Nông nghiệp và Phát triển nông thôn", "Phòng Nông nghiệp và PTNT"),
+    ("Phòng TN&MT", "Phòng Tài nguyên và Môi trường"),
+    ("Phòng TC-KH", "Phòng Tài chính – Kế hoạch"),
+    ("Phòng Tài chính - Kế hoạch", "Phòng Tài chính – Kế hoạch"),
+    ("Phòng KT&HT", "Phòng Kinh tế và Hạ tầng"),
+    ("Phòng GD&ĐT", "Phòng Giáo dục và Đào tạo"),
+    ("VPĐKĐĐ", "Văn phòng đăng ký đất đai"),
+    ("Thanh tra huyện", "Thanh tra"),
+    ("Công an huyện Mỹ Tú", "Công an huyện"),
+    ("Phòng Tư pháp huyện Mỹ Tú", "Phòng Tư pháp"),
+    ("  phòng   tư  pháp ", "Phòng Tư pháp"),
+    ("Xã Mỹ Tú", "Xã Mỹ Tú"),
+    ("xã Không Có", None),
+])
+def test_names_match_their_unit(matcher, written, unit):
+    assert matcher.match(written) == unit
+
+
+def test_tone_placement_and_combining_marks():
+    assert key("Phòng Văn hoá") == key("Phòng Văn hóa") == key("Pho\u0300ng Va\u0306n ho\u0301a")
+
+
+def test_real_portal_names_lose_the_province_suffix():
+    """Unit names of the October 2025 export of the national portal (shared/realdata)."""
+    sheet = next(s for s in readers.read("x.xlsx", (REALDATA / "bao_cao_T10_2025.xlsx").read_bytes())
+                 if s.name == "Xã Phường")
+    names = [row[1] for row in sheet.rows[1:] if row[1]]
+    assert len(names) > 90 and all(n.endswith("- tỉnh An Giang") for n in names)
+    keys = [key(n) for n in names]
+    assert all("an giang" not in k and "tinh" not in k for k in keys)
+    assert key("UBND xã Đông Thái - tỉnh An Giang") == "xa dong thai"
+    assert key("UBND phường Long Phú - tỉnh An Giang") == "phuong long phu"
+    # a province's communes: every name keeps its own key
+    units = pd.DataFrame({"unit": [n.removeprefix("UBND ").removesuffix(" - tỉnh An Giang") for n in names]})
+    matcher = Matcher(units)
+    assert [matcher.match(n) for n in names] == units["unit"].tolist()
