@@ -8,5 +8,6 @@ ui.store()  # creates the database on first start
 
 page = st.navigation([
     st.Page("pages/overview.py", title="Tổng quan", icon=":material/dashboard:", default=True),
+    st.Page("pages/imports.py", title="Nhập dữ liệu", icon=":material/upload_file:"),
 ])
 page.run()

@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     undo = commands.add_parser("undo", help="hoàn tác một lần nhập, khôi phục số liệu nó đã thay thế")
     undo.add_argument("import_id", type=int, metavar="SỐ")
     undo.set_defaults(run=_undo)
+
+    setting = commands.add_parser("setting", help="xem hoặc chọn cách tính (mẫu số) của một chỉ tiêu")
+    setting.add_argument("kpi", nargs="?", choices=list(measures.KPIS))
+    setting.add_argument("variant", nargs="?", metavar="CÁCH_TÍNH")
+    setting.set_defaults(run=_setting)
     return parser
 
 
@@ -136,18 +141,7 @@ def _imports(store: Store, args) -> int:
     if history.empty:
         print("Chưa có lần nhập nào.")
         return 0
-    table = pd.DataFrame({
-        "Số": history["import_id"],
-        "Tệp": history["file_name"],
-        "Kỳ": history["period"].fillna(""),
-        "Đơn vị": history["units"].map(fmt.number),
-        "Dòng": history["rows"].map(fmt.number),
-        "Thay thế": history["replaced"].map(lambda v: fmt.number(v) if pd.notna(v) else ""),
-        "Người nhập": history["imported_by"].fillna(""),
-        "Thời điểm": history["imported_at"].dt.strftime("%d/%m/%Y %H:%M"),
-        "Trạng thái": history["undone_at"].map(lambda t: f"đã hoàn tác {t:%d/%m/%Y %H:%M}" if pd.notna(t) else ""),
-        "SHA-256": history["sha256"].fillna("").str[:12],
-    })
+    table = ingest.history_table(history)
     print(table.to_string(index=False))
     return 0
 
@@ -156,6 +150,20 @@ def _undo(store: Store, args) -> int:
     result = store.undo_import(args.import_id)
     print(f"Đã hoàn tác lần nhập số {args.import_id} ({result['file_name']}): bỏ {result['removed']} dòng, "
           f"khôi phục {result['restored']} dòng đã bị thay thế.")
+    return 0
+
+
+def _setting(store: Store, args) -> int:
+    if args.kpi and args.variant:
+        store.set_setting(args.kpi, args.variant)
+    chosen = store.settings()
+    for kpi in measures.CATALOGUE:
+        if args.kpi and kpi.key != args.kpi:
+            continue
+        current = chosen.get(kpi.key, kpi.default_variant)
+        for name, ratio in kpi.variants.items():
+            mark = "*" if name == current else " "
+            print(f"{mark} {kpi.key} {name}: {kpi.label} = {ratio.note}")
     return 0
 
 

@@ -353,6 +353,16 @@ class Store:
             con.execute("UPDATE imports SET undone_at = current_timestamp WHERE import_id = ?", [import_id])
             return {"removed": removed, "restored": restored, "file_name": file_name}
 
+    def set_setting(self, kpi: str, variant: str) -> None:
+        """Choose the denominator variant of a KPI (measures.CATALOGUE lists them)."""
+        from kpi import measures
+
+        choices = measures.get(kpi).variants
+        if variant not in choices:
+            raise StoreError(f"Chỉ tiêu {kpi} không có cách tính {variant!r}; chọn một trong: {', '.join(choices)}")
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"setting.{kpi}", variant])
+
     def replace_demo_counts(self, counts: pd.DataFrame) -> int:
         """Replace all sample counts with `counts`; refused when real imported data is present,
         which sample data must never mix with."""

@@ -10,8 +10,21 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def _base_letter(code: int) -> str:
+    decomposed = unicodedata.normalize("NFD", chr(code))
+    return decomposed[0] if decomposed[0].isascii() else chr(code)
+
+
+# precomposed Latin letters -> their base letter; one C-speed translate instead of a loop per char
+_UNACCENT = {code: _base_letter(code) for code in range(0xC0, 0x1EFA) if _base_letter(code) != chr(code)}
+_UNACCENT.update({ord("đ"): "d", ord("Đ"): "D"})
+_SPACES = re.compile(r"\s+")
+
+
 def plain(text: str) -> str:
     """Lower case, without diacritics (đ -> d), single spaces: 'Hoá' and 'hóa' and 'HOA' meet."""
-    text = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return re.sub(r"\s+", " ", text).strip()
+    text = unicodedata.normalize("NFC", str(text)).translate(_UNACCENT).lower()
+    if not text.isascii():  # marks NFC could not compose onto a letter
+        text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return _SPACES.sub(" ", text).strip()
+

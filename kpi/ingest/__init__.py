@@ -50,7 +50,7 @@ class Prepared:
     def counts(self, period: tuple[int, int], mapping: dict[str, str] | None = None) -> pd.DataFrame:
         """[unit, year, month, *COUNTS] with unknown names resolved by `mapping` (name -> unit)."""
         mapping = mapping or {}
-        units = self.rows["unit"].fillna(self.rows["name"].map(mapping))
+        units = self.rows["unit"].astype("object").fillna(self.rows["name"].map(mapping).astype("object"))
         if units.isna().any():
             missing = self.rows.loc[units.isna(), "name"].tolist()
             raise InputError(f"Tệp {self.file_name}: chưa xác định đơn vị cho {', '.join(missing)}.")
@@ -64,6 +64,31 @@ class Prepared:
                       for u in frame.loc[duplicated, "unit"].unique()]
             raise InputError(f"Tệp {self.file_name}, trang «{self.sheet}»: đơn vị có hai dòng: {'; '.join(listed)}.")
         return frame
+
+    def unavailable(self, settings: dict[str, str] | None = None) -> list[str]:
+        """Notes on the always-shown KPIs this file gives no counts for, under the chosen variants."""
+        notes = []
+        for key in measures.ALWAYS_SHOWN:
+            kpi = measures.get(key)
+            ratio = kpi.ratio(settings)
+            missing = [measures.COUNTS[c] for c in (*ratio.numerator, *ratio.denominator) if c not in self.columns]
+            if missing:
+                notes.append(f"Tệp không có cột {', '.join(f'«{m}»' for m in missing)}: «{kpi.label}» "
+                             f"({ratio.note}) sẽ không có số liệu tháng này.")
+        return notes
+
+    def preview(self, period: tuple[int, int], mapping: dict[str, str] | None = None,
+                settings: dict[str, str] | None = None) -> pd.DataFrame:
+        """What each row will store and the rates the unit will get for the month:
+        row, name, unit, received, online, cashless, on-time (numerator, denominator, rate each)."""
+        counts = self.counts(period, mapping)
+        shown = [measures.get(k) for k in ("online", "cashless", "ontime")]
+        rates = measures.rates(counts, ["unit"], settings, tuple(shown))
+        wide = rates.pivot(index="unit", columns="kpi", values=["numerator", "denominator", "rate"])
+        wide.columns = [f"{kpi}_{value}" for value, kpi in wide.columns]
+        out = self.rows[["row", "name"]].assign(unit=counts["unit"].to_numpy(),
+                                                 received=counts["received"].to_numpy())
+        return out.merge(wide, left_on="unit", right_index=True, how="left")
 
     def commit(self, store: Store, period: tuple[int, int], *, mapping: dict[str, str] | None = None,
                new_units: dict[str, str] | None = None, replace: bool = False, accept_warnings: bool = False,
@@ -83,7 +108,7 @@ class Prepared:
         return store.import_counts(
             counts, file_name=self.file_name, sha256=self.sha256, imported_by=imported_by, replace=replace,
             new_units=pd.DataFrame({"unit": list(new_units), "group": list(new_units.values())}),
-            aliases={names.key(name): unit for name, unit in resolved.items() if names.key(name) != names.key(unit)})
+            aliases=_aliases(mapping or {}))
 
 
 def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = None,
@@ -112,7 +137,8 @@ def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = N
     problems = extracted.problems + checks.check(extracted, found, file_name)
     matcher = names.Matcher(store.units(), store.aliases())
     rows = extracted.rows
-    rows.insert(3, "unit", rows["name"].map(matcher.match).astype("object"))
+    rows.insert(3, "key", names.keys(rows["name"]).to_numpy())
+    rows.insert(4, "unit", rows["key"].map(matcher.match_key).astype("object"))
     problems += _twice(rows, file_name, found.sheet.name)
     sha = hashlib.sha256(data).hexdigest()
     prepared = Prepared(file_name, sha, found.sheet.name, title_period, rows, problems, found.ignored,
@@ -122,9 +148,14 @@ def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = N
     return prepared
 
 
+def _aliases(mapping: dict[str, str]) -> dict[str, str]:
+    """The user's name -> unit choices, by the name's key, to match the name next time."""
+    return {names.key(name): unit for name, unit in mapping.items() if names.key(name) != names.key(unit)}
+
+
 def _twice(rows: pd.DataFrame, file_name: str, sheet: str) -> list[Problem]:
     """A unit listed twice (by the same name or two names of one unit) is an error."""
-    who = rows["unit"].fillna(rows["name"].map(names.key))
+    who = rows["unit"].fillna(rows["key"])
     problems = []
     for unit in who[who.duplicated()].unique():
         lines = rows.loc[who == unit, "row"].tolist()
@@ -141,6 +172,24 @@ def _suggest_groups(rows: pd.DataFrame, units: pd.DataFrame) -> dict[str, str]:
     common = by_section.agg(lambda g: g.mode().iloc[0] if not g.mode().empty else OTHER_GROUP).to_dict()
     unknown = rows[rows["unit"].isna()]
     return {n: common.get(s, OTHER_GROUP) for n, s in zip(unknown["name"], unknown["section"])}
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """The import history (Store.imports) as users read it: Vietnamese headings and numbers."""
+    from kpi import fmt
+
+    return pd.DataFrame({
+        "Số": history["import_id"],
+        "Tệp": history["file_name"],
+        "Kỳ": history["period"].fillna(""),
+        "Đơn vị": history["units"].map(fmt.number),
+        "Dòng": history["rows"].map(fmt.number),
+        "Thay thế": history["replaced"].map(lambda v: fmt.number(v) if pd.notna(v) else ""),
+        "Người nhập": history["imported_by"].fillna(""),
+        "Thời điểm": history["imported_at"].dt.strftime("%d/%m/%Y %H:%M"),
+        "Trạng thái": history["undone_at"].map(lambda t: f"đã hoàn tác {t:%d/%m/%Y %H:%M}" if pd.notna(t) else ""),
+        "SHA-256": history["sha256"].fillna("").str[:12],
+    })
 
 
 def template(units: pd.DataFrame, period: tuple[int, int]) -> bytes:

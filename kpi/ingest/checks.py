@@ -12,7 +12,7 @@ from typing import Callable
 
 import pandas as pd
 
-from kpi.ingest.layout import COLUMN_NUMBER, ROMAN, SIGNATURE, TOTAL, Layout, _is_column_numbers, column_letter
+from kpi.ingest.layout import SIGNATURE, TOTAL, Layout, _is_column_numbers, column_letter
 from kpi.measures import COUNTS, IDENTITIES, IDENTITIES_ACROSS, PART_OF
 from kpi.text import plain
 
@@ -72,58 +72,95 @@ class Where:
         return where
 
 
+def _parse(column: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A column of cells as counts (Int64, NA when empty) and what is wrong with each cell (or NA)."""
+    kinds = column.map(type)
+    numbers = pd.to_numeric(column.where(kinds.isin([int, float])), errors="coerce")
+    wrong = pd.Series(pd.NA, index=column.index, dtype="object")
+    fractional = numbers.notna() & (numbers % 1 != 0)
+    wrong[fractional] = column[fractional].map(lambda v: f"«{v}» không phải là số nguyên")
+    numbers = numbers.where(~fractional)
+    texts = kinds == str
+    if texts.any():  # numbers written as text: "1.234", "12"
+        numbers = numbers.astype("Float64")
+        written = column[texts].astype("str").str.replace(r"[\s\u00a0]", "", regex=True)
+        clean = written.str.fullmatch(r"-?\d{1,3}(?:[.,]\d{3})+|-?\d+")
+        numbers[written.index[clean]] = pd.to_numeric(written[clean].str.replace(r"[.,]", "", regex=True)).astype(
+            "Float64").to_numpy()
+        rest = column[texts][~clean.to_numpy()].map(to_count)  # dashes, words: to_count says which
+        numbers[rest.index] = rest.map(lambda p: p[0]).astype("Float64")
+        wrong[rest.index] = rest.map(lambda p: p[1] if p[1] else pd.NA)
+    others = ~kinds.isin([int, float, str, type(None)])  # dates, booleans
+    wrong[others] = column[others].map(lambda v: f"«{v}» không phải là số")
+    return numbers.astype("Int64"), wrong
+
+
 def extract(layout: Layout, file_name: str, progress: Callable[[float], None] | None = None) -> Extracted:
-    rows = layout.sheet.rows
+    """The unit rows below the header, column by column; section, blank, total, column-number and
+    signature rows are told apart, and the table ends at the signature block."""
+    body = layout.sheet.rows[layout.data_start:]
     where = Where(file_name, layout)
-    fields = list(layout.columns.items())
+    frame = pd.DataFrame(body, columns=range(max((len(r) for r in body), default=0)))
+    frame.index = range(layout.data_start + 1, layout.data_start + 1 + len(frame))  # the rows as Excel numbers them
+    blank = pd.Series(None, index=frame.index, dtype="object")
+    names = frame[layout.name_col] if layout.name_col in frame else blank
+    fields = {c: f for c, f in layout.columns.items()}
+    counts, wrong = {}, {}
+    for i, (c, f) in enumerate(fields.items()):
+        counts[f], wrong[f] = _parse(frame[c] if c in frame else blank)
+        if progress:
+            progress((i + 1) / len(fields))
+    numbers = pd.DataFrame(counts)
+    errors = pd.DataFrame(wrong)
+    has_number = numbers.notna().any(axis=1)
+    has_text = errors.notna().any(axis=1)
+    has_name = names.notna()
+
+    # rows without a number: the signature block ends the table; others are sections or blank
+    texty = ~has_number & (has_name | has_text)
+    first_unit = (has_number & has_name).idxmax() if (has_number & has_name).any() else None
+    for r in frame.index[texty]:
+        words = " ".join(plain(v) for v in frame.loc[r] if isinstance(v, str))
+        if first_unit is not None and r > first_unit and SIGNATURE.search(words):
+            keep = frame.index < r
+            frame, names, numbers, errors = frame[keep], names[keep], numbers[keep], errors[keep]
+            has_number, has_text, has_name, texty = has_number[keep], has_text[keep], has_name[keep], texty[keep]
+            break
+    dashes = errors.isna().all(axis=1) | frame[list(fields)].apply(
+        lambda col: col.isna() | col.isin(["-", "—", "–"])).all(axis=1)
+    section_rows = texty & has_name & dashes
+    section = names.where(section_rows).ffill().reindex(frame.index)
+
     problems: list[Problem] = []
-    records, total, section = [], None, None
-    span = max(len(rows) - layout.data_start, 1)
-    for r in range(layout.data_start, len(rows)):
-        if progress and (r - layout.data_start) % 5000 == 0:
-            progress((r - layout.data_start) / span)
-        row = rows[r]
-        cells = [(f, row[c] if c < len(row) else None) for c, f in fields]
-        name = row[layout.name_col] if layout.name_col < len(row) else None
-        filled = [v for _, v in cells if v is not None]
-        if name is None and not filled:
-            continue
-        if not any(isinstance(v, (int, float)) for v in filled):
-            words = " ".join(plain(v) for v in row if isinstance(v, str))
-            if SIGNATURE.search(words):
-                if records:
-                    break  # the signature block: the table has ended
-                continue
-            if not filled or all(str(v).strip() in {"-", "—"} for v in filled):
-                section = str(name) if name is not None else section  # "I", "Cơ quan chuyên môn"…
-                continue
-        if name is None:
-            if _is_column_numbers(row):
-                continue
-            problems.append(Problem(ERROR, f"{where(r + 1)}: dòng có số liệu nhưng không có tên đơn vị."))
-            continue
-        name = str(name).strip()
-        stt = row[layout.stt_col] if layout.stt_col is not None and layout.stt_col < len(row) else None
-        values = {}
-        for f, value in cells:
-            number, wrong = to_count(value)
-            if wrong:
-                problems.append(Problem(ERROR, f"{where(r + 1, f)}: {wrong}."))
-            elif number is not None and number < 0:
-                problems.append(Problem(ERROR, f"{where(r + 1, f)}: số âm ({number})."))
-                number = None
-            values[f] = number
-        if TOTAL.match(plain(name)):
-            total = {"row": r + 1, **values}
-            continue
-        if stt is not None and ROMAN.match(plain(str(stt))) and COLUMN_NUMBER.match(str(stt)) is None \
-                and all(v is None for v in values.values()):
-            section = name
-            continue
-        records.append({"name": name, "section": section, "row": r + 1, **values})
-    frame = pd.DataFrame.from_records(records, columns=["name", "section", "row", *COUNTS])
-    frame = frame.astype({c: "Int64" for c in COUNTS})
-    return Extracted(frame, total, problems)
+    numbered = has_number | (has_text & ~section_rows)
+    nameless = numbered & ~has_name
+    for r in frame.index[nameless]:
+        if not _is_column_numbers(list(frame.loc[r])):
+            problems.append(Problem(ERROR, f"{where(r)}: dòng có số liệu nhưng không có tên đơn vị."))
+    data = numbered & has_name
+    text_names = names[data].astype("str").str.strip()
+    candidates = text_names.str.lower().str.match(r"^(t[ôoổ]|c[ộo]|to)")
+    totals = text_names[candidates][text_names[candidates].map(lambda n: bool(TOTAL.match(plain(n))))].index
+
+    for f in fields.values():
+        bad = errors[f][data & errors[f].notna()]
+        problems += [Problem(ERROR, f"{where(r, f)}: {message}.") for r, message in bad.items()]
+        negative = numbers[f][data & (numbers[f] < 0).fillna(False)]
+        problems += [Problem(ERROR, f"{where(r, f)}: số âm ({value}).") for r, value in negative.items()]
+    numbers = numbers.mask(numbers < 0)
+
+    total = None
+    if len(totals):
+        r = totals[-1]
+        total = {"row": r, **{f: (None if pd.isna(v) else int(v)) for f, v in numbers.loc[r].items()}}
+    units = data.copy()
+    units[totals] = False
+    out = pd.DataFrame({"name": text_names[units[data]], "section": section[units], "row": frame.index[units]})
+    out = out.reset_index(drop=True)
+    for column in COUNTS:
+        out[column] = (numbers.loc[units, column].to_numpy() if column in numbers else pd.NA)
+    out = out.astype({c: "Int64" for c in COUNTS})
+    return Extracted(out, total, problems)
 
 
 def check(extracted: Extracted, layout: Layout, file_name: str) -> list[Problem]:

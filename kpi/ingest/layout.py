@@ -114,7 +114,8 @@ def _filled_header(sheet: Sheet, rows: range, width: int) -> list[list[str | Non
 
 
 def _is_column_numbers(row: list) -> bool:
-    numbers = [COLUMN_NUMBER.match(str(v).strip()) for v in row if v is not None]
+    numbers = [COLUMN_NUMBER.match(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
+               for v in row if v is not None]
     if len(numbers) < 3 or not all(numbers):
         return False
     values = [int(m.group(1)) for m in numbers]

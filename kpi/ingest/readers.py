@@ -74,7 +74,9 @@ def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
         if sheet.total_height > limits.max_rows or sheet.total_width > limits.max_columns:
             raise InputError(f"Tệp {name}, trang «{sheet_name}»: {sheet.total_height} dòng × {sheet.total_width} cột, "
                              f"vượt giới hạn {limits.max_rows} dòng × {limits.max_columns} cột.")
-        rows = [[_cell(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+        # empty cells become None and text NFC; numbers are left as they are (one pass, no call per cell)
+        rows = [[None if v == "" else (nfc(v).strip() or None) if type(v) is str else v for v in row]
+                for row in sheet.to_python(skip_empty_area=False)]
         merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
         sheets.append(Sheet(sheet_name, rows, merged))
     return sheets

@@ -1,0 +1,133 @@
+"""Nhập dữ liệu: upload the month's report as the one-stop system exports it, check, preview, store."""
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from kpi import fmt, ingest
+from kpi.store import StoreError
+
+st.title("Nhập dữ liệu")
+st.caption("Tải lên báo cáo tháng đúng như Hệ thống một cửa điện tử xuất ra (.xlsx, .xls, .csv; tối đa "
+           f"{ingest.Limits().max_bytes // 1048576} MB). Không có tệp từ hệ thống? Dùng mẫu nhập liệu.")
+store = ui.store()
+units = store.units()
+latest = (ui.months() or [(2024, 1)])[-1]
+st.download_button("Tải mẫu nhập liệu (.xlsx)", ingest.template(units, latest), file_name="mau-nhap-lieu.xlsx",
+                   icon=":material/download:", key="template")
+
+done = st.session_state.pop("import_done", None)
+if done:
+    st.success(done, icon=":material/check_circle:")
+
+upload = st.file_uploader("Báo cáo tháng", type=["xlsx", "xls", "csv"], key=f"upload_{ui.counter('upload')}")
+if upload is not None:
+    data = upload.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    cached = st.session_state.get("prepared")
+    if cached is None or cached[0] != digest:
+        bar = st.progress(0.0, text="Đang đọc tệp…")
+        try:
+            prepared = ingest.prepare(upload.name, data, store, progress=lambda f, text: bar.progress(f, text=text))
+        except ingest.InputError as error:
+            bar.empty()
+            st.error(str(error), icon=":material/error:")
+            st.stop()
+        bar.empty()
+        st.session_state["prepared"] = (digest, prepared)
+    prepared = st.session_state["prepared"][1]
+
+    if prepared.earlier_import is not None:
+        earlier = prepared.earlier_import
+        st.error(f"Tệp này đã được nhập (lần nhập số {earlier['import_id']}, tệp {earlier['file_name']}, "
+                 f"{earlier['imported_at']:%d/%m/%Y %H:%M}); không nhập lại.", icon=":material/error:")
+        st.stop()
+    if prepared.errors:
+        st.error(f"Không nhập được: {len(prepared.errors)} lỗi. Hãy sửa tệp rồi tải lên lại.", icon=":material/error:")
+        st.dataframe(pd.DataFrame({"Lỗi": prepared.errors}), hide_index=True, width="stretch")
+        st.stop()
+    st.write(f"Trang **{prepared.sheet}**: {len(prepared.rows)} đơn vị, {len(prepared.columns)} cột số liệu.")
+    if prepared.ignored_columns:
+        st.caption("Cột không dùng: " + "; ".join(prepared.ignored_columns))
+
+    left, right = st.columns(2)
+    default_year, default_month = prepared.title_period or latest
+    month = left.selectbox("Tháng", range(1, 13), index=default_month - 1, key="import_month")
+    year = right.number_input("Năm", 2015, 2100, value=default_year, step=1, key="import_year")
+    st.caption(f"Tiêu đề tệp ghi: tháng {prepared.title_period[1]}/{prepared.title_period[0]}."
+               if prepared.title_period else "Tiêu đề tệp không ghi tháng báo cáo: hãy chọn tháng.")
+
+    mapping, new_units = {}, {}
+    if prepared.unknown:
+        st.subheader("Đơn vị chưa có trong danh sách")
+        st.caption("Ghép với một đơn vị đã có, hoặc thêm đơn vị mới. Lựa chọn được ghi nhớ cho các lần nhập sau.")
+        groups = list(dict.fromkeys([*units["group"], ingest.OTHER_GROUP]))
+        for i, name in enumerate(prepared.unknown):
+            choice = st.selectbox(f"«{name}»", [ui.NEW_UNIT, *units["unit"]], key=f"map_{i}")
+            if choice == ui.NEW_UNIT:
+                group = st.selectbox(f"Nhóm của «{name}»", groups, key=f"group_{i}",
+                                     index=groups.index(prepared.groups.get(name, ingest.OTHER_GROUP)))
+                new_units[name] = group
+            else:
+                mapping[name] = choice
+
+    period = (int(year), int(month))
+    for note in prepared.unavailable(store.settings()):
+        st.info(note, icon=":material/info:")
+    preview = prepared.preview(period, {**mapping, **{n: n for n in new_units}}, store.settings())
+    st.subheader(f"Xem trước: tháng {period[1]}/{period[0]}")
+    st.dataframe(ui.preview_table(preview), hide_index=True, width="stretch")
+
+    accept = True
+    if prepared.warnings:
+        st.warning(f"{len(prepared.warnings)} cảnh báo:\n\n" + "\n\n".join(f"- {w}" for w in prepared.warnings),
+                   icon=":material/warning:")
+        accept = st.checkbox("Tôi đã xem các cảnh báo và vẫn nhập", key="accept_warnings")
+    existing = store.stored_months(preview["unit"].tolist(), *period)
+    replace = False
+    if existing:
+        st.warning(f"Đã có số liệu tháng {period[1]}/{period[0]} của {len(existing)} đơn vị: {', '.join(existing)}.",
+                   icon=":material/warning:")
+        replace = st.checkbox("Thay thế số liệu đã có (có thể hoàn tác)", key="replace")
+    who = st.text_input("Người nhập", key="imported_by")
+    ready = accept and (replace or not existing)
+    if st.button("Xác nhận nhập", type="primary", disabled=not ready, key="confirm", icon=":material/upload:"):
+        try:
+            result = prepared.commit(store, period, mapping=mapping, new_units=new_units, replace=replace,
+                                     accept_warnings=accept, imported_by=who or None)
+        except (ingest.InputError, StoreError) as error:
+            st.error(str(error), icon=":material/error:")
+            st.stop()
+        st.cache_data.clear()
+        st.session_state.pop("prepared", None)
+        ui.counter("upload", step=1)  # a fresh uploader
+        st.session_state["import_done"] = (
+            f"Đã nhập {prepared.file_name}: tháng {period[1]}/{period[0]}, {result['units']} đơn vị "
+            f"(lần nhập số {result['import_id']}"
+            + (f"; thay thế {result['replaced']} dòng" if result["replaced"] else "")
+            + ("; đã xoá dữ liệu mẫu" if result["sample_removed"] else "") + ").")
+        st.rerun()
+
+st.divider()
+st.subheader("Lịch sử nhập")
+history = store.imports()
+if history.empty:
+    st.caption("Chưa có lần nhập nào.")
+else:
+    st.dataframe(ingest.history_table(history), hide_index=True, width="stretch")
+    active = history[(history["kind"] == "file") & history["undone_at"].isna()]
+    if not active.empty:
+        labels = {int(r.import_id): f"Số {r.import_id}: {r.file_name} ({r.period})" for r in active.itertuples()}
+        chosen = st.selectbox("Hoàn tác lần nhập", list(labels), format_func=labels.get, key="undo_id")
+        if st.button("Hoàn tác", key="undo", icon=":material/undo:"):
+            try:
+                result = store.undo_import(chosen)
+            except StoreError as error:
+                st.error(str(error), icon=":material/error:")
+            else:
+                st.cache_data.clear()
+                st.session_state["import_done"] = (
+                    f"Đã hoàn tác lần nhập số {chosen} ({result['file_name']}): bỏ {fmt.number(result['removed'])} "
+                    f"dòng, khôi phục {fmt.number(result['restored'])} dòng đã bị thay thế.")
+                st.rerun()

@@ -1,0 +1,86 @@
+"""The "Nhập dữ liệu" page driven by AppTest on a real database file."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from kpi import setup
+from kpi.periods import Period
+from kpi import scorecard
+from kpi.store import Store
+from sheets import bieu06, counts
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def page(tmp_path, monkeypatch):
+    path = tmp_path / "kpi.duckdb"
+    setup.initialise(Store(path))  # the plan, no data yet
+    monkeypatch.setenv("KPI_DB", str(path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/imports.py").run()
+    assert not at.exception and at.title[0].value == "Nhập dữ liệu"
+    return at, Store(path)
+
+
+def upload(at, name, data):
+    at.file_uploader[0].set_value((name, data, XLSX)).run()
+    assert not at.exception, at.exception
+
+
+def test_upload_map_unknown_unit_confirm_and_see_the_stored_figures(page):
+    at, store = page
+    data = bieu06([("II", "UBND các xã, thị trấn", [("UBND xã Mỹ Hương", counts(95, 5)),
+                                                     ("UBND xã Tân Lập", counts(8, 2))])],
+                  title_period="Tháng 1 năm 2025")
+    upload(at, "t1-2025.xlsx", data)
+    assert at.selectbox(key="import_month").value == 1 and at.number_input(key="import_year").value == 2025
+    assert at.selectbox(key="map_0").label == "«UBND xã Tân Lập»"
+    at.selectbox(key="map_0").set_value("Xã Mỹ Phước").run()
+    preview = at.dataframe[0].value
+    assert preview["Đơn vị"].tolist() == ["Xã Mỹ Hương", "Xã Mỹ Phước"]
+    assert preview["Tỷ lệ trực tuyến"].tolist() == ["95,00%", "80,00%"]
+    at.text_input(key="imported_by").input("Trần Thị B").run()
+    at.button(key="confirm").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Đã nhập t1-2025.xlsx: tháng 1/2025, 2 đơn vị (lần nhập số 1)."
+    card = scorecard.build(store, Period(2025, 1)).ranking("online").set_index("unit")
+    assert (card.loc["Xã Mỹ Phước", "numerator"], card.loc["Xã Mỹ Phước", "denominator"]) == (8, 10)
+    assert card.loc["Xã Mỹ Hương", "rate"] == 95.0
+    history = at.dataframe[0].value
+    assert history.iloc[0]["Tệp"] == "t1-2025.xlsx" and history.iloc[0]["Người nhập"] == "Trần Thị B"
+    assert store.aliases()["unit"].tolist() == ["Xã Mỹ Phước"]  # remembered for next month
+
+
+def test_errors_block_and_warnings_need_consent(page):
+    at, store = page
+    bad = bieu06([("I", "x", [("Xã Mỹ Tú", {**counts(45, 5), "received_online": -1})])], total=False)
+    upload(at, "bad.xlsx", bad)
+    assert at.error[0].value == "Không nhập được: 1 lỗi. Hãy sửa tệp rồi tải lên lại."
+    assert "số âm (-1)" in at.dataframe[0].value["Lỗi"][0]
+    assert not [b for b in at.button if b.key == "confirm"]
+    odd = bieu06([("I", "x", [("Xã Mỹ Tú", {**counts(45, 5), "received": 52})])], total=False)
+    upload(at, "odd.xlsx", odd)
+    assert at.button(key="confirm").disabled
+    at.checkbox(key="accept_warnings").check().run()
+    at.button(key="confirm").click().run()
+    assert at.success[0].value.startswith("Đã nhập odd.xlsx: tháng 3/2024")
+    assert store.monthly_counts([(2024, 3)])["received"].tolist() == [52]
+
+
+def test_undo_an_import_from_the_page(page):
+    at, store = page
+    upload(at, "t3.xlsx", bieu06([("I", "x", [("Phòng Tư pháp", counts(45, 5))])]))
+    at.button(key="confirm").click().run()
+    assert store.months() == [(2024, 3)]
+    assert at.selectbox(key="undo_id").value == 1
+    at.button(key="undo").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Đã hoàn tác lần nhập số 1 (t3.xlsx): bỏ 1 dòng, khôi phục 0 dòng đã bị thay thế."
+    assert store.months() == []
+    assert at.dataframe[0].value.iloc[0]["Trạng thái"].startswith("đã hoàn tác")
+
+
+def test_template_downloads(page):
+    at, _ = page
+    assert at.get("download_button")[0].proto.label == "Tải mẫu nhập liệu (.xlsx)"
