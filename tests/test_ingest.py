@@ -310,3 +310,38 @@ def test_legacy_xls_with_two_merged_header_rows(store):
     assert (thuan_hung["received"], thuan_hung["carried_over"], thuan_hung["pending_not_due"],
             thuan_hung["pending_overdue"]) == (105, 5, 8, 2)
     assert stored(store, "Công an huyện")["received_online"] == 300
+
+
+@pytest.mark.parametrize("header, field", [
+    ("Số mới tiếp nhận trực tuyến", "received_online"),
+    ("Số mới tiếp nhận trực tiếp", "received_offline"),
+    ("Số kỳ trước chuyển qua", "carried_over"),
+    ("Đã giải quyết - Trước hạn", "resolved_early"),
+    ("Trả đúng thời hạn", "resolved_on_time"),
+    ("Trả quá hạn", "resolved_late"),
+    ("Đang giải quyết - Chưa đến hạn", "pending_not_due"),
+    ("DANG GIAI QUYET - QUA HAN", "pending_overdue"),
+    ("Tổng HS có nghĩa vụ tài chính", "fee_dossiers"),
+    ("Số HS đã thanh toán trực tuyến", "paid_online"),
+    ("Hồ sơ toàn trình", "fully_online"),
+    ("Số hồ sơ số hóa", "digitised"),
+    ("Chờ bổ sung", None),
+    ("Trả lại/Rút HS", None),
+    ("Tỷ lệ hài lòng", None),
+])
+def test_header_variants(header, field):
+    from kpi.ingest.layout import _classify
+    from kpi.text import plain
+    found, _, understood = _classify(plain(header), "received")
+    assert (found, understood) == (field, True)
+
+
+def test_flat_header_groups_by_place():
+    """"Quá hạn" after "Đã giải quyết" is a late resolution; after "Đang giải quyết", overdue."""
+    from kpi.ingest.layout import _classify
+    from kpi.text import plain
+    group, found = "received", []
+    for header in ["Tổng số", "Trực tuyến", "Đã giải quyết", "Quá hạn", "Đang giải quyết", "Quá hạn"]:
+        field, group, _ = _classify(plain(header), group)
+        found.append(field)
+    assert found == ["received", "received_online", "resolved", "resolved_late", "pending", "pending_overdue"]

@@ -28,7 +28,7 @@ EXTRAS = [
 # group of the column before it (a flat header: "Đã giải quyết", "Trước hạn", "Đúng hạn", ...).
 GROUPS = [
     ("pending", r"\b(dang|chua) giai quyet\b|\bdang xu ly\b"),
-    ("resolved", r"\bda giai quyet\b|\bgiai quyet xong\b|\bda xu ly\b|\bda tra( ket qua)?\b"),
+    ("resolved", r"\bda giai quyet\b|\bgiai quyet xong\b|\bda xu ly\b|\bda tra( ket qua)?\b|^tra\b"),
     ("received", r"\bnhan giai quyet\b|\btiep nhan\b|\bso ho so nhan\b|\bnhan moi\b"),
 ]
 PARTS = {
