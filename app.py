@@ -7,7 +7,10 @@ st.set_page_config(page_title="Chỉ số dịch vụ công trực tuyến", pag
 ui.store()  # creates the database on first start
 
 page = st.navigation([
-    st.Page("pages/overview.py", title="Tổng quan", icon=":material/dashboard:", default=True),
-    st.Page("pages/imports.py", title="Nhập dữ liệu", icon=":material/upload_file:"),
+    st.Page("views/overview.py", title="Tổng quan", icon=":material/dashboard:", default=True),
+    st.Page("views/ranking.py", title="Xếp hạng", icon=":material/leaderboard:"),
+    st.Page("views/unit.py", title="Đơn vị", icon=":material/apartment:"),
+    st.Page("views/imports.py", title="Nhập dữ liệu", icon=":material/upload_file:"),
 ])
+ui.frame()  # the sidebar (plan, period) and the sample-data banner, shared by every page
 page.run()

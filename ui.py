@@ -1,16 +1,20 @@
-"""Shared pieces of the Streamlit pages: the store, cached engine results, formatting widgets.
-Pages read widgets, call these and `kpi`, and render."""
+"""Shared pieces of the Streamlit pages: the store, the period frame kept in the URL, cached
+engine results, and tables in Vietnamese. Pages read widgets, call these and `kpi`, and render."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-import pandas as pd
-
-from kpi import fmt, scorecard, setup
-from kpi.periods import Period
+from kpi import fmt, history, measures, quality, scorecard, setup
+from kpi.periods import SCOPES, Period
 from kpi.store import DEMO_LABEL, Store, default_path
 
+NEW_UNIT = "— Thêm đơn vị mới —"
+BAND_STYLES = {"met": "background-color: #c8e6c9", "near": "background-color: #fff3c4",
+               "below": "background-color: #ffcdd2"}
 
+
+# -- the store and cached results (keyed by the file's version: any write, by any process, renews them) --
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> Store:
     store = Store(path)
@@ -22,14 +26,25 @@ def store() -> Store:
     return _store(str(default_path()))
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _months(path: str, version: tuple) -> list[tuple[int, int]]:
-    return Store(path).months()
+def _key() -> tuple[str, tuple]:
+    s = store()
+    return str(s.path), s.version()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _facts(path: str, version: tuple) -> dict:
+    s = Store(path)
+    return {"months": s.months(), "plans": s.plans(), "units": s.units(), "sample": s.has_demo_data(),
+            "settings": s.settings()}
+
+
+def facts() -> dict:
+    """Months with data, plans, units, settings, and whether the data is a sample."""
+    return _facts(*_key())
 
 
 def months() -> list[tuple[int, int]]:
-    s = store()
-    return _months(str(s.path), s.version())
+    return facts()["months"]
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -37,19 +52,125 @@ def _card(path: str, version: tuple, period: Period, plan_id: int | None) -> sco
     return scorecard.build(Store(path), period, plan_id)
 
 
-def card(period: Period, plan_id: int | None = None) -> scorecard.Scorecard:
-    """The scorecard of a period, cached until the database file changes."""
-    s = store()
-    return _card(str(s.path), s.version(), period, plan_id)
+def card(period: Period | None = None, plan_id: int | None = None) -> scorecard.Scorecard:
+    """The scorecard of a period (by default the one chosen in the sidebar)."""
+    return _card(*_key(), period or chosen_period(), plan_id if period else chosen_plan())
 
 
-def sample_banner(card: scorecard.Scorecard) -> None:
-    if card.sample:
-        st.warning(f"**{DEMO_LABEL}** — các số liệu trên trang này là dữ liệu mẫu, không phải số liệu thật.",
-                   icon=":material/science:")
+@st.cache_data(show_spinner=False, max_entries=64)
+def _panel(path: str, version: tuple, last: tuple[int, int], span: int) -> pd.DataFrame:
+    s = Store(path)
+    return history.panel(s.monthly_counts(history.window(s, last, span)), s.units(), s.settings())
 
 
-NEW_UNIT = "— Thêm đơn vị mới —"
+def panel(last: tuple[int, int] | None = None, span: int = 36) -> pd.DataFrame:
+    """Every unit's rates in each of the `span` stored months up to `last`."""
+    period = chosen_period()
+    return _panel(*_key(), last or (period.year, period.last_month), span)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _flags(path: str, version: tuple, period: Period) -> pd.DataFrame:
+    s = Store(path)
+    before = Period(period.year, period.first_month).previous()  # for a jump in the period's first month
+    months = [(before.year, before.month), *period.months()]
+    units = s.units()
+    counts = s.monthly_counts(months)
+    return quality.flags(period, counts, history.panel(counts, units, s.settings()), units)
+
+
+def flags() -> pd.DataFrame:
+    return _flags(*_key(), chosen_period())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _counts_by_month(path: str, version: tuple, unit: str, last: tuple[int, int]) -> pd.DataFrame:
+    s = Store(path)
+    unit_id = s.units().set_index("unit").at[unit, "unit_id"]
+    counts = s.monthly_counts(history.window(s, last))
+    return counts[counts["unit_id"] == unit_id].drop(columns="unit_id").reset_index(drop=True)
+
+
+def counts_by_month(unit: str) -> pd.DataFrame:
+    """A unit's stored counts, month by month, up to the chosen period."""
+    period = chosen_period()
+    return _counts_by_month(*_key(), unit, (period.year, period.last_month))
+
+
+# -- the frame: plan and period chosen once, kept across pages and in the URL --------------------------
+def url_widget(widget, label: str, key: str, options: list, default, to_text=str, **kwargs):
+    """A selectbox-like widget whose value is kept across pages and in the URL (?key=value).
+
+    Streamlit forgets a widget's value when the page changes, so the value lives under "_key"
+    and seeds the widget on every run; the URL seeds it on a session's first run.
+    """
+    kept = f"_{key}"
+    by_text = {to_text(o): o for o in options}
+    if kept not in st.session_state:
+        st.session_state[kept] = by_text.get(st.query_params.get(key), default)
+    if st.session_state[kept] not in options:
+        st.session_state[kept] = default
+    st.session_state[key] = st.session_state[kept]
+    value = widget(label, options, key=key, on_change=lambda: st.session_state.update({kept: st.session_state[key]}),
+                   **kwargs)
+    st.query_params[key] = to_text(value)
+    return value
+
+
+def _month_text(ym: tuple[int, int]) -> str:
+    return f"{ym[0]}-{ym[1]:02d}"
+
+
+def frame() -> None:
+    """The sidebar of every page: plan, scope and month; the sample-data banner."""
+    known = facts()
+    available = known["months"][::-1] or [(pd.Timestamp.today().year, pd.Timestamp.today().month)]
+    with st.sidebar:
+        st.header("Kỳ báo cáo")
+        url_widget(st.selectbox, "Phạm vi", "scope", list(SCOPES), "month", format_func=SCOPES.get)
+        url_widget(st.selectbox, "Đến tháng", "period", available, available[0], _month_text,
+                   format_func=lambda ym: f"Tháng {ym[1]}/{ym[0]}")
+        plans = known["plans"]
+        ids = [0, *plans["plan_id"].tolist()]  # 0: the plan of the period's year
+        names = dict(zip(plans["plan_id"], plans["name"]))
+        url_widget(st.selectbox, "Kế hoạch (chỉ tiêu)", "plan", ids, 0,
+                   format_func=lambda p: names.get(p, "Theo năm của kỳ báo cáo"))
+        if known["sample"]:
+            st.caption(f":orange[**{DEMO_LABEL}**]")
+    if known["sample"]:
+        st.warning(f"**{DEMO_LABEL}**: các số liệu dưới đây là dữ liệu mẫu để dùng thử, không phải số liệu thật. "
+                   "Nhập báo cáo tháng thật ở trang «Nhập dữ liệu».", icon=":material/science:")
+
+
+def chosen_period() -> Period:
+    year, month = st.session_state.get("_period") or months()[-1]
+    return Period(year, month, st.session_state.get("_scope", "month"))
+
+
+def chosen_plan() -> int | None:
+    return st.session_state.get("_plan") or None
+
+
+def caption(card: scorecard.Scorecard) -> None:
+    st.caption(f"{card.plan['area']} · {card.period.label} · {card.plan['name']}")
+    wanted, present = card.period.months(), card.months_present
+    if present and len(present) < len(wanted):
+        have = ", ".join(f"{m}/{y}" for y, m in present)
+        st.info(f"{card.period.label} mới có số liệu tháng {have}.", icon=":material/info:")
+    elif not present:
+        st.info(f"Chưa có số liệu của {card.period.label}.", icon=":material/info:")
+
+
+def target_line(target, verdict: str) -> str:
+    """'Chỉ tiêu: **Trên 90** — Đạt', or that the plan sets none."""
+    if not isinstance(target, str):
+        return "Kế hoạch không đặt chỉ tiêu này"
+    return f"Chỉ tiêu: **{target}** — {verdict}"
+
+
+def chart_config(file_name: str) -> dict:
+    """plotly's toolbar: a PNG download with a Vietnamese file name, at a high resolution."""
+    return {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": file_name, "scale": 3}}
 
 
 def counter(name: str, step: int = 0) -> int:
@@ -57,6 +178,40 @@ def counter(name: str, step: int = 0) -> int:
     key = f"counter_{name}"
     st.session_state[key] = st.session_state.get(key, 0) + step
     return st.session_state[key]
+
+
+# -- tables in Vietnamese -----------------------------------------------------------------------------
+def ranking_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Scorecard.ranking rows as shown: formatted numbers, the plan's wording, the verdict."""
+    return pd.DataFrame({
+        "Hạng": rows["rank"].map(lambda r: "" if pd.isna(r) else str(int(r))),
+        "Đơn vị": rows["unit"],
+        "Nhóm": rows["group"],
+        "Tỷ lệ": rows["rate"].map(fmt.percent),
+        "Chỉ tiêu": rows["target"].fillna(fmt.MISSING),
+        "Đánh giá": rows["status"].map(scorecard.STATUS_LABELS),
+        "Cần thêm (hồ sơ)": [fmt.number(n) if s == scorecard.NOT_MET else "" for n, s in
+                             zip(rows["needed"], rows["status"])],
+        "Tử số": rows["numerator"].map(fmt.number),
+        "Mẫu số": rows["denominator"].map(fmt.number),
+    })
+
+
+def styled(table: pd.DataFrame, bands: pd.Series, column: str = "Đánh giá"):
+    """Green / amber / red on the verdict column."""
+    colours = [BAND_STYLES.get(b, "") if isinstance(b, str) else "" for b in bands]
+    return table.style.apply(lambda _: colours, subset=[column], axis=0)
+
+
+def ranking_export(rows: pd.DataFrame, kpi: str) -> pd.DataFrame:
+    """The ranking with numbers as numbers, for xlsx and csv."""
+    return pd.DataFrame({
+        "Hạng": rows["rank"], "Đơn vị": rows["unit"], "Nhóm": rows["group"],
+        f"{measures.get(kpi).label} (%)": rows["rate"].astype("Float64").round(2),
+        "Chỉ tiêu": rows["target"], "Đánh giá": rows["status"].map(scorecard.STATUS_LABELS),
+        "Cần thêm (hồ sơ)": rows["needed"].where(rows["status"] == scorecard.NOT_MET),
+        "Tử số": rows["numerator"], "Mẫu số": rows["denominator"],
+    })
 
 
 def preview_table(preview: pd.DataFrame) -> pd.DataFrame:
@@ -72,3 +227,13 @@ def preview_table(preview: pd.DataFrame) -> pd.DataFrame:
         "Tỷ lệ TT không dùng tiền mặt": preview["cashless_rate"].map(fmt.percent),
         "Tỷ lệ đúng hạn": preview["ontime_rate"].map(fmt.percent),
     })
+
+
+def flag_list(found: pd.DataFrame) -> None:
+    """Data-quality flags as a list the user reads."""
+    if found.empty:
+        st.caption("Không phát hiện bất thường trong số liệu của kỳ này.")
+        return
+    st.warning(f"{len(found)} điểm cần kiểm tra trong số liệu:", icon=":material/flag:")
+    st.dataframe(pd.DataFrame({"Đơn vị": found["unit"], "Nội dung": found["message"]}), hide_index=True,
+                 width="stretch")

@@ -3,7 +3,8 @@ January 2023 to December 2024.
 
 It exercises the rules a correct dashboard must follow: the inspectorate has no dossiers in
 most months; Phòng Tư pháp is at exactly 90,00% online in June 2024 (45 of 50: not "Trên 90");
-some units end above target and some below; January to June 2023 have no cashless counts.
+some units end above target and some below; January to June 2023 have no cashless counts; Xã
+Phú Mỹ's online rate leaps in September 2024 (the "làm thế, làm thay" pattern the quality flags catch).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ SEED = 64  # the plan's number; any fixed seed keeps the data reproducible
 MONTHS = [(y, m) for y in (2023, 2024) for m in range(1, 13)]
 NO_CASHLESS_BEFORE = (2023, 7)
 EXACT_90 = ("Phòng Tư pháp", (2024, 6), 45, 50)
+LEAP = ("Xã Phú Mỹ", (2024, 9), 0.99)  # online share that month
 
 # unit -> (new dossiers a month, online share in Jan 2023, online share in Dec 2024, fee share)
 PROFILES: dict[str, tuple[float, float, float, float]] = {
@@ -58,6 +60,8 @@ def generate(seed: int = SEED) -> pd.DataFrame:
         for i, (year, month) in enumerate(MONTHS):
             new = int(rng.poisson(volume))
             share = float(np.clip(_trend(share_start, share_end, i) + rng.normal(0, 0.03), 0, 1))
+            if (unit, (year, month)) == LEAP[:2]:
+                share = LEAP[2]
             online = int(rng.binomial(new, share))
             if (unit, (year, month)) == EXACT_90[:2]:
                 online, new = EXACT_90[2], EXACT_90[3]

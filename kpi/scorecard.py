@@ -12,6 +12,7 @@ from kpi.store import Store, StoreError
 
 # status of a unit for a KPI
 MET, NOT_MET, NO_TARGET, NO_DOSSIERS, NO_DATA = "met", "not_met", "no_target", "no_dossiers", "no_data"
+NEAR_POINTS = 5  # a unit not meeting its target by at most this many points is shown amber, not red
 STATUS_LABELS = {
     MET: "Đạt",
     NOT_MET: "Chưa đạt",
@@ -49,6 +50,17 @@ class Scorecard:
         rows["_unranked"] = rows["status"].map({NO_DOSSIERS: 1, NO_DATA: 2}).fillna(0)
         return (rows.sort_values(["rank", "_unranked", "position"], na_position="last", kind="stable")
                 .drop(columns="_unranked").reset_index(drop=True))
+
+    def met_count(self, kpi: str, group: str | None = None) -> tuple[int, int]:
+        """(units meeting the target, units with a verdict) for a KPI: '14/21 đơn vị đạt'."""
+        rows = self.ranking(kpi, group)
+        return int((rows["status"] == MET).sum()), int(rows["status"].isin([MET, NOT_MET]).sum())
+
+    def below_target(self, kpi: str, limit: int | None = None) -> pd.DataFrame:
+        """Units not meeting the target, furthest below first."""
+        rows = self.ranking(kpi)
+        rows = rows[rows["status"] == NOT_MET].sort_values(["gap", "needed"], ascending=False, kind="stable")
+        return rows.head(limit) if limit else rows
 
     def totals(self, group: str | None = None) -> pd.DataFrame:
         """A row per KPI for the whole area, or one group: kpi, numerator, denominator, rate,
@@ -95,27 +107,41 @@ def assemble(period: Period, plan: dict, units: pd.DataFrame, counts: pd.DataFra
     table = table.merge(wordings.rename(columns={"wording": "target"}), on=["unit", "kpi"], how="left")
     table = _assess(table, target_table)
     table["status"] = _status(table)
+    table["band"] = _band(table)
     present = sorted({(int(y), int(m)) for y, m in zip(counts["year"], counts["month"])})
     return Scorecard(period, plan, table, target_table, settings, sample, present)
 
 
 def _assess(table: pd.DataFrame, target_table: pd.DataFrame) -> pd.DataFrame:
+    """met, needed, and the target's threshold and the gap to it in points (positive below it)."""
     rules = target_table.drop_duplicates("wording").set_index("wording")
+    threshold = table["target"].map(rules["threshold"].astype(float)).astype("Float64")
     result = targets.assess(
         table["numerator"], table["denominator"],
         table["target"].map(rules["comparator"]),
-        table["target"].map((rules["threshold"].astype(float) * targets.SCALE).round()),
+        (threshold * targets.SCALE).round(),
     )
-    return table.assign(**result.set_axis(table.index))
+    return table.assign(**result.set_axis(table.index), threshold=threshold, gap=threshold - table["rate"])
 
 
 def _status(table: pd.DataFrame) -> pd.Series:
     status = pd.Series(NO_TARGET, index=table.index, dtype="object")
     status[table["met"].fillna(False).astype(bool)] = MET
     status[(table["met"] == False).fillna(False).astype(bool)] = NOT_MET  # noqa: E712 (NA-aware)
-    status[table["denominator"] == 0] = NO_DOSSIERS
+    status[(table["denominator"] == 0).fillna(False)] = NO_DOSSIERS
     status[table["denominator"].isna()] = NO_DATA
     return status
+
+
+def _band(table: pd.DataFrame) -> pd.Series:
+    """Colour band: met (green), near (amber: within NEAR_POINTS below), below (red); else None."""
+    band = pd.Series(None, index=table.index, dtype="object")
+    band[table["status"] == MET] = "met"
+    not_met = table["status"] == NOT_MET
+    near = (table["gap"] <= NEAR_POINTS).fillna(False).astype(bool)
+    band[not_met & near] = "near"
+    band[not_met & ~near] = "below"
+    return band
 
 
 def to_contract(card: Scorecard, kpi: str, group: str | None = None) -> dict:

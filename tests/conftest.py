@@ -48,3 +48,32 @@ def cli_env(tmp_path) -> dict:
     """Environment for running `python -m kpi` in a subprocess on a temporary database."""
     env = dict(os.environ, KPI_DB=str(tmp_path / "cli.duckdb"), PYTHONPATH=str(ROOT))
     return env
+
+
+def table(at, column: str, nth: int = 0) -> pd.DataFrame:
+    """The nth dataframe on the page that has `column` (AppTest finds dataframes by position only)."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(found) > nth, f"no table with column {column!r}"
+    return found[nth]
+
+
+@pytest.fixture
+def served(monkeypatch) -> dict:
+    """The bytes each download button serves, by its URL: AppTest's media storage lives only during
+    a run, so what the page stores is recorded as it is stored."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        files[file_id] = path_or_data if isinstance(path_or_data, bytes) else bytes(path_or_data, "utf-8")
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return files
+
+
+def download(at, label: str, served: dict) -> bytes:
+    button = next(b for b in at.get("download_button") if b.proto.label == label)
+    return served[button.proto.url.rsplit("/", 1)[-1].split(".")[0]]

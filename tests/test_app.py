@@ -1,7 +1,13 @@
-"""The real app, driven by Streamlit's AppTest, on real DuckDB files."""
+"""The real app, driven by Streamlit's AppTest on the demo database: every page shows the
+engine's numbers for the period chosen in the sidebar."""
+import io
+
+import openpyxl
+import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import ROOT, download, table
 from kpi import fmt, scorecard
 from kpi.periods import Period
 from kpi.store import Store
@@ -9,10 +15,17 @@ from kpi.store import Store
 APP = str(ROOT / "app.py")
 
 
-def open_app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def open_app(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
     assert not at.exception, at.exception
     return at
+
+
+def engine(db, period) -> scorecard.Scorecard:
+    return scorecard.build(Store(db), period)
 
 
 def test_first_start_creates_the_demo_database(tmp_path, monkeypatch):
@@ -21,32 +34,139 @@ def test_first_start_creates_the_demo_database(tmp_path, monkeypatch):
     at = open_app()
     assert path.exists() and Store(path).has_demo_data()
     assert at.title[0].value == "Tổng quan"
-    assert "Dữ liệu mẫu" in at.warning[0].value
+    assert at.warning[0].value.startswith("**Dữ liệu mẫu**")
+    assert at.sidebar.selectbox(key="period").value == (2024, 12)  # the latest month
 
 
 def test_overview_shows_the_engines_numbers(demo_env):
     at = open_app()
-    at.sidebar.selectbox(key="month").set_value((2024, 6)).run()
+    at.sidebar.selectbox(key="period").set_value((2024, 6)).run()
     assert not at.exception
-    engine = scorecard.build(Store(demo_env), Period(2024, 6)).totals().set_index("kpi")
-    before = scorecard.build(Store(demo_env), Period(2024, 5)).totals().set_index("kpi")
+    card, before = engine(demo_env, Period(2024, 6)), engine(demo_env, Period(2024, 5))
+    year_before = engine(demo_env, Period(2023, 6))
+    totals, previous = card.totals().set_index("kpi"), before.totals().set_index("kpi")
     metrics = {m.label: m for m in at.metric}
     online = metrics["Tỷ lệ hồ sơ trực tuyến"]
-    assert online.value == fmt.percent(engine.at["online", "rate"]) == "90,51%"
-    assert online.delta == fmt.change(engine.at["online", "rate"], before.at["online", "rate"])
-    cashless = metrics["Tỷ lệ thanh toán không dùng tiền mặt"]
-    assert cashless.value == fmt.percent(engine.at["cashless", "rate"]) == "62,01%"
+    assert online.value == fmt.percent(totals.at["online", "rate"]) == "90,51%"
+    assert online.delta == fmt.change(totals.at["online", "rate"], previous.at["online", "rate"])
+    assert metrics["Tỷ lệ thanh toán không dùng tiền mặt"].value == "62,01%"
+    assert metrics["Tỷ lệ giải quyết đúng hạn"].value == fmt.percent(totals.at["ontime", "rate"])
     texts = [m.value for m in at.markdown]
     assert "Chỉ tiêu: **Trên 80%** — :green[**Đạt**]" in texts
-    assert "Chỉ tiêu: **Trên 40%** — :green[**Đạt**]" in texts
+    met, assessed = card.met_count("online")
+    assert (met, assessed) == (14, 21) and "**14/21** đơn vị đạt chỉ tiêu" in texts
     captions = [c.value for c in at.caption]
     assert any(c.startswith("1.469 / 1.623 hồ sơ") for c in captions)
-    assert "Huyện Mỹ Tú · Tháng 6/2024 · Kế hoạch 64/KH-UBND năm 2024" in captions
+    last_year = year_before.totals().set_index("kpi").at["online", "rate"]
+    assert f"So với cùng kỳ năm trước (Tháng 6/2023): {fmt.change(totals.at['online', 'rate'], last_year)}" \
+        in captions
+    below = table(at, "Thiếu (điểm %)")
+    expected = card.below_target("online", limit=10)
+    assert below["Đơn vị"].tolist() == expected["unit"].tolist()
+    assert below["Cần thêm (hồ sơ)"].tolist() == [fmt.number(n) for n in expected["needed"]]
+    assert below.iloc[0]["Đơn vị"] == "Phòng Nông nghiệp và PTNT"  # 2 of 4 online: furthest below
+    assert "Phòng Tư pháp" in below["Đơn vị"].tolist()  # 90,00% exactly: not "Trên 90"
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_scope_year_to_date_from_the_url(demo_env):
+    at = open_app(scope="ytd", period="2024-06")
+    assert at.sidebar.selectbox(key="scope").value == "ytd"
+    totals = engine(demo_env, Period(2024, 6, "ytd")).totals().set_index("kpi")
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Tỷ lệ hồ sơ trực tuyến"].value == fmt.percent(totals.at["online", "rate"])
+    assert "Huyện Mỹ Tú · Lũy kế đến tháng 6/2024 · Kế hoạch 64/KH-UBND năm 2024" in [c.value for c in at.caption]
+    assert at.query_params["scope"] == "ytd" and at.query_params["period"] == "2024-06"
 
 
 def test_month_without_cashless_counts_shows_no_rate(demo_env):
-    at = open_app()
-    at.sidebar.selectbox(key="month").set_value((2023, 3)).run()
+    at = open_app(period="2023-03")
     metrics = {m.label: m for m in at.metric}
     assert metrics["Tỷ lệ thanh toán không dùng tiền mặt"].value == "—"
-    assert "Chỉ tiêu: **Trên 40%** — không đánh giá" in [m.value for m in at.markdown]
+    assert "Chỉ tiêu: **Trên 40%** — chưa đánh giá" in [m.value for m in at.markdown]
+
+
+def test_ranking_page_matches_the_engine(demo_env):
+    at = open_app(period="2024-06")
+    at.switch_page("views/ranking.py").run()
+    assert not at.exception and at.title[0].value == "Xếp hạng"
+    ranked = engine(demo_env, Period(2024, 6)).ranking("online")
+    shown = table(at, "Hạng")
+    assert shown["Đơn vị"].tolist() == ranked["unit"].tolist()  # every unit has a rate in June 2024
+    assert shown["Tỷ lệ"].tolist() == [fmt.percent(r) for r in ranked["rate"]]
+    tu_phap = shown.set_index("Đơn vị").loc["Phòng Tư pháp"]
+    assert (tu_phap["Tỷ lệ"], tu_phap["Chỉ tiêu"], tu_phap["Đánh giá"], tu_phap["Cần thêm (hồ sơ)"]) == \
+        ("90,00%", "Trên 90", "Chưa đạt", "1")
+    assert shown.set_index("Đơn vị").loc["Văn phòng đăng ký đất đai", "Chỉ tiêu"] == "Trên 80"
+    assert "**14/21** đơn vị đạt chỉ tiêu; 7 đơn vị chưa đạt." in [m.value for m in at.markdown]
+
+
+def test_ranking_by_group_and_kpi_with_units_listed_apart(demo_env):
+    at = open_app(period="2024-06")
+    at.switch_page("views/ranking.py").run()
+    at.selectbox(key="kpi").set_value("cashless").run()
+    at.selectbox(key="group").set_value("Một cửa cấp huyện").run()
+    assert not at.exception
+    ranked = engine(demo_env, Period(2024, 6)).ranking("cashless", "Một cửa cấp huyện")
+    rated = ranked[ranked["rate"].notna()]
+    shown = table(at, "Hạng")
+    assert shown["Đơn vị"].tolist() == rated["unit"].tolist()
+    assert shown["Hạng"].tolist() == [str(int(r)) for r in rated["rank"]]
+    empty = ranked[ranked["status"] == scorecard.NO_DOSSIERS]["unit"].tolist()
+    assert empty and f"**Không phát sinh hồ sơ** ({len(empty)} đơn vị): " + ", ".join(empty) in \
+        [m.value for m in at.markdown]
+    assert at.query_params["kpi"] == "cashless" and at.query_params["group"] == "Một cửa cấp huyện"
+    at.selectbox(key="group").set_value("").run()
+    assert len(table(at, "Hạng")) == len(engine(demo_env, Period(2024, 6)).ranking("cashless").dropna(subset=["rate"]))
+
+
+def test_ranking_downloads_are_safe_against_formula_injection(tmp_path, monkeypatch, served):
+    from conftest import count_rows
+    from kpi import setup
+    path = tmp_path / "kpi.duckdb"
+    store = Store(path)
+    setup.initialise(store)
+    evil = '=HYPERLINK("http://example.com","x")'
+    store.import_counts(count_rows([{"unit": evil, "year": 2024, "month": 3, "received_online": 5,
+                                     "received_offline": 5}]), file_name="t3.xlsx",
+                        new_units=pd.DataFrame({"unit": [evil], "group": ["Một cửa cấp xã"]}))
+    monkeypatch.setenv("KPI_DB", str(path))
+    at = open_app()
+    at.switch_page("views/ranking.py").run()
+    sheet = openpyxl.load_workbook(io.BytesIO(download(at, "Tải bảng (.xlsx)", served))).active
+    cells = [c for c in sheet["B"] if c.value and "HYPERLINK" in str(c.value)]
+    assert cells and all(c.data_type == "s" for c in cells)
+    rate = [c for c in sheet["D"]][1:]
+    assert [c.value for c in rate][0] == 50.0
+    csv = download(at, "Tải bảng (.csv)", served).decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv
+
+
+def test_unit_page_matches_the_engine(demo_env):
+    at = open_app(period="2024-06", unit="Phòng Tư pháp")
+    at.switch_page("views/unit.py").run()
+    assert not at.exception and at.selectbox(key="unit").value == "Phòng Tư pháp"
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Tỷ lệ hồ sơ trực tuyến"].value == "90,00%"
+    texts = [m.value for m in at.markdown]
+    assert "Chỉ tiêu: **Trên 90** — Chưa đạt, cần thêm **1** hồ sơ" in texts
+    group = engine(demo_env, Period(2024, 6)).ranking("online", "Một cửa cấp huyện").set_index("unit")
+    rated = int(group["rank"].notna().sum())
+    assert f"Trong nhóm **Một cửa cấp huyện**: hạng **{group.at['Phòng Tư pháp', 'rank']}/{rated}** về tỷ lệ hồ " \
+           f"sơ trực tuyến." in texts
+    counts = table(at, "Tháng")
+    assert counts.iloc[0]["Tháng"] == "6/2024" and counts.iloc[0]["Tiếp nhận trực tuyến"] == "45"
+    assert len(counts) == 18  # January 2023 to June 2024
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_quality_flags_on_ranking_and_unit_pages(demo_env):
+    at = open_app(period="2024-09")
+    at.switch_page("views/ranking.py").run()
+    flags = table(at, "Nội dung")
+    leap = flags[flags["Đơn vị"] == "Xã Phú Mỹ"]["Nội dung"].tolist()
+    assert leap == ["Tỷ lệ hồ sơ trực tuyến tháng 9/2024 tăng từ 76,74% lên 96,55% (+19,81 điểm %) so với tháng "
+                    "trước: cần kiểm tra (làm thế, làm thay?)."]
+    at.query_params["unit"] = "Xã Phú Mỹ"
+    at.switch_page("views/unit.py").run()
+    assert table(at, "Nội dung")["Nội dung"].tolist() == leap

@@ -18,7 +18,7 @@ def page(tmp_path, monkeypatch):
     setup.initialise(Store(path))  # the plan, no data yet
     monkeypatch.setenv("KPI_DB", str(path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/imports.py").run()
+    at.switch_page("views/imports.py").run()
     assert not at.exception and at.title[0].value == "Nhập dữ liệu"
     return at, Store(path)
 

@@ -1,0 +1,85 @@
+"""Plotly figures: DataFrame in, figure out, no I/O. Numbers the Vietnamese way (82,13%)."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from kpi import fmt, measures
+
+COLOURS = {"met": "#2e7d32", "near": "#f9a825", "below": "#c62828", None: "#9e9e9e"}
+LINE_COLOURS = {"online": "#1565c0", "cashless": "#6a1b9a", "ontime": "#00838f", "fully_online": "#ef6c00",
+                "digitised": "#5d4037", "ecert": "#ad1457", "apology": "#455a64"}
+MAX_BARS = 60  # a province has thousands of units: the bar chart shows the units most below target
+
+
+def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    fig.update_layout(title=title, separators=",.", height=height, margin=dict(l=10, r=10, t=60, b=10),
+                      legend=dict(orientation="h", y=-0.15), template="plotly_white",
+                      font=dict(family="Arial, sans-serif", size=14))
+    return fig
+
+
+def _month_labels(frame: pd.DataFrame) -> list[str]:
+    return [f"{m:02d}/{y}" for y, m in zip(frame["year"], frame["month"])]
+
+
+def trend(rows: pd.DataFrame, kpis: list[str], targets: dict[str, tuple[float, str]], title: str) -> go.Figure:
+    """Monthly rates of `kpis` (rows: year, month, kpi, rate, numerator, denominator), each with
+    its target as a dashed line labelled in the plan's words (targets: kpi -> (threshold, wording))."""
+    fig = go.Figure()
+    for key in kpis:
+        line = rows[rows["kpi"] == key]
+        if line.empty:
+            continue
+        label = measures.get(key).label
+        fig.add_trace(go.Scatter(
+            x=_month_labels(line), y=line["rate"].astype(float), mode="lines+markers", name=label,
+            line=dict(color=LINE_COLOURS.get(key), width=3),
+            customdata=[[fmt.percent(r), fmt.number(n), fmt.number(d)] for r, n, d in
+                        zip(line["rate"], line["numerator"], line["denominator"])],
+            hovertemplate="%{x}: %{customdata[0]} (%{customdata[1]}/%{customdata[2]} hồ sơ)<extra>" + label
+                          + "</extra>"))
+        if key in targets:
+            threshold, wording = targets[key]
+            fig.add_hline(y=threshold, line_dash="dash", line_color=LINE_COLOURS.get(key),
+                          annotation_text=f"Chỉ tiêu {label.lower()}: {wording}", annotation_position="top left")
+    fig.update_yaxes(title="Tỷ lệ (%)", ticksuffix="%", rangemode="tozero")
+    fig.update_xaxes(type="category")
+    return _layout(fig, title)
+
+
+def ranking_bars(ranked: pd.DataFrame, kpi: str, title: str) -> go.Figure:
+    """Each unit's rate as a bar coloured by its band, its own target marked on the bar.
+    ranked: Scorecard.ranking rows (unit, rate, threshold, target, band, needed)."""
+    rows = ranked[ranked["rate"].notna()]
+    if len(rows) > MAX_BARS:
+        rows = rows.sort_values("gap", ascending=False, na_position="last").head(MAX_BARS)
+        rows = rows.sort_values("rate", ascending=False)
+    rows = rows.iloc[::-1]  # best at the top
+    labels = rows["unit"].tolist()
+    fig = go.Figure(go.Bar(
+        x=rows["rate"].astype(float), y=labels, orientation="h", name=measures.get(kpi).label,
+        marker_color=[COLOURS.get(b if isinstance(b, str) else None) for b in rows["band"]],
+        text=[fmt.percent(r) for r in rows["rate"]], textposition="outside", cliponaxis=False,
+        customdata=[[t if isinstance(t, str) else fmt.MISSING, fmt.number(n) if pd.notna(n) and n else ""]
+                    for t, n in zip(rows["target"], rows["needed"])],
+        hovertemplate="%{y}: %{text} — chỉ tiêu %{customdata[0]}<extra></extra>"))
+    marked = rows[rows["threshold"].notna()]
+    fig.add_trace(go.Scatter(
+        x=marked["threshold"].astype(float), y=marked["unit"], mode="markers", name="Chỉ tiêu của đơn vị",
+        marker=dict(symbol="line-ns-open", size=22, line=dict(width=3, color="#212121")),
+        hovertemplate="%{y}: chỉ tiêu %{x}%<extra></extra>"))
+    fig.update_xaxes(title="Tỷ lệ (%)", ticksuffix="%", range=[0, 110])
+    fig.update_yaxes(type="category", automargin=True)
+    return _layout(fig, title, height=max(320, 28 * len(rows) + 140))
+
+
+def ranks(rows: pd.DataFrame, title: str) -> go.Figure:
+    """A unit's rank month by month (rows: year, month, rank, group_rank), first place on top."""
+    fig = go.Figure()
+    x = _month_labels(rows)
+    fig.add_trace(go.Scatter(x=x, y=rows["rank"].astype(float), mode="lines+markers", name="Hạng chung"))
+    fig.add_trace(go.Scatter(x=x, y=rows["group_rank"].astype(float), mode="lines+markers", name="Hạng trong nhóm"))
+    fig.update_yaxes(autorange="reversed", title="Hạng", rangemode="tozero")
+    fig.update_xaxes(type="category")
+    return _layout(fig, title, height=360)

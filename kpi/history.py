@@ -1,0 +1,35 @@
+"""Month by month: the area's trend, each unit's monthly rates and its rank in every month."""
+from __future__ import annotations
+
+import pandas as pd
+
+from kpi import measures
+from kpi.store import Store
+
+
+def window(store: Store, last: tuple[int, int], months: int = 36) -> list[tuple[int, int]]:
+    """The stored months up to `last`, at most `months` of them."""
+    return [m for m in store.months() if m <= last][-months:]
+
+
+def panel(counts: pd.DataFrame, units: pd.DataFrame, settings: dict[str, str]) -> pd.DataFrame:
+    """Every unit's KPIs in every month: [unit, group, year, month, kpi, numerator, denominator, rate]."""
+    rows = counts.merge(units[["unit_id", "unit", "group"]], on="unit_id")
+    return measures.rates(rows, ["unit", "group", "year", "month"], settings)
+
+
+def trend(monthly: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
+    """The area's (or a group's) rates month by month, from summed counts."""
+    rows = monthly if group is None else monthly[monthly["group"] == group]
+    out = measures.combine(rows[["year", "month", "kpi", "numerator", "denominator"]], ["year", "month"])
+    return out.sort_values(["kpi", "year", "month"]).reset_index(drop=True)
+
+
+def ranks(monthly: pd.DataFrame, kpi: str) -> pd.DataFrame:
+    """Each unit's rank among all units and within its group, month by month (ties share a rank)."""
+    rows = monthly[monthly["kpi"] == kpi].copy()
+    rows["rank"] = rows.groupby(["year", "month"])["rate"].rank(method="min", ascending=False).astype("Int64")
+    rows["group_rank"] = (rows.groupby(["year", "month", "group"])["rate"]
+                          .rank(method="min", ascending=False).astype("Int64"))
+    rows["ranked"] = rows.groupby(["year", "month"])["rate"].transform("count")
+    return rows.sort_values(["unit", "year", "month"]).reset_index(drop=True)

@@ -1,0 +1,94 @@
+"""The running app in a real Chromium (Debian's package, driven by Playwright): upload a Biểu 06 on
+"Nhập dữ liệu", open "Xếp hạng" for that month, find a unit below target with the dossiers it
+still needs. A screenshot is kept in test-artifacts/."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT
+from kpi import setup
+from kpi.store import Store
+from sheets import bieu06, counts
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is missing: .ci/run installs the Debian packages chromium and chromium-driver",
+                    pytrace=False)
+    pytest.skip("Chromium is not installed here (apt-get install chromium chromium-driver)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app(tmp_path):
+    """`streamlit run app.py` on a new database holding the plan and no counts."""
+    db = tmp_path / "kpi.duckdb"
+    setup.initialise(Store(db))
+    port = _free_port()
+    env = dict(os.environ, KPI_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("streamlit did not start: " + server.stdout.read().decode(errors="replace"))
+            time.sleep(0.3)
+    yield url, db
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_upload_then_ranking_shows_a_unit_below_target(app, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, db = app
+    report = tmp_path / "bao-cao-thang-3-2024.xlsx"
+    report.write_bytes(bieu06([
+        ("I", "Cơ quan chuyên môn", [("Phòng Tư pháp", counts(45, 5)), ("Phòng Nội vụ", counts(10, 0))]),
+        ("II", "UBND các xã, thị trấn", [("UBND xã Mỹ Hương", counts(37, 13)), ("UBND xã Phú Mỹ", counts(95, 5))]),
+    ]))
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2200}, locale="vi-VN")
+        page.goto(f"{url}/imports", wait_until="networkidle")
+        expect(page.get_by_role("heading", name="Nhập dữ liệu")).to_be_visible(timeout=30_000)
+        page.locator("input[type=file]").set_input_files(str(report))
+        expect(page.get_by_text("Xem trước: tháng 3/2024")).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="Xác nhận nhập").click()
+        expect(page.get_by_text("Đã nhập bao-cao-thang-3-2024.xlsx: tháng 3/2024, 4 đơn vị")).to_be_visible(
+            timeout=30_000)
+        assert Store(db).months() == [(2024, 3)]
+
+        page.goto(f"{url}/ranking?period=2024-03&scope=month", wait_until="networkidle")
+        expect(page.get_by_role("heading", name="Xếp hạng")).to_be_visible(timeout=30_000)
+        below = page.get_by_text("Chưa đạt: Xã Mỹ Hương 74,00% (chỉ tiêu Trên 90) — cần thêm")
+        expect(below).to_be_visible(timeout=30_000)
+        assert "Xã Mỹ Hương 74,00% (chỉ tiêu Trên 90) — cần thêm 9 hồ sơ" in below.inner_text()
+        assert "Phòng Tư pháp 90,00% (chỉ tiêu Trên 90) — cần thêm 1 hồ sơ" in below.inner_text()
+        expect(page.get_by_text("2/4 đơn vị đạt chỉ tiêu")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "xep-hang-thang-3-2024.png"), full_page=True)
+        browser.close()
+    assert (ARTIFACTS / "xep-hang-thang-3-2024.png").stat().st_size > 10_000

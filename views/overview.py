@@ -1,0 +1,52 @@
+"""Tổng quan: the area's rates against the plan's targets, how many units meet them, the monthly
+trend, and the units furthest below target."""
+import pandas as pd
+import streamlit as st
+
+import ui
+from kpi import charts, fmt, history, measures
+
+st.title("Tổng quan")
+if not ui.months():
+    st.info("Chưa có số liệu. Hãy nhập báo cáo tháng ở trang «Nhập dữ liệu».")
+    st.stop()
+card = ui.card()
+ui.caption(card)
+previous, year_before = ui.card(card.period.previous(), ui.chosen_plan()), ui.card(card.period.year_earlier(),
+                                                                                   ui.chosen_plan())
+totals = card.totals().set_index("kpi")
+before, last_year = previous.totals().set_index("kpi"), year_before.totals().set_index("kpi")
+
+CARDS = ("online", "cashless", "ontime")
+for column, key in zip(st.columns(len(CARDS)), CARDS):
+    kpi, row = measures.get(key), totals.loc[key]
+    verdict = {True: ":green[**Đạt**]", False: ":red[**Chưa đạt**]"}.get(row["met"], "chưa đánh giá")
+    met, assessed = card.met_count(key)
+    with column.container(border=True):
+        st.metric(kpi.label, fmt.percent(row["rate"]), delta=fmt.change(row["rate"], before.loc[key, "rate"]),
+                  help=f"Thay đổi so với {previous.period.label}")
+        st.markdown(ui.target_line(row["target"], verdict))
+        st.caption(f"So với cùng kỳ năm trước ({year_before.period.label}): "
+                   f"{fmt.change(row['rate'], last_year.loc[key, 'rate']) or fmt.MISSING}")
+        st.markdown(f"**{met}/{assessed}** đơn vị đạt chỉ tiêu" if assessed else "Chưa có đơn vị nào để đánh giá")
+        st.caption(f"{fmt.number(row['numerator'])} / {fmt.number(row['denominator'])} hồ sơ · "
+                   f"{kpi.ratio(card.settings).note}")
+
+st.subheader("Diễn biến theo tháng")
+monthly = history.trend(ui.panel(span=24))
+area_targets = {k: (float(r["threshold"]), r["target"]) for k, r in totals.iterrows() if pd.notna(r["threshold"])}
+shown = [k for k in ("online", "cashless") if k in set(monthly["kpi"])]
+st.plotly_chart(charts.trend(monthly, shown, area_targets, f"{card.plan['area']}: tỷ lệ theo tháng"),
+                key="trend", config=ui.chart_config("dien-bien-theo-thang"))
+
+st.subheader("Đơn vị xa chỉ tiêu nhất")
+for tab, key in zip(st.tabs([measures.get(k).short for k in ("online", "cashless")]), ("online", "cashless")):
+    below = card.below_target(key, limit=10)
+    if below.empty:
+        tab.success("Mọi đơn vị có hồ sơ đều đạt chỉ tiêu.", icon=":material/check_circle:")
+        continue
+    tab.dataframe(pd.DataFrame({
+        "Đơn vị": below["unit"], "Tỷ lệ": below["rate"].map(fmt.percent), "Chỉ tiêu": below["target"],
+        "Thiếu (điểm %)": below["gap"].map(lambda g: fmt.number(g, 2)),
+        "Cần thêm (hồ sơ)": below["needed"].map(fmt.number),
+    }), hide_index=True, width="stretch", key=f"below_{key}")

@@ -1,0 +1,60 @@
+"""Xếp hạng: every unit ranked by a KPI, against its own target, with the dossiers still needed."""
+import streamlit as st
+
+import ui
+from kpi import charts, exports, fmt, measures, scorecard
+
+st.title("Xếp hạng")
+if not ui.months():
+    st.info("Chưa có số liệu. Hãy nhập báo cáo tháng ở trang «Nhập dữ liệu».")
+    st.stop()
+card = ui.card()
+ui.caption(card)
+
+left, right = st.columns(2)
+with left:
+    key = ui.url_widget(st.selectbox, "Chỉ tiêu", "kpi", card.kpis_with_data(), "online",
+                        format_func=lambda k: measures.get(k).label)
+with right:
+    groups = ["", *card.units["group"].drop_duplicates()]  # "": every group
+    group = ui.url_widget(st.selectbox, "Nhóm đơn vị", "group", groups, "", format_func=lambda g: g or "Tất cả") or None
+kpi = measures.get(key)
+st.caption(f"{kpi.label} = {kpi.ratio(card.settings).note}. Màu: xanh đạt, vàng chưa đạt nhưng cách chỉ tiêu "
+           f"không quá {scorecard.NEAR_POINTS} điểm %, đỏ chưa đạt.")
+
+ranked = card.ranking(key, group)
+rated = ranked[ranked["rate"].notna()]
+met, assessed = card.met_count(key, group)
+if assessed:
+    st.markdown(f"**{met}/{assessed}** đơn vị đạt chỉ tiêu; {assessed - met} đơn vị chưa đạt.")
+below = ranked[ranked["status"] == scorecard.NOT_MET].sort_values("gap", ascending=False)
+if not below.empty:
+    listed = "; ".join(f"{r.unit} {fmt.percent(r.rate)} (chỉ tiêu {r.target}) — cần thêm **{fmt.number(r.needed)}** hồ sơ"
+                       for r in below.head(10).itertuples())
+    more = f"; và {len(below) - 10} đơn vị khác" if len(below) > 10 else ""
+    st.markdown(f"Chưa đạt: {listed}{more}.")
+st.dataframe(ui.styled(ui.ranking_table(rated), rated["band"]), hide_index=True, width="stretch", key="table")
+
+export = ui.ranking_export(ranked, key)
+name = f"xep-hang-{key}-{card.period.key}-{card.period.scope}"
+down_xlsx, down_csv = st.columns(2)
+down_xlsx.download_button("Tải bảng (.xlsx)", exports.to_xlsx(export, "Xếp hạng"), file_name=f"{name}.xlsx",
+                          icon=":material/download:", key="download_xlsx")
+down_csv.download_button("Tải bảng (.csv)", exports.to_csv(export), file_name=f"{name}.csv",
+                         icon=":material/download:", key="download_csv")
+
+for status in (scorecard.NO_DOSSIERS, scorecard.NO_DATA):
+    apart = ranked[ranked["status"] == status]
+    if not apart.empty:
+        st.markdown(f"**{scorecard.STATUS_LABELS[status]}** ({len(apart)} đơn vị): " + ", ".join(apart["unit"]))
+
+if not rated.empty:
+    shown = "" if len(rated) <= charts.MAX_BARS else f" ({charts.MAX_BARS} đơn vị xa chỉ tiêu nhất)"
+    st.plotly_chart(charts.ranking_bars(ranked, key, f"{kpi.label} — {card.period.label}{shown}"), key="bars",
+                    config=ui.chart_config(name))
+
+st.subheader("Kiểm tra số liệu")
+found = ui.flags()
+if group:
+    found = found[found["unit"].isin(ranked["unit"])]
+ui.flag_list(found)

@@ -1,0 +1,61 @@
+"""Đơn vị: one unit's monthly rates against its targets, its counts, its rank month by month and
+its place within its group."""
+import pandas as pd
+import streamlit as st
+
+import ui
+from kpi import charts, fmt, history, measures, scorecard
+from kpi.measures import COUNTS
+
+st.title("Đơn vị")
+if not ui.months():
+    st.info("Chưa có số liệu. Hãy nhập báo cáo tháng ở trang «Nhập dữ liệu».")
+    st.stop()
+card = ui.card()
+units = ui.facts()["units"]
+unit = ui.url_widget(st.selectbox, "Đơn vị", "unit", units["unit"].tolist(), units["unit"].iloc[0])
+ui.caption(card)
+group = units.set_index("unit").at[unit, "group"]
+
+mine = card.units[card.units["unit"] == unit].set_index("kpi")
+shown = [k for k in card.kpis_with_data() if pd.notna(mine.at[k, "denominator"]) or k in measures.ALWAYS_SHOWN]
+for column, key in zip(st.columns(len(shown[:4])), shown[:4]):
+    row = mine.loc[key]
+    with column.container(border=True):
+        st.metric(measures.get(key).label, fmt.percent(row["rate"]))
+        needed = f", cần thêm **{fmt.number(row['needed'])}** hồ sơ" if row["status"] == scorecard.NOT_MET else ""
+        st.markdown(ui.target_line(row["target"], scorecard.STATUS_LABELS[row["status"]] + needed))
+        st.caption(f"{fmt.number(row['numerator'])} / {fmt.number(row['denominator'])} hồ sơ")
+
+in_group = card.ranking("online", group)
+place = in_group.set_index("unit").at[unit, "rank"]
+rated = int(in_group["rank"].notna().sum())
+st.markdown(f"Trong nhóm **{group}**: " + (f"hạng **{place}/{rated}** về {measures.get('online').label.lower()}."
+                                             if pd.notna(place) else "chưa được xếp hạng trong kỳ này."))
+
+monthly = ui.panel()
+own = monthly[monthly["unit"] == unit]
+targets = {k: (float(r["threshold"]), r["target"]) for k, r in mine.iterrows() if pd.notna(r["threshold"])}
+st.plotly_chart(charts.trend(own, ["online", "cashless"], targets, f"{unit}: tỷ lệ theo tháng"), key="unit_trend",
+                config=ui.chart_config(f"don-vi-{unit}"))
+ranks = history.ranks(monthly, "online")
+ranks = ranks[ranks["unit"] == unit].dropna(subset=["rank"])
+if not ranks.empty:
+    st.plotly_chart(charts.ranks(ranks, f"{unit}: hạng theo tháng ({measures.get('online').short.lower()})"),
+                    key="unit_ranks", config=ui.chart_config(f"hang-{unit}"))
+
+st.subheader("Số liệu theo tháng")
+counts = ui.counts_by_month(unit).sort_values(["year", "month"], ascending=False)
+table = pd.DataFrame({"Tháng": [f"{m}/{y}" for y, m in zip(counts["year"], counts["month"])]})
+for column, label in COUNTS.items():
+    if counts[column].notna().any():
+        table[label] = counts[column].map(fmt.number).to_numpy()
+st.dataframe(table, hide_index=True, width="stretch", key="counts")
+
+st.subheader(f"Các đơn vị trong nhóm {group}")
+st.dataframe(ui.styled(ui.ranking_table(in_group), in_group["band"]), hide_index=True, width="stretch",
+             key="group_table")
+
+st.subheader("Kiểm tra số liệu")
+found = ui.flags()
+ui.flag_list(found[found["unit"] == unit])
