@@ -33,9 +33,9 @@ def _key() -> tuple[str, tuple]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _facts(path: str, version: tuple) -> dict:
-    s = Store(path)
-    return {"months": s.months(), "plans": s.plans(), "units": s.units(), "sample": s.has_demo_data(),
-            "settings": s.settings()}
+    with Store(path).reading() as s:
+        return {"months": s.months(), "plans": s.plans(), "units": s.units(), "sample": s.has_demo_data(),
+                "settings": s.settings()}
 
 
 def facts() -> dict:
@@ -59,8 +59,8 @@ def card(period: Period | None = None, plan_id: int | None = None) -> scorecard.
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _panel(path: str, version: tuple, last: tuple[int, int], span: int) -> pd.DataFrame:
-    s = Store(path)
-    return history.panel(s.monthly_counts(history.window(s, last, span)), s.units(), s.settings())
+    with Store(path).reading() as s:
+        return history.panel(s.monthly_counts(history.window(s, last, span)), s.units(), s.settings())
 
 
 def panel(last: tuple[int, int] | None = None, span: int = 36) -> pd.DataFrame:
@@ -71,12 +71,11 @@ def panel(last: tuple[int, int] | None = None, span: int = 36) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _flags(path: str, version: tuple, period: Period) -> pd.DataFrame:
-    s = Store(path)
     before = Period(period.year, period.first_month).previous()  # for a jump in the period's first month
     months = [(before.year, before.month), *period.months()]
-    units = s.units()
-    counts = s.monthly_counts(months)
-    return quality.flags(period, counts, history.panel(counts, units, s.settings()), units)
+    with Store(path).reading() as s:
+        units, counts, settings = s.units(), s.monthly_counts(months), s.settings()
+    return quality.flags(period, counts, history.panel(counts, units, settings), units)
 
 
 def flags() -> pd.DataFrame:
@@ -85,9 +84,9 @@ def flags() -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _counts_by_month(path: str, version: tuple, unit: str, last: tuple[int, int]) -> pd.DataFrame:
-    s = Store(path)
-    unit_id = s.units().set_index("unit").at[unit, "unit_id"]
-    counts = s.monthly_counts(history.window(s, last))
+    with Store(path).reading() as s:
+        unit_id = s.units().set_index("unit").at[unit, "unit_id"]
+        counts = s.monthly_counts(history.window(s, last))
     return counts[counts["unit_id"] == unit_id].drop(columns="unit_id").reset_index(drop=True)
 
 

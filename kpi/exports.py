@@ -20,31 +20,33 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     return frame.map(safe_text).to_csv(index=False).encode("utf-8-sig")
 
 
-def write_sheet(sheet, frame: pd.DataFrame, number_formats: dict[str, str] | None = None) -> None:
-    """Write a DataFrame to an openpyxl sheet: bold frozen header, text cells typed as text."""
+def write_sheet(sheet, frame: pd.DataFrame, number_formats: dict[str, str] | None = None, start_row: int = 1) -> None:
+    """Write a DataFrame to an openpyxl sheet from `start_row`: bold frozen header, text cells typed
+    as text (openpyxl would store "=..." as a formula), optional number formats by column."""
+    from openpyxl.cell import Cell
     from openpyxl.styles import Alignment, Font
 
     number_formats = number_formats or {}
-    sheet.append([str(c) for c in frame.columns])
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for row in frame.itertuples(index=False):
-        sheet.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in row])
-        for cell in sheet[sheet.max_row]:
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="center")
+    formats = [number_formats.get(c) for c in frame.columns]
+    for r, values in enumerate([list(frame.columns), *frame.itertuples(index=False)], start=start_row):
+        for c, value in enumerate(values, start=1):
+            if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+                continue
+            cell: Cell = sheet.cell(row=r, column=c)
+            cell.value = value.item() if hasattr(value, "item") else value
             if isinstance(cell.value, str):
-                cell.data_type = "s"  # openpyxl would store "=..." as a formula
+                cell.data_type = "s"
                 if cell.value.startswith(_FORMULA_START):
-                    cell.style = "Normal"
                     cell.quotePrefix = True
+            if r == start_row:
+                cell.font, cell.alignment = bold, wrap
+            elif formats[c - 1]:
+                cell.number_format = formats[c - 1]
     for i, column in enumerate(frame.columns, start=1):
-        letter = sheet.cell(row=1, column=i).column_letter
         width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)]) + 2
-        sheet.column_dimensions[letter].width = min(max(width, 8), 50)
-        if column in number_formats:
-            for cell in sheet[letter][1:]:
-                cell.number_format = number_formats[column]
-    sheet.freeze_panes = "A2"
+        sheet.column_dimensions[sheet.cell(row=start_row, column=i).column_letter].width = min(max(width, 8), 50)
+    sheet.freeze_panes = sheet.cell(row=start_row + 1, column=1)
 
 
 def to_xlsx(frame: pd.DataFrame, sheet_name: str = "Bảng", number_formats: dict[str, str] | None = None) -> bytes:

@@ -14,8 +14,8 @@ def window(store: Store, last: tuple[int, int], months: int = 36) -> list[tuple[
 
 def panel(counts: pd.DataFrame, units: pd.DataFrame, settings: dict[str, str]) -> pd.DataFrame:
     """Every unit's KPIs in every month: [unit, group, year, month, kpi, numerator, denominator, rate]."""
-    rows = counts.merge(units[["unit_id", "unit", "group"]], on="unit_id")
-    return measures.rates(rows, ["unit", "group", "year", "month"], settings)
+    rows = counts.merge(units[["unit_id", "unit", "group"]], on="unit_id")  # one row per unit and month
+    return measures.row_rates(rows, ["unit", "group", "year", "month"], settings)
 
 
 def trend(monthly: pd.DataFrame, group: str | None = None) -> pd.DataFrame:

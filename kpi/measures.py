@@ -129,6 +129,23 @@ def _row_sum(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     return total.astype("Int64")
 
 
+def row_rates(counts: pd.DataFrame, keys: list[str], settings: dict[str, str] | None = None,
+              kpis: tuple[Kpi, ...] = CATALOGUE) -> pd.DataFrame:
+    """Like `rates`, for rows that are already one per group (a unit's month): no summing."""
+    parts = []
+    for kpi in kpis:
+        ratio = kpi.ratio(settings)
+        num, den = _row_sum(counts, ratio.numerator), _row_sum(counts, ratio.denominator)
+        known = num.notna() & den.notna()
+        part = counts[keys].copy()
+        part["kpi"] = kpi.key
+        part["numerator"], part["denominator"] = num.where(known), den.where(known)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out["rate"] = rate(out["numerator"], out["denominator"])
+    return out
+
+
 def rates(counts: pd.DataFrame, by: list[str], settings: dict[str, str] | None = None,
           kpis: tuple[Kpi, ...] = CATALOGUE) -> pd.DataFrame:
     """Rates of every KPI for each group of `by`, from monthly count rows.

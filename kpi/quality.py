@@ -37,10 +37,10 @@ def _jumps(monthly: pd.DataFrame, months: list[tuple[int, int]], jump_points: fl
         before = rows.groupby("unit")["rate"].shift()
         consecutive = (index - index.groupby(rows["unit"]).shift()) == 1
         change = (rows["rate"] - before).where(consecutive)
+        in_period = pd.Series([(y, m) in months for y, m in zip(rows["year"], rows["month"])], index=rows.index)
+        flagged = ((change.abs() > jump_points) & in_period).fillna(False).astype(bool)
         label = measures.get(kpi).label
-        for (_, r), delta, was in zip(rows.iterrows(), change, before):
-            if pd.isna(delta) or abs(delta) <= jump_points or (r["year"], r["month"]) not in months:
-                continue
+        for (_, r), delta, was in zip(rows[flagged].iterrows(), change[flagged], before[flagged]):
             how = "tăng từ {} lên {}" if delta > 0 else "giảm từ {} xuống {}"
             why = ": cần kiểm tra (làm thế, làm thay?)" if delta > 0 else ""
             found.append((r["unit"], "jump", r["year"], r["month"],
@@ -52,10 +52,10 @@ def _jumps(monthly: pd.DataFrame, months: list[tuple[int, int]], jump_points: fl
 def _missing(counts: pd.DataFrame, units: pd.DataFrame, months: list[tuple[int, int]]) -> list[tuple]:
     """A month the area has data for, but not this unit."""
     have = set(zip(counts["unit_id"], counts["year"], counts["month"]))
-    stored = {(y, m) for y, m in zip(counts["year"], counts["month"])}
+    stored = [(y, m) for y, m in sorted(set(zip(counts["year"], counts["month"]))) if (y, m) in months]
     return [(u, "missing", y, m, f"Chưa có số liệu tháng {m}/{y}.")
             for unit_id, u in zip(units["unit_id"], units["unit"])
-            for y, m in months if (y, m) in stored and (unit_id, y, m) not in have]
+            for y, m in stored if (unit_id, y, m) not in have]
 
 
 def _identities(counts: pd.DataFrame, units: pd.DataFrame, months: list[tuple[int, int]]) -> list[tuple]:

@@ -84,14 +84,12 @@ def choose_plan(plans: pd.DataFrame, year: int) -> dict:
 
 
 def build(store: Store, period: Period, plan_id: int | None = None) -> Scorecard:
-    plans = store.plans()
-    plan = (plans.set_index("plan_id").loc[plan_id].to_dict() | {"plan_id": plan_id}
-            if plan_id is not None else choose_plan(plans, period.year))
-    units = store.units()
-    counts = store.monthly_counts(period.months())
-    settings = store.settings()
-    return assemble(period, plan, units, counts, store.targets(plan["plan_id"]), settings,
-                    sample=store.has_demo_data())
+    with store.reading():
+        plans = store.plans()
+        plan = (plans.set_index("plan_id").loc[plan_id].to_dict() | {"plan_id": plan_id}
+                if plan_id is not None else choose_plan(plans, period.year))
+        return assemble(period, plan, store.units(), store.monthly_counts(period.months()),
+                        store.targets(plan["plan_id"]), store.settings(), sample=store.has_demo_data())
 
 
 def assemble(period: Period, plan: dict, units: pd.DataFrame, counts: pd.DataFrame,

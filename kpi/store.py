@@ -157,7 +157,20 @@ class Store:
                 raise
             con.commit()
 
+    @contextmanager
+    def reading(self) -> Iterator["Store"]:
+        """Several reads on one connection (opening the file costs more than a small query).
+        A Store is then not to be shared between threads until the block ends."""
+        with self._connect(write=False) as con:
+            self._reader = con
+            try:
+                yield self
+            finally:
+                self._reader = None
+
     def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+        if getattr(self, "_reader", None) is not None:
+            return self._reader.execute(sql, list(params)).df()
         with self._connect(write=False) as con:
             return con.execute(sql, list(params)).df()
 

@@ -59,21 +59,34 @@ def table(at, column: str, nth: int = 0) -> pd.DataFrame:
 
 @pytest.fixture
 def served(monkeypatch) -> dict:
-    """The bytes each download button serves, by its URL: AppTest's media storage lives only during
-    a run, so what the page stores is recorded as it is stored."""
+    """The bytes each download button serves. AppTest's media storage lives only during a run, so
+    what a page stores is recorded as it is stored; a file made on click (a callable) is recorded
+    as its callable, which `download` calls as a click would."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-    files: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
+    files: dict[str, object] = {}
+    store_file, defer = MemoryMediaFileStorage.load_and_get_id, MediaFileManager.add_deferred
 
     def record(self, path_or_data, mimetype, kind, filename=None):
-        file_id = original(self, path_or_data, mimetype, kind, filename)
+        file_id = store_file(self, path_or_data, mimetype, kind, filename)
         files[file_id] = path_or_data if isinstance(path_or_data, bytes) else bytes(path_or_data, "utf-8")
         return file_id
 
+    def record_deferred(self, data_callable, *args, **kwargs):
+        file_id = defer(self, data_callable, *args, **kwargs)
+        files[file_id] = data_callable
+        return file_id
+
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
     return files
 
 
 def download(at, label: str, served: dict) -> bytes:
+    """What clicking the download button labelled `label` gives the user."""
     button = next(b for b in at.get("download_button") if b.proto.label == label)
-    return served[button.proto.url.rsplit("/", 1)[-1].split(".")[0]]
+    if button.proto.HasField("deferred_file_id"):
+        data = served[button.proto.deferred_file_id]()
+    else:
+        data = served[button.proto.url.rsplit("/", 1)[-1].split(".")[0]]
+    return data if isinstance(data, bytes) else data.encode("utf-8")

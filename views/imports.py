@@ -14,8 +14,8 @@ st.caption("Tải lên báo cáo tháng đúng như Hệ thống một cửa đi
 store = ui.store()
 units = store.units()
 latest = (ui.months() or [(2024, 1)])[-1]
-st.download_button("Tải mẫu nhập liệu (.xlsx)", ingest.template(units, latest), file_name="mau-nhap-lieu.xlsx",
-                   icon=":material/download:", key="template")
+st.download_button("Tải mẫu nhập liệu (.xlsx)", lambda: ingest.template(units, latest), file_name="mau-nhap-lieu.xlsx",
+                   icon=":material/download:", key="template", on_click="ignore")
 
 done = st.session_state.pop("import_done", None)
 if done:

@@ -38,10 +38,11 @@ st.dataframe(ui.styled(ui.ranking_table(rated), rated["band"]), hide_index=True,
 export = ui.ranking_export(ranked, key)
 name = f"xep-hang-{key}-{card.period.key}-{card.period.scope}"
 down_xlsx, down_csv = st.columns(2)
-down_xlsx.download_button("Tải bảng (.xlsx)", exports.to_xlsx(export, "Xếp hạng"), file_name=f"{name}.xlsx",
-                          icon=":material/download:", key="download_xlsx")
-down_csv.download_button("Tải bảng (.csv)", exports.to_csv(export), file_name=f"{name}.csv",
-                         icon=":material/download:", key="download_csv")
+# the files are made when asked for, not on every rerun
+down_xlsx.download_button("Tải bảng (.xlsx)", lambda: exports.to_xlsx(export, "Xếp hạng"), file_name=f"{name}.xlsx",
+                          icon=":material/download:", key="download_xlsx", on_click="ignore")
+down_csv.download_button("Tải bảng (.csv)", lambda: exports.to_csv(export), file_name=f"{name}.csv",
+                         icon=":material/download:", key="download_csv", on_click="ignore")
 
 for status in (scorecard.NO_DOSSIERS, scorecard.NO_DATA):
     apart = ranked[ranked["status"] == status]
