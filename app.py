@@ -10,6 +10,8 @@ page = st.navigation([
     st.Page("views/overview.py", title="Tổng quan", icon=":material/dashboard:", default=True),
     st.Page("views/ranking.py", title="Xếp hạng", icon=":material/leaderboard:"),
     st.Page("views/unit.py", title="Đơn vị", icon=":material/apartment:"),
+    st.Page("views/report.py", title="Báo cáo", icon=":material/summarize:"),
+    st.Page("views/present.py", title="Trình chiếu", icon=":material/slideshow:"),
     st.Page("views/imports.py", title="Nhập dữ liệu", icon=":material/upload_file:"),
 ])
 ui.frame()  # the sidebar (plan, period) and the sample-data banner, shared by every page

@@ -96,6 +96,18 @@ def counts_by_month(unit: str) -> pd.DataFrame:
     return _counts_by_month(*_key(), unit, (period.year, period.last_month))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _report(path: str, version: tuple, period: Period, plan_id: int | None):
+    from kpi import reports
+
+    return reports.build(Store(path), period, plan_id)
+
+
+def report():
+    """The chosen period's Report (kpi.reports), cached until the data changes."""
+    return _report(*_key(), chosen_period(), chosen_plan())
+
+
 # -- the frame: plan and period chosen once, kept across pages and in the URL --------------------------
 def url_widget(widget, label: str, key: str, options: list, default, to_text=str, **kwargs):
     """A selectbox-like widget whose value is kept across pages and in the URL (?key=value).

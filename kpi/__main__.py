@@ -63,6 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     undo.add_argument("import_id", type=int, metavar="SỐ")
     undo.set_defaults(run=_undo)
 
+    report = commands.add_parser("report", help="báo cáo của một kỳ: Excel, PowerPoint, Word, ảnh PNG")
+    report.add_argument("--period", required=True, help="tháng cuối kỳ, dạng NNNN-TT")
+    report.add_argument("--scope", choices=list(SCOPES), default="month")
+    report.add_argument("--plan", type=int, dest="plan_id", help="mã kế hoạch (mặc định: kế hoạch của năm)")
+    report.add_argument("--xlsx", type=Path, help="tệp Excel")
+    report.add_argument("--pptx", type=Path, help="tệp PowerPoint")
+    report.add_argument("--docx", type=Path, help="tệp Word")
+    report.add_argument("--png", type=Path, metavar="THƯ_MỤC", help="thư mục ảnh biểu đồ")
+    report.set_defaults(run=_report)
+
     setting = commands.add_parser("setting", help="xem hoặc chọn cách tính (mẫu số) của một chỉ tiêu")
     setting.add_argument("kpi", nargs="?", choices=list(measures.KPIS))
     setting.add_argument("variant", nargs="?", metavar="CÁCH_TÍNH")
@@ -150,6 +160,23 @@ def _undo(store: Store, args) -> int:
     result = store.undo_import(args.import_id)
     print(f"Đã hoàn tác lần nhập số {args.import_id} ({result['file_name']}): bỏ {result['removed']} dòng, "
           f"khôi phục {result['restored']} dòng đã bị thay thế.")
+    return 0
+
+
+def _report(store: Store, args) -> int:
+    from kpi import reports
+
+    if not any([args.xlsx, args.pptx, args.docx, args.png]):
+        raise ValueError("Hãy chọn ít nhất một đầu ra: --xlsx, --pptx, --docx hoặc --png")
+    report = reports.build(store, Period.parse(args.period, args.scope), args.plan_id)
+    written = []
+    for path, make in ((args.xlsx, reports.to_xlsx), (args.pptx, reports.to_pptx), (args.docx, reports.to_docx)):
+        if path:
+            path.write_bytes(make(report))
+            written.append(str(path))
+    if args.png:
+        written += [str(p) for p in reports.write_pngs(report, args.png)]
+    print(f"Đã ghi báo cáo {report.period.label}: " + ", ".join(written))
     return 0
 
 

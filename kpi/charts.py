@@ -67,7 +67,7 @@ def ranking_bars(ranked: pd.DataFrame, kpi: str, title: str) -> go.Figure:
     marked = rows[rows["threshold"].notna()]
     fig.add_trace(go.Scatter(
         x=marked["threshold"].astype(float), y=marked["unit"], mode="markers", name="Chỉ tiêu của đơn vị",
-        marker=dict(symbol="line-ns-open", size=22, line=dict(width=3, color="#212121")),
+        marker=dict(symbol="line-ns-open", size=22, color="#212121", line=dict(width=3, color="#212121")),
         hovertemplate="%{y}: chỉ tiêu %{x}%<extra></extra>"))
     fig.update_xaxes(title="Tỷ lệ (%)", ticksuffix="%", range=[0, 110])
     fig.update_yaxes(type="category", automargin=True)
@@ -83,3 +83,10 @@ def ranks(rows: pd.DataFrame, title: str) -> go.Figure:
     fig.update_yaxes(autorange="reversed", title="Hạng", rangemode="tozero")
     fig.update_xaxes(type="category")
     return _layout(fig, title, height=360)
+
+
+def large(fig: go.Figure) -> go.Figure:
+    """The same figure in type a projector's back row can read."""
+    fig.update_layout(font=dict(size=22), title_font=dict(size=32), margin=dict(l=20, r=20, t=80, b=20))
+    fig.update_traces(textfont_size=20, selector=dict(type="bar"))
+    return fig

@@ -1,0 +1,380 @@
+"""The monthly outputs: an Excel workbook, a PowerPoint deck, a Word report and PNG charts, all
+built from one `Report` of the engine's figures. No streamlit here."""
+from __future__ import annotations
+
+import atexit
+import io
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from kpi import charts, exports, fmt, history, measures, scorecard
+from kpi.periods import Period
+from kpi.store import DEMO_LABEL, Store
+
+SHOWN = ("online", "cashless")  # the KPIs of Appendix 1, in every output
+VERDICT = {True: "đạt", False: "chưa đạt"}
+
+
+@dataclass(frozen=True)
+class Report:
+    card: scorecard.Scorecard
+    previous: scorecard.Scorecard
+    monthly: pd.DataFrame  # the area's rates month by month (history.trend)
+    counts: pd.DataFrame  # the period's counts per unit: unit, group, *COUNTS summed over its months
+
+    @property
+    def period(self) -> Period:
+        return self.card.period
+
+    @property
+    def name(self) -> str:
+        """A file name: bao-cao-2024-03-month."""
+        return f"bao-cao-{self.period.key}-{self.period.scope}"
+
+
+def build(store: Store, period: Period, plan_id: int | None = None, span: int = 24) -> Report:
+    card = scorecard.build(store, period, plan_id)
+    previous = scorecard.build(store, period.previous(), card.plan["plan_id"])
+    with store.reading():
+        units, settings = store.units(), store.settings()
+        trend = history.trend(history.panel(
+            store.monthly_counts(history.window(store, (period.year, period.last_month), span)), units, settings))
+        counts = store.monthly_counts(period.months())
+    counts = counts.merge(units[["unit_id", "unit", "group", "position"]], on="unit_id")
+    summed = counts.groupby(["position", "unit", "group"], sort=True)[list(measures.COUNTS)].sum(min_count=1)
+    return Report(card, previous, trend, summed.reset_index().drop(columns="position"))
+
+
+def _area_word(area: str) -> str:
+    lowered = area.lower()
+    for level in ("huyện", "tỉnh", "thành phố", "thị xã", "quận"):
+        if lowered.startswith(level):
+            return f"toàn {level}"
+    return "toàn địa bàn"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text else text
+
+
+# -- Word ---------------------------------------------------------------------------------------------
+def narrative(report: Report) -> list[str]:
+    """The paragraphs the office writes by hand today, in Vietnamese, from the figures."""
+    card = report.card
+    totals = card.totals().set_index("kpi")
+    where = _area_word(card.plan["area"])
+    paragraphs = []
+    online = totals.loc["online"]
+    met, assessed = card.met_count("online")
+    if pd.isna(online["denominator"]):
+        paragraphs.append(f"{card.period.label}: chưa có số liệu hồ sơ tiếp nhận.")
+    else:
+        verdict = f"; chỉ tiêu {_lower_first(online['target'])}: {VERDICT[bool(online['met'])]}" \
+            if isinstance(online["target"], str) and pd.notna(online["met"]) else ""
+        text = (f"{card.period.label}, {where} tiếp nhận {fmt.number(online['denominator'])} hồ sơ, trong đó "
+                f"{fmt.number(online['numerator'])} hồ sơ trực tuyến ({fmt.percent(online['rate'])}{verdict}).")
+        if assessed:
+            text += f" {met}/{assessed} đơn vị đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến."
+        change = fmt.change(online["rate"], report.previous.totals().set_index("kpi").at["online", "rate"])
+        if change:
+            text += f" So với {_lower_first(report.previous.period.label)}: {change}."
+        paragraphs.append(text)
+        below = card.below_target("online")
+        if not below.empty:
+            listed = "; ".join(f"{r.unit} {fmt.percent(r.rate)} (chỉ tiêu {_lower_first(r.target)}, cần thêm "
+                               f"{fmt.number(r.needed)} hồ sơ trực tuyến)" for r in below.itertuples())
+            paragraphs.append(f"Các đơn vị chưa đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến: {listed}.")
+    cashless = totals.loc["cashless"]
+    if pd.isna(cashless["denominator"]) or cashless["denominator"] == 0:
+        paragraphs.append("Thanh toán trực tuyến: kỳ này chưa có số liệu hồ sơ có nghĩa vụ tài chính.")
+    else:
+        met, assessed = card.met_count("cashless")
+        verdict = f"; chỉ tiêu {_lower_first(cashless['target'])}: {VERDICT[bool(cashless['met'])]}" \
+            if isinstance(cashless["target"], str) and pd.notna(cashless["met"]) else ""
+        text = (f"Thanh toán không dùng tiền mặt: {fmt.number(cashless['numerator'])}/"
+                f"{fmt.number(cashless['denominator'])} hồ sơ ({fmt.percent(cashless['rate'])}{verdict}), tính trên "
+                f"{measures.get('cashless').ratio(card.settings).note.split(' / ', 1)[1]}.")
+        if assessed:
+            text += f" {met}/{assessed} đơn vị đạt chỉ tiêu."
+        below = card.below_target("cashless")
+        if not below.empty:
+            text += " Chưa đạt: " + "; ".join(f"{r.unit} {fmt.percent(r.rate)} (cần thêm {fmt.number(r.needed)} "
+                                              f"hồ sơ)" for r in below.itertuples()) + "."
+        paragraphs.append(text)
+    ontime = totals.loc["ontime"]
+    if pd.notna(ontime["denominator"]) and ontime["denominator"] > 0:
+        late = int(report.counts["resolved_late"].sum()) if report.counts["resolved_late"].notna().any() else None
+        text = (f"Giải quyết hồ sơ: {fmt.number(ontime['numerator'])}/{fmt.number(ontime['denominator'])} hồ sơ "
+                f"giải quyết trước hạn và đúng hạn ({fmt.percent(ontime['rate'])})")
+        text += f"; {fmt.number(late)} hồ sơ quá hạn." if late is not None else "."
+        apology = totals.loc["apology"]
+        if late and pd.notna(apology["numerator"]):
+            text += f" Đã gửi thư xin lỗi cho {fmt.number(apology['numerator'])}/{fmt.number(apology['denominator'])}" \
+                    f" hồ sơ quá hạn."
+        paragraphs.append(text)
+    return paragraphs
+
+
+def to_docx(report: Report) -> bytes:
+    from docx import Document
+    from docx.shared import Pt
+
+    card = report.card
+    doc = Document()
+    doc.styles["Normal"].font.name = "Times New Roman"
+    doc.styles["Normal"].font.size = Pt(13)
+    doc.add_heading(f"Báo cáo kết quả thực hiện dịch vụ công trực tuyến — {card.period.label}", level=1)
+    doc.add_paragraph(f"{card.plan['area']} · {card.plan['name']}")
+    if card.sample:
+        doc.add_paragraph().add_run(f"{DEMO_LABEL}: số liệu trong báo cáo này là dữ liệu mẫu.").bold = True
+    for text in narrative(report):
+        doc.add_paragraph(text)
+    doc.add_heading("Xếp hạng đơn vị theo tỷ lệ hồ sơ trực tuyến", level=2)
+    table_frame = _ranking_frame(card)
+    table = doc.add_table(rows=1, cols=len(table_frame.columns))
+    table.style = "Table Grid"
+    for cell, column in zip(table.rows[0].cells, table_frame.columns):
+        cell.text = str(column)
+    for row in table_frame.itertuples(index=False):
+        for cell, value in zip(table.add_row().cells, row):
+            cell.text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def _ranking_frame(card: scorecard.Scorecard) -> pd.DataFrame:
+    """The ranking by the online rate with the cashless rate beside it, as text for documents."""
+    ranked = card.ranking("online")
+    cashless = card.units[card.units["kpi"] == "cashless"].set_index("unit")
+    return pd.DataFrame({
+        "Hạng": ranked["rank"].map(lambda r: "" if pd.isna(r) else str(int(r))),
+        "Đơn vị": ranked["unit"],
+        "Trực tuyến": ranked["rate"].map(fmt.percent),
+        "Chỉ tiêu": ranked["target"].fillna(""),
+        "Đánh giá": ranked["status"].map(scorecard.STATUS_LABELS),
+        "Cần thêm": [fmt.number(n) if s == scorecard.NOT_MET else "" for n, s in zip(ranked["needed"],
+                                                                                      ranked["status"])],
+        "Không dùng tiền mặt": ranked["unit"].map(cashless["rate"]).map(fmt.percent),
+    })
+
+
+# -- Excel --------------------------------------------------------------------------------------------
+def to_xlsx(report: Report) -> bytes:
+    """Ranking (frozen header, number formats, verdict colours by conditional formatting), the
+    period's counts, and the plan's targets; every text cell stays text."""
+    from openpyxl import Workbook
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Font, PatternFill
+
+    card = report.card
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Xếp hạng"
+    sheet["A1"] = f"Xếp hạng đơn vị — {card.period.label} — {card.plan['area']}"
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A2"] = f"{card.plan['name']}" + (f" · {DEMO_LABEL}" if card.sample else "")
+    rows = []
+    ranked = card.ranking("online")
+    by_unit = card.units.set_index(["unit", "kpi"])
+    for r in ranked.itertuples():
+        row = {"Hạng": r.rank, "Đơn vị": r.unit, "Nhóm": r.group}
+        for key in SHOWN:
+            v = by_unit.loc[(r.unit, key)]
+            label = measures.get(key).short
+            row[f"{label} (%)"] = None if pd.isna(v["rate"]) else round(float(v["rate"]), 2)
+            row[f"{label}: chỉ tiêu"] = v["target"] if isinstance(v["target"], str) else None
+            row[f"{label}: đánh giá"] = scorecard.STATUS_LABELS[v["status"]]
+            row[f"{label}: cần thêm (hồ sơ)"] = int(v["needed"]) if v["status"] == scorecard.NOT_MET else None
+            row[f"{label}: tử số"] = None if pd.isna(v["numerator"]) else int(v["numerator"])
+            row[f"{label}: mẫu số"] = None if pd.isna(v["denominator"]) else int(v["denominator"])
+            row[f"{label}: thiếu (điểm %)"] = (round(float(v["gap"]), 2) if v["status"] == scorecard.NOT_MET
+                                               else None)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    formats = {c: "0.00" for c in frame.columns if c.endswith("(%)") or c.endswith("(điểm %)")}
+    formats |= {c: "#,##0" for c in frame.columns if c.endswith(("tử số", "mẫu số", "(hồ sơ)"))}
+    exports.write_sheet(sheet, frame, formats, start_row=4)
+    last = 4 + len(frame)
+    green, amber, red = (PatternFill("solid", start_color=c, end_color=c) for c in ("C8E6C9", "FFF3C4", "FFCDD2"))
+    for key in SHOWN:
+        label = measures.get(key).short
+        verdict = frame.columns.get_loc(f"{label}: đánh giá") + 1
+        gap = frame.columns.get_loc(f"{label}: thiếu (điểm %)") + 1
+        col, gap_col = sheet.cell(4, verdict).column_letter, sheet.cell(4, gap).column_letter
+        area = f"{col}5:{col}{last}"
+        sheet.conditional_formatting.add(area, FormulaRule(formula=[f'{col}5="Đạt"'], fill=green))
+        sheet.conditional_formatting.add(area, FormulaRule(
+            formula=[f'AND({col}5="Chưa đạt",{gap_col}5<={scorecard.NEAR_POINTS})'], fill=amber, stopIfTrue=True))
+        sheet.conditional_formatting.add(area, FormulaRule(formula=[f'{col}5="Chưa đạt"'], fill=red))
+
+    counts = report.counts.rename(columns={"unit": "Đơn vị", "group": "Nhóm", **measures.COUNTS})
+    counts = counts.dropna(axis=1, how="all")
+    exports.write_sheet(book.create_sheet("Số liệu"), counts, {c: "#,##0" for c in measures.COUNTS.values()})
+    targets = card.target_table.assign(
+        level=card.target_table["level"].map({"area": "Toàn địa bàn", "group": "Nhóm", "unit": "Đơn vị"}),
+        kpi=card.target_table["kpi"].map(lambda k: measures.get(k).label))
+    exports.write_sheet(book.create_sheet("Chỉ tiêu"), pd.DataFrame({
+        "Chỉ tiêu": targets["kpi"], "Áp dụng cho": targets["level"], "Đơn vị / nhóm": targets["subject"],
+        "Mức (theo kế hoạch)": targets["wording"],
+        "So sánh": targets["comparator"].map({"gt": "lớn hơn", "ge": "từ … trở lên"}),
+        "Ngưỡng (%)": targets["threshold"].astype(float)}), {"Ngưỡng (%)": "0.00"})
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+# -- PowerPoint ---------------------------------------------------------------------------------------
+def to_pptx(report: Report) -> bytes:
+    """Title, area summary, ranking, units below target, trend; native, editable charts."""
+    from pptx import Presentation
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+    from pptx.util import Inches, Pt
+
+    card = report.card
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
+    blank, title_only = deck.slide_layouts[6], deck.slide_layouts[5]
+    label = f" · {DEMO_LABEL}" if card.sample else ""
+
+    def slide(title: str):
+        s = deck.slides.add_slide(title_only)
+        s.shapes.title.text = title
+        s.shapes.title.text_frame.paragraphs[0].font.size = Pt(32)
+        footer = s.shapes.add_textbox(Inches(0.5), Inches(7.0), Inches(12.3), Inches(0.4)).text_frame
+        footer.text = f"{card.plan['area']} · {card.period.label} · {card.plan['name']}{label}"
+        footer.paragraphs[0].font.size = Pt(12)
+        return s
+
+    first = deck.slides.add_slide(deck.slide_layouts[0])
+    first.shapes.title.text = f"Kết quả dịch vụ công trực tuyến\n{card.period.label}"
+    first.placeholders[1].text = f"{card.plan['area']}\n{card.plan['name']}" + (f"\n{DEMO_LABEL}" if card.sample
+                                                                               else "")
+
+    summary = slide(f"{card.plan['area']}: kết quả {_lower_first(card.period.label)}")
+    totals = card.totals().set_index("kpi")
+    shown = [k for k in ("online", "cashless", "ontime")]
+    table = summary.shapes.add_table(len(shown) + 1, 5, Inches(0.5), Inches(1.6), Inches(12.3), Inches(3)).table
+    for i, head in enumerate(["Chỉ tiêu", "Tỷ lệ", "Số hồ sơ", "Chỉ tiêu kế hoạch", "Đơn vị đạt"]):
+        table.cell(0, i).text = head
+    for r, key in enumerate(shown, start=1):
+        row = totals.loc[key]
+        met, assessed = card.met_count(key)
+        values = [measures.get(key).label, fmt.percent(row["rate"]),
+                  f"{fmt.number(row['numerator'])}/{fmt.number(row['denominator'])}",
+                  (f"{row['target']}: {VERDICT[bool(row['met'])]}" if isinstance(row["target"], str)
+                   and pd.notna(row["met"]) else (row["target"] if isinstance(row["target"], str) else "—")),
+                  f"{met}/{assessed}" if assessed else "—"]
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    for row in table.rows:
+        for cell in row.cells:
+            cell.text_frame.paragraphs[0].font.size = Pt(20)
+
+    for key in SHOWN:
+        ranked = card.ranking(key)
+        rated = ranked[ranked["rate"].notna()].iloc[::-1]
+        s = slide(f"Xếp hạng: {_lower_first(measures.get(key).label)}")
+        if rated.empty:
+            s.shapes.add_textbox(Inches(0.5), Inches(2), Inches(12), Inches(1)).text_frame.text = "Chưa có số liệu."
+            continue
+        data = CategoryChartData(number_format='0.00"%"')
+        data.categories = rated["unit"].tolist()
+        data.add_series(measures.get(key).short, [round(float(v), 2) for v in rated["rate"]])
+        data.add_series("Chỉ tiêu", [None if pd.isna(t) else float(t) for t in rated["threshold"]])
+        chart = s.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(0.5), Inches(1.4), Inches(12.3),
+                                   Inches(5.5), data).chart
+        chart.has_legend, chart.legend.position, chart.legend.include_in_layout = True, XL_LEGEND_POSITION.BOTTOM, False
+        chart.plots[0].has_data_labels = True
+        chart.plots[0].data_labels.number_format, chart.plots[0].data_labels.number_format_is_linked = '0.00"%"', False
+        chart.category_axis.tick_labels.font.size = Pt(10 if len(rated) > 25 else 12)
+
+    below = slide("Đơn vị chưa đạt chỉ tiêu và số hồ sơ cần thêm")
+    rows = pd.concat([card.below_target(k).assign(kpi=k) for k in SHOWN])
+    if rows.empty:
+        below.shapes.add_textbox(Inches(0.5), Inches(2), Inches(12), Inches(1)).text_frame.text = \
+            "Mọi đơn vị có hồ sơ đều đạt chỉ tiêu."
+    else:
+        rows = rows.head(14)
+        grid = below.shapes.add_table(len(rows) + 1, 5, Inches(0.5), Inches(1.4), Inches(12.3),
+                                      Inches(0.4) * (len(rows) + 1)).table
+        for i, head in enumerate(["Đơn vị", "Chỉ tiêu", "Tỷ lệ", "Mức kế hoạch", "Cần thêm (hồ sơ)"]):
+            grid.cell(0, i).text = head
+        for r, row in enumerate(rows.itertuples(), start=1):
+            for c, value in enumerate([row.unit, measures.get(row.kpi).short, fmt.percent(row.rate), row.target,
+                                       fmt.number(row.needed)]):
+                grid.cell(r, c).text = value
+
+    trend = slide(f"Diễn biến theo tháng: {card.plan['area']}")
+    monthly = report.monthly
+    months = monthly[["year", "month"]].drop_duplicates().sort_values(["year", "month"])
+    if not months.empty:
+        data = CategoryChartData(number_format='0.00"%"')
+        data.categories = [f"{m:02d}/{y}" for y, m in zip(months["year"], months["month"])]
+        for key in SHOWN:
+            series = months.merge(monthly[monthly["kpi"] == key], on=["year", "month"], how="left")["rate"]
+            data.add_series(measures.get(key).label, [None if pd.isna(v) else round(float(v), 2) for v in series])
+            target = totals.loc[key]
+            if pd.notna(target["threshold"]):
+                data.add_series(f"Chỉ tiêu: {target['target']}", [float(target["threshold"])] * len(months))
+        chart = trend.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, Inches(0.5), Inches(1.4), Inches(12.3),
+                                       Inches(5.5), data).chart
+        chart.has_legend, chart.legend.position, chart.legend.include_in_layout = True, XL_LEGEND_POSITION.BOTTOM, False
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+# -- PNG ----------------------------------------------------------------------------------------------
+_server_lock = threading.Lock()
+_server_started = False
+
+
+def _ensure_server() -> None:
+    """One kaleido server (one Chromium) for every chart of the process, not a Chromium per chart."""
+    global _server_started
+    with _server_lock:
+        if not _server_started:
+            import kaleido
+
+            kaleido.start_sync_server(silence_warnings=True)
+            atexit.register(kaleido.stop_sync_server, silence_warnings=True)
+            _server_started = True
+
+
+def png(figure, width: int = 1600, height: int | None = None, scale: float = 2) -> bytes:
+    """The figure as a PNG, drawn by the persistent kaleido server with the system's Chromium."""
+    _ensure_server()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The kopts argument is ignored")  # plotly's, with a server
+        return figure.to_image(format="png", width=width, height=height or figure.layout.height or 700, scale=scale)
+
+
+def figures(report: Report) -> dict[str, object]:
+    """The report's charts by file name (without .png)."""
+    card = report.card
+    totals = card.totals().set_index("kpi")
+    targets = {k: (float(r["threshold"]), r["target"]) for k, r in totals.iterrows() if pd.notna(r["threshold"])}
+    out = {"dien-bien-theo-thang": charts.trend(report.monthly, list(SHOWN), targets,
+                                                f"{card.plan['area']}: tỷ lệ theo tháng")}
+    for key in SHOWN:
+        ranked = card.ranking(key)
+        if ranked["rate"].notna().any():
+            out[f"xep-hang-{key}"] = charts.ranking_bars(ranked, key, f"{measures.get(key).label} — "
+                                                                      f"{card.period.label}")
+    return out
+
+
+def write_pngs(report: Report, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, figure in figures(report).items():
+        path = folder / f"{name}-{report.period.key}.png"
+        path.write_bytes(png(figure))
+        written.append(path)
+    return written

@@ -1,0 +1,41 @@
+"""Báo cáo: the month's report as the office sends it to the leadership: the narrative, and the
+Excel, PowerPoint, Word and PNG files."""
+import io
+import zipfile
+
+import streamlit as st
+
+import ui
+from kpi import reports
+
+st.title("Báo cáo")
+if not ui.months():
+    st.info("Chưa có số liệu. Hãy nhập báo cáo tháng ở trang «Nhập dữ liệu».")
+    st.stop()
+report = ui.report()
+ui.caption(report.card)
+
+st.subheader("Nội dung báo cáo")
+for paragraph in reports.narrative(report):
+    st.markdown(paragraph)
+
+
+def charts_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, figure in reports.figures(report).items():
+            archive.writestr(f"{name}-{report.period.key}.png", reports.png(figure))
+    return buffer.getvalue()
+
+
+st.subheader("Tải về")
+st.caption("Các tệp được tạo khi bấm tải. Biểu đồ trong PowerPoint là biểu đồ gốc, sửa được.")
+files = [
+    ("Excel (.xlsx)", lambda: reports.to_xlsx(report), "xlsx", ":material/table:"),
+    ("PowerPoint (.pptx)", lambda: reports.to_pptx(report), "pptx", ":material/slideshow:"),
+    ("Word (.docx)", lambda: reports.to_docx(report), "docx", ":material/description:"),
+    ("Biểu đồ PNG (.zip)", charts_zip, "zip", ":material/image:"),
+]
+for column, (label, make, extension, icon) in zip(st.columns(len(files)), files):
+    column.download_button(label, make, file_name=f"{report.name}.{extension}", icon=icon, key=f"file_{extension}",
+                           on_click="ignore", width="stretch")
