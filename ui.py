@@ -153,6 +153,13 @@ def frame() -> None:
                    "Nhập báo cáo tháng thật ở trang «Nhập dữ liệu».", icon=":material/science:")
 
 
+def require_data() -> None:
+    """Stop a page that shows figures when there are none yet, saying where they come from."""
+    if not months():
+        st.info("Chưa có số liệu. Hãy nhập báo cáo tháng ở trang «Nhập dữ liệu».", icon=":material/info:")
+        st.stop()
+
+
 def chosen_period() -> Period:
     year, month = st.session_state.get("_period") or months()[-1]
     return Period(year, month, st.session_state.get("_scope", "month"))

@@ -7,9 +7,7 @@ import ui
 from kpi import charts, fmt, history, measures
 
 st.title("Tổng quan")
-if not ui.months():
-    st.info("Chưa có số liệu. Hãy nhập báo cáo tháng ở trang «Nhập dữ liệu».")
-    st.stop()
+ui.require_data()
 card = ui.card()
 ui.caption(card)
 previous, year_before = ui.card(card.period.previous(), ui.chosen_plan()), ui.card(card.period.year_earlier(),

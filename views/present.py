@@ -10,9 +10,7 @@ VIEWS = {"tom-tat": "Tóm tắt", "xep-hang": "Xếp hạng", "chua-dat": "Đơn
 st.html("<style>.stMainBlockContainer{max-width:100%;padding-top:2rem}"
         ".stMarkdown p,.stMarkdown li{font-size:1.9rem;line-height:1.45}"
         "[data-testid=stMetricValue]{font-size:4.5rem}[data-testid=stMetricLabel] p{font-size:1.6rem}</style>")
-if not ui.months():
-    st.info("Chưa có số liệu. Hãy nhập báo cáo tháng ở trang «Nhập dữ liệu».")
-    st.stop()
+ui.require_data()
 card = ui.card()
 keys = list(VIEWS)
 back, picker, forward = st.columns([1, 4, 1], vertical_alignment="bottom")

@@ -5,9 +5,7 @@ import ui
 from kpi import charts, exports, fmt, measures, scorecard
 
 st.title("Xếp hạng")
-if not ui.months():
-    st.info("Chưa có số liệu. Hãy nhập báo cáo tháng ở trang «Nhập dữ liệu».")
-    st.stop()
+ui.require_data()
 card = ui.card()
 ui.caption(card)
 

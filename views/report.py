@@ -9,9 +9,7 @@ import ui
 from kpi import reports
 
 st.title("Báo cáo")
-if not ui.months():
-    st.info("Chưa có số liệu. Hãy nhập báo cáo tháng ở trang «Nhập dữ liệu».")
-    st.stop()
+ui.require_data()
 report = ui.report()
 ui.caption(report.card)
 

@@ -8,9 +8,7 @@ from kpi import charts, fmt, history, measures, scorecard
 from kpi.measures import COUNTS
 
 st.title("Đơn vị")
-if not ui.months():
-    st.info("Chưa có số liệu. Hãy nhập báo cáo tháng ở trang «Nhập dữ liệu».")
-    st.stop()
+ui.require_data()
 card = ui.card()
 units = ui.facts()["units"]
 unit = ui.url_widget(st.selectbox, "Đơn vị", "unit", units["unit"].tolist(), units["unit"].iloc[0])
