@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# real exports from public systems; CI clones the project with shared/ beside it
+REALDATA = Path(os.environ.get("KPI_SHARED") or ROOT.parent / "shared") / "realdata"
 sys.path.insert(0, str(ROOT))
 
 from kpi import setup  # noqa: E402

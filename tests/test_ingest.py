@@ -5,14 +5,13 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from conftest import ROOT
+from conftest import REALDATA
 from kpi import ingest, scorecard
 from kpi.ingest import InputError, Limits
 from kpi.measures import COUNTS
 from kpi.periods import Period
 from sheets import bieu06, counts, docx_bytes, flat_csv, to_cp1258, zip_bomb
 
-REALDATA = ROOT.parent / "shared" / "realdata"
 
 
 def snapshot(store):

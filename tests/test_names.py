@@ -2,12 +2,11 @@
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import REALDATA
 from kpi import plan
 from kpi.ingest import readers
 from kpi.ingest.names import Matcher, key
 
-REALDATA = ROOT.parent / "shared" / "realdata"
 
 
 @pytest.fixture(scope="module")
