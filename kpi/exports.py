@@ -4,6 +4,9 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import Cell
+from openpyxl.styles import Alignment, Font
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,9 +26,6 @@ def to_csv(frame: pd.DataFrame) -> bytes:
 def write_sheet(sheet, frame: pd.DataFrame, number_formats: dict[str, str] | None = None, start_row: int = 1) -> None:
     """Write a DataFrame to an openpyxl sheet from `start_row`: bold frozen header, text cells typed
     as text (openpyxl would store "=..." as a formula), optional number formats by column."""
-    from openpyxl.cell import Cell
-    from openpyxl.styles import Alignment, Font
-
     number_formats = number_formats or {}
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="center")
     formats = [number_formats.get(c) for c in frame.columns]
@@ -50,8 +50,6 @@ def write_sheet(sheet, frame: pd.DataFrame, number_formats: dict[str, str] | Non
 
 
 def to_xlsx(frame: pd.DataFrame, sheet_name: str = "Bảng", number_formats: dict[str, str] | None = None) -> bytes:
-    from openpyxl import Workbook
-
     book = Workbook()
     write_sheet(book.active, frame, number_formats)
     book.active.title = sheet_name[:31]

@@ -16,6 +16,7 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
+from kpi import measures
 from kpi.measures import COUNTS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -368,8 +369,6 @@ class Store:
 
     def set_setting(self, kpi: str, variant: str) -> None:
         """Choose the denominator variant of a KPI (measures.CATALOGUE lists them)."""
-        from kpi import measures
-
         choices = measures.get(kpi).variants
         if variant not in choices:
             raise StoreError(f"Chỉ tiêu {kpi} không có cách tính {variant!r}; chọn một trong: {', '.join(choices)}")

@@ -8,7 +8,7 @@ from kpi import charts, fmt, measures
 
 VIEWS = {"tom-tat": "Tóm tắt", "xep-hang": "Xếp hạng", "chua-dat": "Đơn vị chưa đạt", "don-vi": "Diễn biến đơn vị"}
 st.html("<style>.stMainBlockContainer{max-width:100%;padding-top:2rem}"
-        ".stMarkdown p,.stMarkdown li{font-size:1.9rem;line-height:1.45}"
+        ".stMain .stMarkdown p,.stMain .stMarkdown li{font-size:1.9rem;line-height:1.45}"
         "[data-testid=stMetricValue]{font-size:4.5rem}[data-testid=stMetricLabel] p{font-size:1.6rem}</style>")
 ui.require_data()
 card = ui.card()

@@ -3,12 +3,16 @@ it in one transaction. `prepare` never writes; `commit` writes all or nothing.""
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass, field
 from typing import Callable
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
-from kpi import measures
+from kpi import fmt, measures
 from kpi.ingest import checks, layout, names, readers
 from kpi.ingest.checks import ERROR, WARNING, Problem
 from kpi.ingest.readers import InputError, Limits
@@ -176,8 +180,6 @@ def _suggest_groups(rows: pd.DataFrame, units: pd.DataFrame) -> dict[str, str]:
 
 def history_table(history: pd.DataFrame) -> pd.DataFrame:
     """The import history (Store.imports) as users read it: Vietnamese headings and numbers."""
-    from kpi import fmt
-
     return pd.DataFrame({
         "Số": history["import_id"],
         "Tệp": history["file_name"],
@@ -194,12 +196,6 @@ def history_table(history: pd.DataFrame) -> pd.DataFrame:
 
 def template(units: pd.DataFrame, period: tuple[int, int]) -> bytes:
     """The project's flat template: one header row of count names, one row per unit."""
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     book = Workbook()
     sheet = book.active
     sheet.title = "Số liệu"
