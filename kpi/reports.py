@@ -239,7 +239,7 @@ def to_pptx(report: Report) -> bytes:
     card = report.card
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
-    blank, title_only = deck.slide_layouts[6], deck.slide_layouts[5]
+    title_only = deck.slide_layouts[5]
     label = f" · {DEMO_LABEL}" if card.sample else ""
 
     def slide(title: str):

@@ -4,7 +4,6 @@ import io
 
 import openpyxl
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, download, table

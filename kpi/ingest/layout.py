@@ -168,7 +168,7 @@ def recognise(sheet: Sheet, file_name: str) -> Layout:
         if name_col is None and re.search(NAME, words) and not _classify(words, group)[2]:
             name_col = c
             continue
-        found, group, understood = _classify(words, group)
+        found, group, _ = _classify(words, group)
         if found is None or found in seen:
             ignored.append(original or words)
             continue
