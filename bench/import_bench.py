@@ -8,6 +8,7 @@ Each measurement runs in a fresh process so that its peak memory (max RSS) is it
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import resource
 import subprocess
@@ -62,25 +63,32 @@ def generate(path: Path, rows: int) -> None:
 
 
 def measure(what: str, path: Path, db: Path) -> dict:
-    started = time.perf_counter()
-    if what == "importer":
-        from kpi import ingest, setup
-        from kpi.store import Store
+    """Libraries are imported and the database created before the clock starts, for both."""
+    import pandas as pd
 
+    from kpi import ingest, setup
+    from kpi.store import Store
+
+    data = path.read_bytes()
+    if what == "importer":
         store = Store(db)
         setup.initialise(store)
-        prepared = ingest.prepare(path.name, path.read_bytes(), store)
+        started = time.perf_counter()
+        prepared = ingest.prepare(path.name, data, store)
         read_s = time.perf_counter() - started
         assert not prepared.errors and len(prepared.rows) > 0, prepared.errors[:3]
         prepared.commit(store, prepared.title_period, new_units={n: "Xã" for n in prepared.unknown})
+        total = time.perf_counter() - started
         rows = len(store.monthly_counts([prepared.title_period]))
         result = {"read_check_s": read_s, "rows": rows}
     else:
-        import pandas as pd
+        import openpyxl  # noqa: F401
 
-        frame = pd.read_excel(path, engine="openpyxl", header=None)
+        started = time.perf_counter()
+        frame = pd.read_excel(io.BytesIO(data), engine="openpyxl", header=None)
+        total = time.perf_counter() - started
         result = {"rows": len(frame)}
-    result["total_s"] = time.perf_counter() - started
+    result["total_s"] = total
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
@@ -117,7 +125,9 @@ def main() -> None:
               f"with store {imp['total_s']:.2f} s, {imp['rows']:,} rows stored, peak RSS {imp['peak_rss_mb']:.0f} MB")
         print(f"baseline (pandas.read_excel, openpyxl):         read {base['total_s']:.2f} s, "
               f"peak RSS {base['peak_rss_mb']:.0f} MB")
-        print(f"speed-up: {base['total_s'] / imp['total_s']:.1f}x (aim: import under 5 s and at least 5x faster)")
+        print(f"speed-up: {base['total_s'] / imp['total_s']:.1f}x for the whole import, "
+              f"{base['total_s'] / imp['read_check_s']:.1f}x for the read and checks "
+              f"(aim: import under 5 s and at least 5x faster)")
 
 
 if __name__ == "__main__":

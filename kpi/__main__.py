@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     store = Store(args.db)
     try:
         return args.run(store, args)
-    except (StoreError, ValueError) as error:
+    except (StoreError, ValueError, RuntimeError) as error:  # RuntimeError: reports.ChartImageError
         print(f"Lỗi: {error}", file=sys.stderr)
         return 2
 

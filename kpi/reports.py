@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import io
+import os
+import shutil
 import threading
 import warnings
 from dataclasses import dataclass
@@ -335,6 +337,10 @@ _server_lock = threading.Lock()
 _server_started = False
 
 
+class ChartImageError(RuntimeError):
+    """No browser to draw chart images with; the message says what to install, in Vietnamese."""
+
+
 def _ensure_server() -> None:
     """One kaleido server (one Chromium) for every chart of the process, not a Chromium per chart."""
     global _server_started
@@ -342,6 +348,13 @@ def _ensure_server() -> None:
         if not _server_started:
             import kaleido
 
+            # kaleido's server thread dies without a word when it finds no browser: look first
+            explicit = os.environ.get("BROWSER_PATH")
+            found = (explicit if explicit and os.path.exists(explicit) else None) if explicit else next(
+                filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome", "chrome"))), None)
+            if not found:
+                raise ChartImageError("Không vẽ được ảnh biểu đồ: máy chưa có trình duyệt Chromium (gói Debian "
+                                      "«chromium», hoặc đặt biến BROWSER_PATH tới trình duyệt).")
             kaleido.start_sync_server(silence_warnings=True)
             atexit.register(kaleido.stop_sync_server, silence_warnings=True)
             _server_started = True

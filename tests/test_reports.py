@@ -183,3 +183,12 @@ def test_presentation_mode_steps_through_its_views(demo_env):
     assert [m.value for m in at.metric] == ["90,51%", "62,01%"]
     at.button(key="previous").click().run()
     assert at.title[0].value == "Diễn biến đơn vị — Tháng 6/2024"
+
+
+def test_png_without_a_browser_says_what_to_install(cli_env, tmp_path):
+    assert subprocess.run([sys.executable, "-m", "kpi", "init", "--demo"], cwd=ROOT, env=cli_env).returncode == 0
+    out = subprocess.run([sys.executable, "-m", "kpi", "report", "--period", "2024-06", "--png", str(tmp_path)],
+                         cwd=ROOT, env={**cli_env, "BROWSER_PATH": str(tmp_path / "no-chromium")},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "Không vẽ được ảnh biểu đồ: máy chưa có trình duyệt Chromium" in out.stderr

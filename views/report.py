@@ -19,6 +19,7 @@ for paragraph in reports.narrative(report):
 
 
 def charts_zip() -> bytes:
+    """The report's charts as PNG files (drawn on the server by kaleido and the system's Chromium)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, figure in reports.figures(report).items():
