@@ -30,22 +30,24 @@ def flags(period: Period, counts: pd.DataFrame, monthly: pd.DataFrame, units: pd
 
 def _jumps(monthly: pd.DataFrame, months: list[tuple[int, int]], jump_points: float) -> list[tuple]:
     found = []
+    wanted = {y * 12 + m for y, m in months}
     for kpi in JUMP_KPIS:
         rows = monthly[(monthly["kpi"] == kpi) & (monthly["denominator"] >= JUMP_MIN_DOSSIERS).fillna(False)]
-        rows = rows.sort_values(["unit", "year", "month"])
-        index = rows["year"] * 12 + rows["month"]
-        before = rows.groupby("unit")["rate"].shift()
-        consecutive = (index - index.groupby(rows["unit"]).shift()) == 1
-        change = (rows["rate"] - before).where(consecutive)
-        in_period = pd.Series([(y, m) in months for y, m in zip(rows["year"], rows["month"])], index=rows.index)
-        flagged = ((change.abs() > jump_points) & in_period).fillna(False).astype(bool)
+        rows = rows.assign(index=rows["year"].astype(int) * 12 + rows["month"].astype(int))
+        rows = rows.sort_values(["unit", "index"], kind="stable")
+        consecutive = rows["unit"].eq(rows["unit"].shift()) & rows["index"].diff().eq(1)
+        before = rows["rate"].shift().where(consecutive)
+        change = rows["rate"] - before
+        flagged = ((change.abs() > jump_points) & rows["index"].isin(wanted)).fillna(False).astype(bool)
         label = measures.get(kpi).label
-        for (_, r), delta, was in zip(rows[flagged].iterrows(), change[flagged], before[flagged]):
+        hits = rows[flagged]
+        for unit, year, month, rate, delta, was in zip(hits["unit"], hits["year"], hits["month"], hits["rate"],
+                                                       change[flagged], before[flagged]):
             how = "tăng từ {} lên {}" if delta > 0 else "giảm từ {} xuống {}"
             why = ": cần kiểm tra (làm thế, làm thay?)" if delta > 0 else ""
-            found.append((r["unit"], "jump", r["year"], r["month"],
-                          f"{label} tháng {r['month']}/{r['year']} {how.format(fmt.percent(was), fmt.percent(r['rate']))}"
-                          f" ({fmt.change(r['rate'], was)}) so với tháng trước{why}."))
+            found.append((unit, "jump", year, month,
+                          f"{label} tháng {month}/{year} {how.format(fmt.percent(was), fmt.percent(rate))}"
+                          f" ({fmt.change(rate, was)}) so với tháng trước{why}."))
     return found
 
 
