@@ -13,6 +13,7 @@ page = st.navigation([
     st.Page("views/report.py", title="Báo cáo", icon=":material/summarize:"),
     st.Page("views/present.py", title="Trình chiếu", icon=":material/slideshow:"),
     st.Page("views/imports.py", title="Nhập dữ liệu", icon=":material/upload_file:"),
+    st.Page("views/targets.py", title="Chỉ tiêu", icon=":material/target:"),
 ])
 ui.frame()  # the sidebar (plan, period) and the sample-data banner, shared by every page
 page.run()

@@ -169,3 +169,24 @@ def test_quality_flags_on_ranking_and_unit_pages(demo_env):
     at.query_params["unit"] = "Xã Phú Mỹ"
     at.switch_page("views/unit.py").run()
     assert table(at, "Nội dung")["Nội dung"].tolist() == leap
+
+
+def test_targets_page_shows_the_plan_and_changes_the_cashless_denominator(tmp_path, monkeypatch):
+    from kpi import setup
+    path = tmp_path / "kpi.duckdb"
+    setup.initialise(Store(path), with_demo=True)
+    monkeypatch.setenv("KPI_DB", str(path))
+    at = open_app(period="2024-06")
+    at.switch_page("views/targets.py").run()
+    assert not at.exception
+    plan = table(at, "Mức theo kế hoạch")
+    land = plan[plan["Đơn vị / nhóm"] == "Văn phòng đăng ký đất đai"]
+    assert sorted(land["Mức theo kế hoạch"]) == ["Trên 80", "Tối thiểu 40%"]
+    assert at.radio(key="variant_cashless").value == "fee_online"
+    at.radio(key="variant_cashless").set_value("fee_all").run()
+    assert not at.exception and Store(path).settings() == {"cashless": "fee_all"}
+    expected = engine(path, Period(2024, 6)).totals().set_index("kpi").at["cashless", "rate"]
+    at.switch_page("views/overview.py").run()
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Tỷ lệ thanh toán không dùng tiền mặt"].value == fmt.percent(expected) != "62,01%"
+    assert any("mọi hồ sơ có nghĩa vụ tài chính (Chỉ số 766)" in c.value for c in at.caption)
