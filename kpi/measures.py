@@ -42,6 +42,16 @@ IDENTITIES: dict[str, tuple[str, ...]] = {
 }
 IDENTITIES_ACROSS = {"received": ("resolved", "pending")}  # (3) = (7) + (11)
 
+
+def broken_identities(rows: pd.DataFrame):
+    """(whole, parts, rows breaking it, the sum of their parts) for each identity some row breaks.
+    A row that lacks the whole or a part breaks nothing: an unknown count proves no error."""
+    for whole, parts in (*IDENTITIES.items(), *IDENTITIES_ACROSS.items()):
+        summed = rows[list(parts)].sum(axis=1, skipna=False)
+        bad = (rows[whole] != summed).fillna(False).astype(bool)
+        if bad.any():
+            yield whole, parts, rows[bad], summed[bad]
+
 # (part, whole): a part can never be larger than its whole
 PART_OF: tuple[tuple[str, str], ...] = (
     *((part, whole) for whole, parts in IDENTITIES.items() for part in parts),

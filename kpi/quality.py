@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kpi import fmt, measures
-from kpi.measures import COUNTS, IDENTITIES, IDENTITIES_ACROSS
+from kpi.measures import COUNTS
 from kpi.periods import Period
 
 JUMP_POINTS = 15.0  # a month-to-month change larger than this, in percentage points, is flagged
@@ -64,10 +64,8 @@ def _identities(counts: pd.DataFrame, units: pd.DataFrame, months: list[tuple[in
     rows = counts[[(y, m) in months for y, m in zip(counts["year"], counts["month"])]]
     rows = rows.merge(units[["unit_id", "unit"]], on="unit_id")
     found = []
-    for whole, parts in [*IDENTITIES.items(), *IDENTITIES_ACROSS.items()]:
-        summed = rows[list(parts)].sum(axis=1, skipna=False)
-        bad = rows[(rows[whole] != summed).fillna(False)]
-        for (_, r), total in zip(bad.iterrows(), summed[bad.index]):
+    for whole, parts, bad, summed in measures.broken_identities(rows):
+        for (_, r), total in zip(bad.iterrows(), summed):
             listed = " + ".join(fmt.number(r[p]) for p in parts)
             found.append((r["unit"], "identity", r["year"], r["month"],
                           f"Tháng {r['month']}/{r['year']}: «{COUNTS[whole]}» {fmt.number(r[whole])} khác "

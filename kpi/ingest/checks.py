@@ -13,7 +13,7 @@ from typing import Callable
 import pandas as pd
 
 from kpi.ingest.layout import SIGNATURE, TOTAL, Layout, _is_column_numbers, column_letter
-from kpi.measures import COUNTS, IDENTITIES, IDENTITIES_ACROSS, PART_OF
+from kpi.measures import COUNTS, PART_OF, broken_identities
 from kpi.text import plain
 
 ERROR, WARNING = "error", "warning"
@@ -177,16 +177,11 @@ def check(extracted: Extracted, layout: Layout, file_name: str) -> list[Problem]
             problems.append(Problem(ERROR, f"{where(r['row'], part)}: {r[part]} lớn hơn "
                                            f"«{COUNTS[whole]}» ({r[whole]}, cột "
                                            f"{column_letter(where.col_of[whole])}) của {r['name']}."))
-    identities = [(w, p) for w, p in IDENTITIES.items()] + [(w, p) for w, p in IDENTITIES_ACROSS.items()]
-    for whole, parts in identities:
-        if whole not in given or not set(parts) <= given:
-            continue
-        summed = rows[list(parts)].sum(axis=1, skipna=False)
-        bad = rows[(rows[whole] != summed).fillna(False)]
-        for _, r in bad.iterrows():
+    for whole, parts, bad, summed in broken_identities(rows):
+        for (_, r), total in zip(bad.iterrows(), summed):
             listed = " + ".join(f"{COUNTS[p]} {r[p]}" for p in parts)
             problems.append(Problem(WARNING, f"{where(r['row'], whole)}: {r['name']} có «{COUNTS[whole]}» "
-                                             f"{r[whole]} nhưng {listed} = {summed[_]}."))
+                                             f"{r[whole]} nhưng {listed} = {total}."))
     total = extracted.total
     if total is not None:
         for f in layout.columns.values():
