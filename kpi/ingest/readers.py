@@ -74,23 +74,16 @@ def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
         if sheet.total_height > limits.max_rows or sheet.total_width > limits.max_columns:
             raise InputError(f"Tệp {name}, trang «{sheet_name}»: {sheet.total_height} dòng × {sheet.total_width} cột, "
                              f"vượt giới hạn {limits.max_rows} dòng × {limits.max_columns} cột.")
-        # empty cells become None and text NFC; numbers are left as they are (one pass, no call per cell)
-        rows = [[None if v == "" else (nfc(v).strip() or None) if type(v) is str else v for v in row]
-                for row in sheet.to_python(skip_empty_area=False)]
+        rows = [_clean(row) for row in sheet.to_python(skip_empty_area=False)]
         merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
         sheets.append(Sheet(sheet_name, rows, merged))
     return sheets
 
 
-def _cell(value):
-    if value == "" or value is None:
-        return None
-    if isinstance(value, str):
-        value = nfc(value).strip()
-        return value or None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+def _clean(row: list) -> list:
+    """Empty cells become None and text NFC without surrounding spaces; numbers stay as they are.
+    (A row at a time, no call per cell: a sheet may hold a million cells.)"""
+    return [None if v == "" else (nfc(v).strip() or None) if type(v) is str else v for v in row]
 
 
 def _check_zip(name: str, data: bytes, limits: Limits) -> None:
@@ -146,5 +139,5 @@ def _read_csv(name: str, data: bytes, limits: Limits) -> Sheet:
             raise InputError(f"Tệp {name} có hơn {limits.max_rows} dòng, vượt giới hạn.")
         if len(row) > limits.max_columns:
             raise InputError(f"Tệp {name}, dòng {len(rows) + 1}: {len(row)} cột, vượt giới hạn {limits.max_columns}.")
-        rows.append([int(v) if _INTEGER.match(v) else _cell(v) for v in row])
+        rows.append(_clean([int(v) if _INTEGER.match(v) else v for v in row]))
     return Sheet(os.path.splitext(os.path.basename(name))[0] or "CSV", rows)
