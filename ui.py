@@ -199,22 +199,6 @@ def counter(name: str, step: int = 0) -> int:
 
 
 # -- tables in Vietnamese -----------------------------------------------------------------------------
-def ranking_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Scorecard.ranking rows as shown: formatted numbers, the plan's wording, the verdict."""
-    return pd.DataFrame({
-        "Hạng": rows["rank"].map(lambda r: "" if pd.isna(r) else str(int(r))),
-        "Đơn vị": rows["unit"],
-        "Nhóm": rows["group"],
-        "Tỷ lệ": rows["rate"].map(fmt.percent),
-        "Chỉ tiêu": rows["target"].fillna(fmt.MISSING),
-        "Đánh giá": rows["status"].map(scorecard.STATUS_LABELS),
-        "Cần thêm (hồ sơ)": [fmt.number(n) if s == scorecard.NOT_MET else "" for n, s in
-                             zip(rows["needed"], rows["status"])],
-        "Tử số": rows["numerator"].map(fmt.number),
-        "Mẫu số": rows["denominator"].map(fmt.number),
-    })
-
-
 def styled(table: pd.DataFrame, bands: pd.Series, column: str = "Đánh giá"):
     """Green / amber / red on the verdict column."""
     colours = [BAND_STYLES.get(b, "") if isinstance(b, str) else "" for b in bands]

@@ -102,7 +102,7 @@ def _ranking(store: Store, args) -> int:
     elif args.format == "csv":
         _flat(contract).to_csv(sys.stdout, index=False)
     else:
-        print(_table(card, contract))
+        print(_table(card, contract, args.group))
     return 0
 
 
@@ -205,27 +205,14 @@ def _flat(contract: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).astype({"rank": "Int64"})
 
 
-def _table(card: scorecard.Scorecard, contract: dict) -> str:
+def _table(card: scorecard.Scorecard, contract: dict, group: str | None) -> str:
     kpi = contract["kpi"]
-    label = measures.get(kpi).label
-    lines = [f"{label} — {card.period.label} — {card.plan['name']}"]
+    lines = [f"{measures.get(kpi).label} — {card.period.label} — {card.plan['name']}"]
     if card.sample:
         lines.append(f"({DEMO_LABEL})")
-    rows = []
-    for unit in contract["units"]:
-        v = unit["kpis"][kpi]
-        status = card.units.loc[(card.units["unit"] == unit["unit"]) & (card.units["kpi"] == kpi), "status"].iloc[0]
-        rows.append({
-            "Hạng": unit["rank"] if unit["rank"] is not None else "",
-            "Đơn vị": unit["unit"],
-            "Tử số": fmt.number(v["numerator"]),
-            "Mẫu số": fmt.number(v["denominator"]),
-            "Tỷ lệ": fmt.percent(v["rate"]),
-            "Chỉ tiêu": v["target"] or fmt.MISSING,
-            "Đánh giá": scorecard.STATUS_LABELS[status],
-            "Cần thêm": fmt.number(v["needed"]) if v["met"] is False else "",
-        })
-    lines.append(pd.DataFrame(rows).to_string(index=False))
+    text = scorecard.ranking_text(card.ranking(kpi, group))
+    text = text[["Hạng", "Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Cần thêm (hồ sơ)"]]
+    lines.append(text.rename(columns={"Cần thêm (hồ sơ)": "Cần thêm"}).to_string(index=False))
     area = contract["area"][kpi]
     verdict = {True: "đạt", False: "chưa đạt", None: "không đánh giá"}[area["met"]]
     lines.append(f"Toàn bộ: {fmt.number(area['numerator'])}/{fmt.number(area['denominator'])} = "

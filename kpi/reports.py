@@ -153,16 +153,10 @@ def _ranking_frame(card: scorecard.Scorecard) -> pd.DataFrame:
     """The ranking by the online rate with the cashless rate beside it, as text for documents."""
     ranked = card.ranking("online")
     cashless = card.units[card.units["kpi"] == "cashless"].set_index("unit")
-    return pd.DataFrame({
-        "Hạng": ranked["rank"].map(lambda r: "" if pd.isna(r) else str(int(r))),
-        "Đơn vị": ranked["unit"],
-        "Trực tuyến": ranked["rate"].map(fmt.percent),
-        "Chỉ tiêu": ranked["target"].fillna(""),
-        "Đánh giá": ranked["status"].map(scorecard.STATUS_LABELS),
-        "Cần thêm": [fmt.number(n) if s == scorecard.NOT_MET else "" for n, s in zip(ranked["needed"],
-                                                                                      ranked["status"])],
-        "Không dùng tiền mặt": ranked["unit"].map(cashless["rate"]).map(fmt.percent),
-    })
+    text = scorecard.ranking_text(ranked).assign(**{"Chỉ tiêu": ranked["target"].fillna("")})
+    return text[["Hạng", "Đơn vị", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Cần thêm (hồ sơ)"]].rename(
+        columns={"Tỷ lệ": "Trực tuyến", "Cần thêm (hồ sơ)": "Cần thêm"}).assign(
+        **{"Không dùng tiền mặt": ranked["unit"].map(cashless["rate"]).map(fmt.percent)})
 
 
 # -- Excel --------------------------------------------------------------------------------------------

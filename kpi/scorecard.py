@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi import measures, targets
+from kpi import fmt, measures, targets
 from kpi.periods import Period
 from kpi.store import Store, StoreError
 
@@ -140,6 +140,22 @@ def _band(table: pd.DataFrame) -> pd.Series:
     band[not_met & near] = "near"
     band[not_met & ~near] = "below"
     return band
+
+
+def ranking_text(rows: pd.DataFrame) -> pd.DataFrame:
+    """Scorecard.ranking rows as people read them: numbers the Vietnamese way, the plan's wording,
+    the verdict, the dossiers still needed (for pages, the CLI table and documents)."""
+    return pd.DataFrame({
+        "Hạng": rows["rank"].map(lambda r: "" if pd.isna(r) else str(int(r))),
+        "Đơn vị": rows["unit"],
+        "Nhóm": rows["group"],
+        "Tỷ lệ": rows["rate"].map(fmt.percent),
+        "Chỉ tiêu": rows["target"].fillna(fmt.MISSING),
+        "Đánh giá": rows["status"].map(STATUS_LABELS),
+        "Cần thêm (hồ sơ)": [fmt.number(n) if s == NOT_MET else "" for n, s in zip(rows["needed"], rows["status"])],
+        "Tử số": rows["numerator"].map(fmt.number),
+        "Mẫu số": rows["denominator"].map(fmt.number),
+    })
 
 
 def to_contract(card: Scorecard, kpi: str, group: str | None = None) -> dict:

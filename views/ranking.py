@@ -31,7 +31,7 @@ if not below.empty:
                        for r in below.head(10).itertuples())
     more = f"; và {len(below) - 10} đơn vị khác" if len(below) > 10 else ""
     st.markdown(f"Chưa đạt: {listed}{more}.")
-st.dataframe(ui.styled(ui.ranking_table(rated), rated["band"]), hide_index=True, width="stretch", key="table")
+st.dataframe(ui.styled(scorecard.ranking_text(rated), rated["band"]), hide_index=True, width="stretch", key="table")
 
 export = ui.ranking_export(ranked, key)
 name = f"xep-hang-{key}-{card.period.key}-{card.period.scope}"

@@ -51,7 +51,7 @@ for column, label in COUNTS.items():
 st.dataframe(table, hide_index=True, width="stretch", key="counts")
 
 st.subheader(f"Các đơn vị trong nhóm {group}")
-st.dataframe(ui.styled(ui.ranking_table(in_group), in_group["band"]), hide_index=True, width="stretch",
+st.dataframe(ui.styled(scorecard.ranking_text(in_group), in_group["band"]), hide_index=True, width="stretch",
              key="group_table")
 
 st.subheader("Kiểm tra số liệu")
