@@ -139,15 +139,16 @@ def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = N
                          f"(dòng {found.data_start}).")
     say(0.9, "Đang kiểm tra…")
     problems = extracted.problems + checks.check(extracted, found, file_name)
-    matcher = names.Matcher(store.units(), store.aliases())
+    sha = hashlib.sha256(data).hexdigest()
+    with store.reading():
+        units, aliases, earlier = store.units(), store.aliases(), store.active_import_of(sha)
+    matcher = names.Matcher(units, aliases)
     rows = extracted.rows
     rows.insert(3, "key", names.keys(rows["name"]).to_numpy())
     rows.insert(4, "unit", rows["key"].map(matcher.match_key).astype("object"))
     problems += _twice(rows, file_name, found.sheet.name)
-    sha = hashlib.sha256(data).hexdigest()
     prepared = Prepared(file_name, sha, found.sheet.name, title_period, rows, problems, found.ignored,
-                        list(found.columns.values()), store.active_import_of(sha))
-    prepared.groups = _suggest_groups(rows, store.units())
+                        list(found.columns.values()), earlier, _suggest_groups(rows, units))
     say(1.0, "Xong")
     return prepared
 
