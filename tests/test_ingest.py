@@ -147,6 +147,50 @@ def test_flat_template_round_trip(store):
     assert len(store.monthly_counts([(2024, 4)])) == 1
 
 
+def test_sheet_that_starts_in_column_c_keeps_its_merged_header_and_excel_positions(store):
+    """The reader's range starts at the first filled cell; rows, columns and merges stay the sheet's own."""
+    book = Workbook()
+    sheet = book.active
+    sheet["C2"] = "Kỳ báo cáo: tháng 03/2024"
+    sheet["C4"], sheet["D4"], sheet["E4"], sheet["G4"] = "STT", "Đơn vị", "Số hồ sơ nhận giải quyết", "Đã giải quyết"
+    sheet["E5"], sheet["F5"], sheet["G5"] = "Trực tuyến", "Trực tiếp", "Tổng số"
+    for merged in ("C4:C5", "D4:D5", "E4:F4"):
+        sheet.merge_cells(merged)
+    sheet.append([None, None, 1, "Xã Mỹ Tú", 40, 10, 50])
+    sheet.append([None, None, 2, "Xã Mỹ Hương", "4.5", 5, 9])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    prepared = ingest.prepare("c.xlsx", buffer.getvalue(), store)
+    assert prepared.title_period == (2024, 3)
+    assert prepared.rows["row"].tolist() == [6, 7]
+    assert prepared.errors == ["Tệp c.xlsx, trang «Sheet», dòng 7, cột E (Số hồ sơ nhận giải quyết / Trực tuyến): "
+                               "«4.5» không phải là số nguyên."]
+    assert prepared.rows.loc[0, ["received_online", "received_offline", "resolved"]].tolist() == [40, 10, 50]
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("58", 58), ("1.234", 1234), ("1,234", 1234), ("1 234", 1234), ("1\u00a0234\u00a0567", 1234567), ("-", None),
+    ("x", None), (None, None), ("0", 0), ("999999999999999", 999999999999999),
+])
+def test_counts_as_offices_write_them(written, expected):
+    import pyarrow as pa
+    from kpi.ingest.checks import parse_counts
+    numbers, wrong, messages = parse_counts(pa.array(["7", written, "8"], pa.string()))
+    assert numbers.to_pylist() == [7, expected, 8] and len(wrong) == 0 and messages == []
+
+
+@pytest.mark.parametrize("written, message", [
+    ("2.5", "«2.5» không phải là số nguyên"), ("12,5", "«12,5» không phải là số nguyên"),
+    ("mười", "«mười» không phải là số"), ("1.23", "«1.23» không phải là số nguyên"),
+    ("1234567890123456", "«1234567890123456» không phải là số"), ("true", "«true» không phải là số"),
+])
+def test_cells_that_are_not_counts(written, message):
+    import pyarrow as pa
+    from kpi.ingest.checks import parse_counts
+    numbers, wrong, messages = parse_counts(pa.array(["7", written, "8"], pa.string()))
+    assert numbers.to_pylist() == [7, None, 8] and wrong.tolist() == [1] and messages == [message]
+
+
 # -- bad input: a clear message, nothing written ------------------------------------------------------
 
 

@@ -51,7 +51,7 @@ def test_real_portal_names_lose_the_province_suffix():
     """Unit names of the October 2025 export of the national portal (shared/realdata)."""
     sheet = next(s for s in readers.read("x.xlsx", (REALDATA / "bao_cao_T10_2025.xlsx").read_bytes())
                  if s.name == "Xã Phường")
-    names = [row[1] for row in sheet.rows[1:] if row[1]]
+    names = [row[1] for row in sheet.rows(1) if row[1]]
     assert len(names) > 90 and all(n.endswith("- tỉnh An Giang") for n in names)
     keys = [key(n) for n in names]
     assert all("an giang" not in k and "tinh" not in k for k in keys)
@@ -61,3 +61,12 @@ def test_real_portal_names_lose_the_province_suffix():
     units = pd.DataFrame({"unit": [n.removeprefix("UBND ").removesuffix(" - tỉnh An Giang") for n in names]})
     matcher = Matcher(units)
     assert [matcher.match(n) for n in names] == units["unit"].tolist()
+
+
+def test_plain_of_a_column_is_plain_of_each_text():
+    """The importer makes names plain a column at a time (Arrow); the rest of the code one at a time."""
+    import pyarrow as pa
+    from kpi.text import plain, plain_all
+    written = ["UBND xã Mỹ Hương", "HOÁ  hóa", "Đ đ ĐỒNG", "Lao động – Thương binh", "Thu\u0309 nghi\u00ea\u0323m",
+               "  a\tb\u00a0c ", "Ư ư Ơ ơ Ă â", "Tổng cộng:"]
+    assert plain_all(pa.array(written)).to_pylist() == [plain(w) for w in written]

@@ -145,7 +145,7 @@ def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = N
     matcher = names.Matcher(units, aliases)
     rows = extracted.rows
     rows.insert(3, "key", names.keys(rows["name"]).to_numpy())
-    rows.insert(4, "unit", rows["key"].map(matcher.match_key).astype("object"))
+    rows.insert(4, "unit", matcher.match_keys(rows["key"]).to_numpy())
     problems += _twice(rows, file_name, found.sheet.name)
     prepared = Prepared(file_name, sha, found.sheet.name, title_period, rows, problems, found.ignored,
                         list(found.columns.values()), earlier, _suggest_groups(rows, units))
@@ -176,7 +176,7 @@ def _suggest_groups(rows: pd.DataFrame, units: pd.DataFrame) -> dict[str, str]:
     by_section = known.assign(group=known["unit"].map(group_of)).groupby("section", dropna=False)["group"]
     common = by_section.agg(lambda g: g.mode().iloc[0] if not g.mode().empty else OTHER_GROUP).to_dict()
     unknown = rows[rows["unit"].isna()]
-    return {n: common.get(s, OTHER_GROUP) for n, s in zip(unknown["name"], unknown["section"])}
+    return {n: common.get(s, OTHER_GROUP) for n, s in zip(unknown["name"].tolist(), unknown["section"].tolist())}
 
 
 def history_table(history: pd.DataFrame) -> pd.DataFrame:

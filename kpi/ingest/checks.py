@@ -10,11 +10,14 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kpi.ingest.layout import SIGNATURE, TOTAL, Layout, _is_column_numbers, column_letter
 from kpi.measures import COUNTS, PART_OF, broken_identities
-from kpi.text import plain
+from kpi.text import plain_all
 
 ERROR, WARNING = "error", "warning"
 
@@ -32,29 +35,10 @@ class Extracted:
     problems: list[Problem]
 
 
-_THOUSANDS = re.compile(r"^-?\d{1,3}([.,]\d{3})+$")
-_INTEGER = re.compile(r"^-?\d+$")
-_EMPTY = {"-", "—", "–", "x"}
-
-
-def to_count(value) -> tuple[int | None, str | None]:
-    """A cell as a count: (number, None) or (None, what is wrong). Empty stays None."""
-    if value is None:
-        return None, None
-    if isinstance(value, bool):
-        return None, f"«{value}» không phải là số"
-    if isinstance(value, int):
-        return value, None
-    if isinstance(value, float):
-        return (int(value), None) if value.is_integer() else (None, f"«{value}» không phải là số nguyên")
-    text = str(value).replace("\u00a0", "").replace(" ", "").strip()
-    if text in _EMPTY or not text:
-        return None, None
-    if _THOUSANDS.match(text):
-        return int(re.sub(r"[.,]", "", text)), None
-    if _INTEGER.match(text):
-        return int(text), None
-    return None, f"«{value}» không phải là số"
+_EMPTY = ["-", "—", "–", "x"]
+# a count as files write it: "1234", "1.234", "1,234", "1 234"; at most 15 digits
+_COUNT = r"^-?(\d{1,3}([.,]\d{3}){1,4}|\d{1,15})$"
+_DECIMAL = re.compile(r"^-?\d+[.,]\d+$")
 
 
 class Where:
@@ -72,94 +56,102 @@ class Where:
         return where
 
 
-def _parse(column: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """A column of cells as counts (Int64, NA when empty) and what is wrong with each cell (or NA)."""
-    kinds = column.map(type)
-    numbers = pd.to_numeric(column.where(kinds.isin([int, float])), errors="coerce")
-    wrong = pd.Series(pd.NA, index=column.index, dtype="object")
-    fractional = numbers.notna() & (numbers % 1 != 0)
-    wrong[fractional] = column[fractional].map(lambda v: f"«{v}» không phải là số nguyên")
-    numbers = numbers.where(~fractional)
-    texts = kinds == str
-    if texts.any():  # numbers written as text: "1.234", "12"
-        numbers = numbers.astype("Float64")
-        written = column[texts].astype("str").str.replace(r"[\s\u00a0]", "", regex=True)
-        clean = written.str.fullmatch(r"-?\d{1,3}(?:[.,]\d{3})+|-?\d+")
-        numbers[written.index[clean]] = pd.to_numeric(written[clean].str.replace(r"[.,]", "", regex=True)).astype(
-            "Float64").to_numpy()
-        rest = column[texts][~clean.to_numpy()].map(to_count)  # dashes, words: to_count says which
-        numbers[rest.index] = rest.map(lambda p: p[0]).astype("Float64")
-        wrong[rest.index] = rest.map(lambda p: p[1] if p[1] else pd.NA)
-    others = ~kinds.isin([int, float, str, type(None)])  # dates, booleans
-    wrong[others] = column[others].map(lambda v: f"«{v}» không phải là số")
-    return numbers.astype("Int64"), wrong
+def parse_counts(cells: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray, list[str]]:
+    """A column of cell texts as counts: (int64 with null when empty, the positions of cells
+    that are not a count, what is wrong with each of them). A dash or "x" is empty."""
+    cells = cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+    digits = pc.fill_null(pc.and_(pc.utf8_is_digit(cells), pc.less_equal(pc.utf8_length(cells), 15)), False)
+    numbers = pc.cast(pc.if_else(digits, cells, None), pa.int64())
+    others = np.flatnonzero(pc.and_(pc.is_valid(cells), pc.invert(digits)).to_numpy(zero_copy_only=False))
+    if not len(others):  # the usual column: every cell plain digits or empty
+        return numbers, others, []
+    # the rest, as people write them: "1.234", "1,234", "1 234", "-3", "-", "x", "2.5", "mười"
+    rest = pc.take(cells, others)
+    text = pc.replace_substring_regex(rest, r"[\s\p{Zs}]+", "")
+    valid = pc.fill_null(pc.match_substring_regex(text, _COUNT), False)
+    parsed = pc.cast(pc.replace_substring_regex(pc.if_else(valid, text, None), r"[.,]", ""), pa.int64())
+    values = numbers.to_numpy(zero_copy_only=False)  # float, NaN for null: exact to 15 digits
+    values[others] = parsed.to_numpy(zero_copy_only=False)
+    numbers = pa.array(values, pa.float64(), from_pandas=True).cast(pa.int64())
+    wrong = pc.invert(pc.or_(valid, pc.is_in(text, pa.array(_EMPTY)))).to_numpy(zero_copy_only=False)
+    where = others[wrong]
+    messages = [f"«{v}» không phải là số nguyên" if _DECIMAL.match(v) else f"«{v}» không phải là số"
+                for v in pc.filter(rest, wrong).to_pylist()]
+    return numbers, where, messages
+
+
+def _bools(array) -> np.ndarray:
+    return pc.fill_null(array, False).to_numpy(zero_copy_only=False)
 
 
 def extract(layout: Layout, file_name: str, progress: Callable[[float], None] | None = None) -> Extracted:
     """The unit rows below the header, column by column; section, blank, total, column-number and
     signature rows are told apart, and the table ends at the signature block."""
-    body = layout.sheet.rows[layout.data_start:]
+    sheet = layout.sheet
+    body = sheet.cells.slice(layout.data_start)
+    excel_row = np.arange(layout.data_start + 1, layout.data_start + 1 + body.num_rows)  # as Excel numbers them
     where = Where(file_name, layout)
-    frame = pd.DataFrame(body, columns=range(max((len(r) for r in body), default=0)))
-    frame.index = range(layout.data_start + 1, layout.data_start + 1 + len(frame))  # the rows as Excel numbers them
-    blank = pd.Series(None, index=frame.index, dtype="object")
-    names = frame[layout.name_col] if layout.name_col in frame else blank
-    fields = {c: f for c, f in layout.columns.items()}
-    counts, wrong = {}, {}
-    for i, (c, f) in enumerate(fields.items()):
-        counts[f], wrong[f] = _parse(frame[c] if c in frame else blank)
+    names = (body.column(layout.name_col) if layout.name_col < sheet.width
+             else pa.nulls(body.num_rows, pa.string()))
+    numbers, wrong = {}, {}
+    has_number = np.zeros(body.num_rows, bool)
+    has_text = np.zeros(body.num_rows, bool)  # a cell that is not a count
+    for i, (c, f) in enumerate(layout.columns.items()):
+        numbers[f], where_wrong, messages = parse_counts(body.column(c))
+        wrong[f] = dict(zip(where_wrong.tolist(), messages))
+        has_number |= numbers[f].is_valid().to_numpy(zero_copy_only=False)
+        has_text[where_wrong] = True
         if progress:
-            progress((i + 1) / len(fields))
-    numbers = pd.DataFrame(counts)
-    errors = pd.DataFrame(wrong)
-    has_number = numbers.notna().any(axis=1)
-    has_text = errors.notna().any(axis=1)
-    has_name = names.notna()
+            progress((i + 1) / len(layout.columns))
+    has_name = names.is_valid().to_numpy(zero_copy_only=False)
 
     # rows without a number: the signature block ends the table; others are sections or blank
-    texty = ~has_number & (has_name | has_text)
-    first_unit = (has_number & has_name).idxmax() if (has_number & has_name).any() else None
-    for r in frame.index[texty]:
-        words = " ".join(plain(v) for v in frame.loc[r] if isinstance(v, str))
-        if first_unit is not None and r > first_unit and SIGNATURE.search(words):
-            keep = frame.index < r
-            frame, names, numbers, errors = frame[keep], names[keep], numbers[keep], errors[keep]
-            has_number, has_text, has_name, texty = has_number[keep], has_text[keep], has_name[keep], texty[keep]
-            break
-    dashes = errors.isna().all(axis=1) | frame[list(fields)].apply(
-        lambda col: col.isna() | col.isin(["-", "—", "–"])).all(axis=1)
-    section_rows = texty & has_name & dashes
-    section = names.where(section_rows).ffill().reindex(frame.index)
+    end = body.num_rows
+    units_rows = np.flatnonzero(has_number & has_name)
+    texty = np.flatnonzero(~has_number & (has_name | has_text))
+    later = texty[texty > units_rows[0]] if len(units_rows) else texty[:0]
+    if len(later):
+        row_words = pc.binary_join_element_wise(*pc.take(body, later).columns, " ", null_handling="skip")
+        signed = np.flatnonzero(_bools(pc.match_substring_regex(plain_all(row_words), SIGNATURE.pattern)))
+        if len(signed):
+            end = later[signed[0]]
+    has_number, has_text, has_name, excel_row = has_number[:end], has_text[:end], has_name[:end], excel_row[:end]
+    names = names.slice(0, end)
 
+    section_rows = ~has_number & has_name & ~has_text
+    section = pd.Series(names.to_pandas()).where(section_rows).ffill()
+    data = has_number | has_text
     problems: list[Problem] = []
-    numbered = has_number | (has_text & ~section_rows)
-    nameless = numbered & ~has_name
-    for r in frame.index[nameless]:
-        if not _is_column_numbers(list(frame.loc[r])):
-            problems.append(Problem(ERROR, f"{where(r)}: dòng có số liệu nhưng không có tên đơn vị."))
-    data = numbered & has_name
-    text_names = names[data].astype("str").str.strip()
-    candidates = text_names.str.lower().str.match(r"^(t[ôoổ]|c[ộo]|to)")
-    totals = text_names[candidates][text_names[candidates].map(lambda n: bool(TOTAL.match(plain(n))))].index
+    for r in np.flatnonzero(data & ~has_name):
+        row = sheet.rows(layout.data_start + r, layout.data_start + r + 1)[0]
+        if not _is_column_numbers(row):
+            problems.append(Problem(ERROR, f"{where(excel_row[r])}: dòng có số liệu nhưng không có tên đơn vị."))
+    data &= has_name
+    maybe_total = np.flatnonzero(data & _bools(pc.match_substring_regex(names, r"^(?i)[tc]")))  # Tổng, Cộng, Toàn
+    said = plain_all(pc.take(names, maybe_total))
+    total_rows = maybe_total[_bools(pc.match_substring_regex(said, TOTAL.pattern))]
 
-    for f in fields.values():
-        bad = errors[f][data & errors[f].notna()]
-        problems += [Problem(ERROR, f"{where(r, f)}: {message}.") for r, message in bad.items()]
-        negative = numbers[f][data & (numbers[f] < 0).fillna(False)]
-        problems += [Problem(ERROR, f"{where(r, f)}: số âm ({value}).") for r, value in negative.items()]
-    numbers = numbers.mask(numbers < 0)
+    for f, column in numbers.items():
+        column = column.slice(0, end)
+        problems += [Problem(ERROR, f"{where(excel_row[r], f)}: {message}.")
+                     for r, message in wrong[f].items() if r < end and data[r]]
+        negative = np.flatnonzero(data & _bools(pc.less(column, 0)))
+        problems += [Problem(ERROR, f"{where(excel_row[r], f)}: số âm ({column[r].as_py()}).") for r in negative]
+        numbers[f] = pc.if_else(pc.less(column, 0), None, column)
 
     total = None
-    if len(totals):
-        r = totals[-1]
-        total = {"row": r, **{f: (None if pd.isna(v) else int(v)) for f, v in numbers.loc[r].items()}}
+    if len(total_rows):
+        r = total_rows[-1]
+        total = {"row": int(excel_row[r]), **{f: column[r].as_py() for f, column in numbers.items()}}
     units = data.copy()
-    units[totals] = False
-    out = pd.DataFrame({"name": text_names[units[data]], "section": section[units], "row": frame.index[units]})
-    out = out.reset_index(drop=True)
+    units[total_rows] = False
+    keep = np.flatnonzero(units)
+    out = pd.DataFrame({"name": pc.take(names, keep).to_pylist(), "section": section.to_numpy()[keep],
+                        "row": excel_row[keep]})
     for column in COUNTS:
-        out[column] = (numbers.loc[units, column].to_numpy() if column in numbers else pd.NA)
-    out = out.astype({c: "Int64" for c in COUNTS})
+        out[column] = (pc.take(numbers[column], keep).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+                       if column in numbers else pd.arrays.IntegerArray(np.zeros(len(keep), "int64"),
+                                                                         np.ones(len(keep), bool)))
     return Extracted(out, total, problems)
 
 

@@ -29,7 +29,7 @@ EXTRAS = [
 GROUPS = [
     ("pending", r"\b(dang|chua) giai quyet\b|\bdang xu ly\b"),
     ("resolved", r"\bda giai quyet\b|\bgiai quyet xong\b|\bda xu ly\b|\bda tra( ket qua)?\b|^tra\b"),
-    ("received", r"\bnhan giai quyet\b|\btiep nhan\b|\bso ho so nhan\b|\bnhan moi\b"),
+    ("received", r"\bnhan giai quyet\b|\btiep nhan\b|\bso ho so nhan\b(?! giai quyet)|\bnhan moi\b"),
 ]
 PARTS = {
     "received": [("carried_over", r"ky truoc|chuyen (qua|sang)|\bton\b"),
@@ -104,9 +104,9 @@ def _classify(words: str, group: str) -> tuple[str | None, str, bool]:
 
 def _filled_header(sheet: Sheet, rows: range, width: int) -> list[list[str | None]]:
     """Header cells, each merged range filled with its top-left value."""
-    grid = [[sheet.rows[r][c] if c < len(sheet.rows[r]) else None for c in range(width)] for r in rows]
+    grid = sheet.rows(rows.start, rows.stop)
     for r0, c0, r1, c1 in sheet.merged:
-        if r0 in rows and (value := sheet.rows[r0][c0]) is not None:
+        if r0 in rows and c0 < width and (value := grid[r0 - rows.start][c0]) is not None:
             for r in range(max(r0, rows.start), min(r1, rows.stop - 1) + 1):
                 for c in range(c0, min(c1, width - 1) + 1):
                     grid[r - rows.start][c] = value
@@ -131,14 +131,15 @@ def _looks_like_header(row: list) -> bool:
 
 def recognise(sheet: Sheet, file_name: str) -> Layout:
     """Find the header and map its columns to counts; InputError when the sheet is not a report."""
-    start = next((i for i, row in enumerate(sheet.rows[:40]) if _looks_like_header(row)), None)
+    head = sheet.rows(0, 45)
+    start = next((i for i, row in enumerate(head[:40]) if _looks_like_header(row)), None)
     if start is None:
         raise InputError(f"Tệp {file_name}, trang «{sheet.name}»: không tìm thấy dòng tiêu đề có cột "
                          f"«Đơn vị» và các cột số hồ sơ (tiếp nhận, trực tuyến, đã giải quyết…).")
-    width = max(len(r) for r in sheet.rows)
+    width = sheet.width
     end = start + 1
-    while end < min(start + 4, len(sheet.rows)):
-        row = sheet.rows[end]
+    while end < min(start + 4, len(head)):
+        row = head[end]
         if _is_column_numbers(row):
             break
         values = [v for v in row if v is not None]
@@ -147,7 +148,7 @@ def recognise(sheet: Sheet, file_name: str) -> Layout:
         if row[0] is not None and ROMAN.match(_text(row[0])):
             break
         end += 1
-    data_start = end + 1 if end < len(sheet.rows) and _is_column_numbers(sheet.rows[end]) else end
+    data_start = end + 1 if end < len(head) and _is_column_numbers(head[end]) else end
     header_rows = range(start, end)
     grid = _filled_header(sheet, header_rows, width)
 
@@ -195,7 +196,7 @@ _MULTI = re.compile(r"\bquy\s*(i{1,3}|iv|\d)\b|\b(6|9|sau|chin) thang\b|\bnam \d
 def period_from_title(sheet: Sheet, before_row: int, file_name: str) -> tuple[int, int] | None:
     """(year, month) the title names; None when it names none. A title that covers more than
     one month is refused."""
-    lines = [_text(v) for row in sheet.rows[:before_row] for v in row if isinstance(v, str)]
+    lines = [_text(v) for row in sheet.rows(0, before_row) for v in row if isinstance(v, str)]
     for line in lines:
         m = _RANGE.search(line)
         if m:

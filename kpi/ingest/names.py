@@ -1,15 +1,21 @@
 """Unit names as files write them: "UBND xã Mỹ Hương", "MỸ HƯƠNG", "Phòng TN&MT",
-"UBND xã Vân Canh - tỉnh Gia Lai" all reduce to one key."""
+"UBND xã Vân Canh - tỉnh Gia Lai" all reduce to one key.
+
+Keys are computed a column at a time with Arrow's (RE2) regular expressions: a file may list
+100.000 units."""
 from __future__ import annotations
 
 import functools
-import re
+from typing import Iterable
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from kpi.text import plain
+from kpi.text import plain_all
 
-# abbreviations the plans and exports use, on plain text (lower case, no diacritics)
+# abbreviations the plans and exports use, on plain text (lower case, no diacritics);
+# "nn & ptnt" before "ptnt"
 ABBREVIATIONS = [
     (r"\bvpdkdd\b|\bvp\s*dkdd\b", "van phong dang ky dat dai"),
     (r"\btn\s*&\s*mt\b|\btnmt\b", "tai nguyen va moi truong"),
@@ -23,62 +29,54 @@ ABBREVIATIONS = [
     (r"^tt\.?\s+", "thi tran "),
     (r"^vp\.?\s+", "van phong "),
 ]
-_PREFIX = re.compile(r"^(ubnd|uy ban nhan dan)\s+")
-# "... huyện Mỹ Tú", "- tỉnh Gia Lai": the level word and the area's name after a unit
-_AREA_SUFFIX = re.compile(r"\s+(huyen|tinh|thanh pho|tp|quan|thi xa)(\s+\w+){0,4}$")
-_LEVEL_SUFFIX = re.compile(r"\s+(huyen|tinh|thanh pho|quan|thi xa)$")
-_LEVEL_PREFIX = re.compile(r"^(xa|phuong|thi tran|dac khu)\s+")
+_PREFIX = r"^(ubnd|uy ban nhan dan)\s+"
+_PUNCTUATION = r"[\-–—,;.&/()]+"
+# the area after a dash is never part of the name ("UBND xã Vân Canh - tỉnh Gia Lai")
+_AFTER_DASH = r"\s+(huyen|tinh|thanh pho|tp)\s+[\w\s]+$"
+# "... huyện Mỹ Tú", "Thanh tra huyện": the level word and the area's name after a unit
+_AREA_SUFFIX = r"\s+(huyen|tinh|thanh pho|tp|quan|thi xa)(\s+\w+){0,4}$"
+_LEVEL_SUFFIX = r"\s+(huyen|tinh|thanh pho|quan|thi xa)$"
+_LEVEL_PREFIX = r"^(xa|phuong|thi tran|dac khu)\s+"
 
 
-_PUNCTUATION = re.compile(r"[\-–—,;.&/()]+")
-_AFTER_DASH = re.compile(r"\s+(huyen|tinh|thanh pho|tp)\s+[\w\s]+$")
+def _squeeze(text):
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"[\s\p{Zs}]+", " "))
 
 
-_ONE_PASS = re.compile("|".join(f"({pattern})" for pattern, _ in ABBREVIATIONS))  # no inner groups
+def _sub(text, pattern: str, replacement: str = ""):
+    return pc.replace_substring_regex(text, pattern, replacement)
 
 
-def _expand(match: re.Match) -> str:
-    return ABBREVIATIONS[match.lastindex - 1][1]
+def keys(names: pd.Series | Iterable[str]) -> pd.Series:
+    """The matching key of each name."""
+    index = names.index if isinstance(names, pd.Series) else None
+    written = plain_all(pa.array(list(names) if index is None else names, pa.string(), from_pandas=True))
+    text = written
+    for pattern, expansion in ABBREVIATIONS:
+        text = _sub(text, pattern, expansion)
+    text = _sub(_squeeze(_sub(text, _PUNCTUATION, " ")), _PREFIX)
+    dashed = pc.or_(pc.match_substring(written, " - "), pc.match_substring(written, " – "))
+    text = pc.if_else(dashed, _sub(text, _AFTER_DASH), text)
+    # never the whole name: "Công an huyện Mỹ Tú" loses its area, "Thanh tra huyện" its level word
+    without_area = _sub(text, _AREA_SUFFIX)
+    text = pc.if_else(pc.and_(pc.greater_equal(pc.count_substring(text, " "), 2), pc.not_equal(without_area, "")),
+                      without_area, text)
+    text = pc.if_else(pc.match_substring(text, " "), _sub(text, _LEVEL_SUFFIX), text)
+    text = _squeeze(_sub(_sub(_sub(text, r"^phong "), r"\bva\b"), r"\s+", " "))
+    return pd.Series(text.to_pylist(), index=index, dtype="object")
 
 
-# the first word of every abbreviation: a name without one of them needs no expanding
-_TRIGGERS = {"vpdkdd", "vp", "tn", "tnmt", "ldtb", "ld", "ldtbxh", "vh", "vhtt", "tc", "tckh", "kt", "ktht", "gd",
-             "gddt", "nn", "ptnt", "tt"}
-_LEVEL_WORDS = (" huyen", " tinh", " thanh pho", " tp", " quan", " thi xa")
-
-
-@functools.lru_cache(maxsize=1 << 18)
+@functools.lru_cache(maxsize=4096)
 def key(name: str) -> str:
-    """The matching key of a unit name. (Each regex runs only where its words are: a file may
-    list 100.000 units.)"""
-    written = plain(name)
-    words = set(written.replace("&", " ").replace("-", " ").replace(".", " ").split())
-    text = _ONE_PASS.sub(_expand, written) if words & _TRIGGERS else written
-    text = " ".join(_PUNCTUATION.sub(" ", text).split())
-    if text.startswith(("ubnd", "uy ban")):
-        text = _PREFIX.sub("", text)
-    # the area after a dash is never part of the name ("UBND xã Vân Canh - tỉnh Gia Lai")
-    if " - " in written or " – " in written:
-        text = _AFTER_DASH.sub("", text)
-    if any(word in text for word in _LEVEL_WORDS):
-        if text.count(" ") >= 2:  # "Công an huyện Mỹ Tú", "Thanh tra huyện": never the whole name
-            text = _AREA_SUFFIX.sub("", text) or text
-        if " " in text:
-            text = _LEVEL_SUFFIX.sub("", text)
-    if text.startswith("phong "):
-        text = text[len("phong "):]
-    return " ".join(w for w in text.split() if w != "va")
+    """The matching key of one name."""
+    return keys([name]).iloc[0]
 
 
-def keys(names: pd.Series) -> pd.Series:
-    """The matching key of each name (computed once per distinct name)."""
-    return names.astype("str").map(key)
-
-
-def bare(name_key: str) -> str:
-    """A key without the commune level word: "MỸ HƯƠNG" means "Xã Mỹ Hương" when only one unit
+def bare(name_keys: pd.Series) -> pd.Series:
+    """Keys without the commune level word: "MỸ HƯƠNG" means "Xã Mỹ Hương" when only one unit
     is called that."""
-    return _LEVEL_PREFIX.sub("", name_key)
+    return pd.Series(_sub(pa.array(name_keys, pa.string(), from_pandas=True), _LEVEL_PREFIX).to_pylist(),
+                     index=name_keys.index, dtype="object")
 
 
 class Matcher:
@@ -92,13 +90,18 @@ class Matcher:
         if aliases is not None:
             for alias, unit in zip(aliases["alias"], aliases["unit"]):
                 self.by_key.setdefault(alias, unit)
-        by_bare: dict[str, set[str]] = {}
-        for k, unit in self.by_key.items():
-            by_bare.setdefault(bare(k), set()).add(unit)
-        self.by_bare = {b: next(iter(u)) for b, u in by_bare.items() if len(u) == 1}
+        known = pd.Series(list(self.by_key.values()), index=bare(pd.Series(list(self.by_key), dtype="object")))
+        units_of = known.groupby(level=0).unique()
+        self.by_bare = {b: u[0] for b, u in units_of.items() if len(u) == 1}
 
     def match(self, name: str) -> str | None:
-        return self.match_key(key(name))
+        found = self.match_keys(pd.Series([key(name)])).iloc[0]
+        return None if pd.isna(found) else found
 
-    def match_key(self, name_key: str) -> str | None:
-        return self.by_key.get(name_key) or self.by_bare.get(bare(name_key))
+    def match_keys(self, name_keys: pd.Series) -> pd.Series:
+        """The unit each key means, or NA."""
+        found = name_keys.map(self.by_key)
+        missing = found.isna()
+        if missing.any():
+            found[missing] = bare(name_keys[missing]).map(self.by_bare)
+        return found.astype("object").where(found.notna(), None)

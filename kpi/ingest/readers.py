@@ -1,4 +1,5 @@
-"""Reading uploaded bytes into sheets of cell values: .xlsx and .xls with python-calamine,
+"""Reading uploaded bytes into sheets of cell texts: .xlsx and .xls with fastexcel (calamine,
+handing over Arrow columns: a sheet of a million cells never becomes a million Python objects),
 .csv in UTF-8 or the Windows code pages older tools write. The file's own bytes, not its name,
 say what it is; a file that is too big, or a zip that would unpack into far more than it
 weighs, is refused before it is parsed."""
@@ -11,7 +12,11 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+import fastexcel
+import pyarrow as pa
+import pyarrow.compute as pc
 import python_calamine
+from defusedxml import ElementTree
 
 from kpi.text import nfc
 
@@ -32,9 +37,27 @@ class Limits:
 
 @dataclass
 class Sheet:
+    """Column c of `cells` is the sheet's column c (A = 0) and row r its row r + 1. Every cell is
+    its text as the sheet shows it ("58", "1.234", "2.5"), NFC, without surrounding spaces, or
+    null when empty."""
+
     name: str
-    rows: list[list]  # cell values: str (NFC), int, float, or None for an empty cell
+    cells: pa.Table
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row0, col0, row1, col1), 0-based
+
+    @property
+    def height(self) -> int:
+        return self.cells.num_rows
+
+    @property
+    def width(self) -> int:
+        return self.cells.num_columns
+
+    def rows(self, start: int = 0, stop: int | None = None) -> list[list[str | None]]:
+        """Rows start..stop-1 as lists of cells (for the title, the header and a few rows more)."""
+        stop = self.height if stop is None else min(stop, self.height)
+        part = self.cells.slice(start, max(stop - start, 0))
+        return [list(row) for row in zip(*(column.to_pylist() for column in part.columns))]
 
 
 XLSX, XLS, CSV = "xlsx", "xls", "csv"
@@ -54,7 +77,7 @@ def kind_of(name: str, data: bytes) -> str:
 
 
 def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
-    """Every sheet of the file, each as rows of cell values."""
+    """Every sheet of the file."""
     limits = limits or Limits()
     if len(data) > limits.max_bytes:
         raise InputError(f"Tệp {name} nặng {len(data) / 1048576:.1f} MB, vượt giới hạn "
@@ -62,31 +85,38 @@ def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
     kind = kind_of(name, data)
     if kind == CSV:
         return [_read_csv(name, data, limits)]
-    if kind == XLSX:
-        _check_zip(name, data, limits)
+    archive = _check_zip(name, data, limits) if kind == XLSX else None
     try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as error:  # calamine raises its own error types for broken files
-        raise InputError(f"Tệp {name} bị hỏng hoặc không đọc được như bảng tính Excel ({error}).") from None
-    sheets = []
-    for index, sheet_name in enumerate(book.sheet_names):
-        sheet = book.get_sheet_by_index(index)
-        if sheet.total_height > limits.max_rows or sheet.total_width > limits.max_columns:
-            raise InputError(f"Tệp {name}, trang «{sheet_name}»: {sheet.total_height} dòng × {sheet.total_width} cột, "
-                             f"vượt giới hạn {limits.max_rows} dòng × {limits.max_columns} cột.")
-        rows = [_clean(row) for row in sheet.to_python(skip_empty_area=False)]
-        merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
-        sheets.append(Sheet(sheet_name, rows, merged))
+        book = fastexcel.read_excel(data)
+        sheets = []
+        for sheet_name in book.sheet_names:
+            loaded = book.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
+            if loaded.total_height > limits.max_rows or loaded.width > limits.max_columns:
+                raise InputError(f"Tệp {name}, trang «{sheet_name}»: {loaded.total_height} dòng × {loaded.width} "
+                                 f"cột, vượt giới hạn {limits.max_rows} dòng × {limits.max_columns} cột.")
+            columns = loaded.available_columns()
+            first = columns[0].absolute_index if columns else 0  # the range starts at its first filled column
+            cells = [pa.nulls(loaded.height, pa.string())] * first + list(loaded.to_arrow().columns)
+            sheets.append(Sheet(sheet_name, _table(cells)))
+    except fastexcel.FastExcelError as error:
+        detail = str(error).splitlines()[0]
+        raise InputError(f"Tệp {name} bị hỏng hoặc không đọc được như bảng tính Excel ({detail}).") from None
+    merged = _xlsx_merges(archive) if archive is not None else _xls_merges(data)
+    for sheet in sheets:
+        sheet.merged = merged.get(sheet.name, [])
     return sheets
 
 
-def _clean(row: list) -> list:
-    """Empty cells become None and text NFC without surrounding spaces; numbers stay as they are.
-    (A row at a time, no call per cell: a sheet may hold a million cells.)"""
-    return [None if v == "" else (nfc(v).strip() or None) if type(v) is str else v for v in row]
+def _table(columns: list[pa.Array]) -> pa.Table:
+    """Columns of cell texts, NFC and trimmed, with empty text as null."""
+    clean = []
+    for column in columns:
+        text = pc.utf8_normalize(pc.utf8_trim_whitespace(column.cast(pa.string())), "NFC")
+        clean.append(pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text))
+    return pa.table(clean, names=[str(c) for c in range(len(clean))])
 
 
-def _check_zip(name: str, data: bytes, limits: Limits) -> None:
+def _check_zip(name: str, data: bytes, limits: Limits) -> zipfile.ZipFile:
     """Look inside before parsing: a zip bomb is refused, a Word file named .xlsx is named."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -108,9 +138,60 @@ def _check_zip(name: str, data: bytes, limits: Limits) -> None:
     if unpacked > limits.max_unpacked:
         raise InputError(f"Tệp {name} bị từ chối: giải nén ra {unpacked // 1048576} MB, vượt giới hạn "
                          f"{limits.max_unpacked // 1048576} MB.")
+    return archive
 
 
-_INTEGER = re.compile(r"^\s*-?\d+\s*$")
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?\bref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
+
+
+def _xlsx_merges(archive: zipfile.ZipFile) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Each sheet's merged ranges, read from its XML. Markup "<mergeCell" never occurs in cell text
+    (XML escapes "<"), so a sheet of 60 MB is scanned with `in`, not parsed."""
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    merges = {}
+    for sheet in (e for e in book.iter() if local(e.tag) == "sheet"):
+        rid = next((v for k, v in sheet.attrib.items() if local(k) == "id"), None)
+        target = targets.get(rid, "")
+        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        refs, previous = set(), b""
+        try:
+            with archive.open(part) as stream:
+                while chunk := stream.read(1 << 20):
+                    joined = previous + chunk
+                    if b"mergeCell" in joined:
+                        refs.update(_MERGE.findall(joined))
+                    previous = chunk[-256:]
+        except KeyError:
+            continue
+        merges[sheet.get("name")] = sorted(
+            (int(r0) - 1, _column(c0), int(r1 or r0) - 1, _column(c1 or c0)) for c0, r0, c1, r1 in refs)
+    return merges
+
+
+def _column(letters: bytes) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + letter - 64
+    return index - 1
+
+
+def _xls_merges(data: bytes) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Each sheet's merged ranges in a legacy .xls (small files: python-calamine reads them whole)."""
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    merges = {}
+    for index, name in enumerate(book.sheet_names):
+        ranges = book.get_sheet_by_index(index).merged_cell_ranges or []
+        merges[name] = sorted((r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges)
+    return merges
+
 
 # bytes that only Vietnamese text in Windows-1258 uses: Ă ă Đ đ Ơ ơ Ư ư and the tone marks
 _CP1258_MARKS = set(b"\xc3\xe3\xd0\xf0\xd5\xf5\xdd\xfd\xcc\xec\xd2\xde\xf2")
@@ -139,5 +220,7 @@ def _read_csv(name: str, data: bytes, limits: Limits) -> Sheet:
             raise InputError(f"Tệp {name} có hơn {limits.max_rows} dòng, vượt giới hạn.")
         if len(row) > limits.max_columns:
             raise InputError(f"Tệp {name}, dòng {len(rows) + 1}: {len(row)} cột, vượt giới hạn {limits.max_columns}.")
-        rows.append(_clean([int(v) if _INTEGER.match(v) else v for v in row]))
-    return Sheet(os.path.splitext(os.path.basename(name))[0] or "CSV", rows)
+        rows.append(row)
+    width = max(map(len, rows), default=0)
+    columns = [pa.array([row[c] if c < len(row) else None for row in rows], pa.string()) for c in range(width)]
+    return Sheet(os.path.splitext(os.path.basename(name))[0] or "CSV", _table(columns))
