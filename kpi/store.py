@@ -315,7 +315,7 @@ class Store:
             for alias, unit in (aliases or {}).items():
                 con.execute("INSERT OR REPLACE INTO unit_aliases SELECT ?, unit_id FROM units WHERE name = ?",
                             [alias, unit])
-            periods = sorted({f"{y}-{m:02d}" for y, m in zip(counts["year"], counts["month"])})
+            periods = sorted(f"{y}-{m:02d}" for y, m in counts[["year", "month"]].drop_duplicates().itertuples(False))
             import_id = _scalar(
                 con, "INSERT INTO imports (kind, file_name, sha256, imported_by, rows, period, units) "
                      "VALUES ('file', ?, ?, ?, ?, ?, ?) RETURNING import_id",

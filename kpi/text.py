@@ -38,5 +38,18 @@ def plain_all(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     100.000 names, and a Python call per name would cost more than reading the file."""
     text = pc.utf8_normalize(texts, "NFD")
     text = pc.replace_substring_regex(text, r"\p{Mn}+", "")
-    text = pc.replace_substring(pc.utf8_lower(text), "đ", "d")
-    return pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"[\s\p{Zs}]+", " "))
+    return squeeze(pc.replace_substring(pc.utf8_lower(text), "đ", "d"))
+
+
+# whitespace other than one plain space: two in a row, tabs and line ends, the other Unicode spaces
+_UNUSUAL_SPACE = r"[\s\p{Zs}]{2}|[\t\n\v\f\r\x{a0}\x{1680}\x{2000}-\x{200a}\x{202f}\x{205f}\x{3000}]"
+
+
+def squeeze(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Single spaces, none at either end (rewriting only the texts that need it)."""
+    texts = pc.utf8_trim_whitespace(texts)
+    unusual = pc.fill_null(pc.match_substring_regex(texts, _UNUSUAL_SPACE), False)
+    if not pc.any(unusual).as_py():
+        return texts
+    single = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.filter(texts, unusual), r"[\s\p{Zs}]+", " "))
+    return pc.replace_with_mask(texts, unusual, single)

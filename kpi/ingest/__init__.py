@@ -54,7 +54,10 @@ class Prepared:
     def counts(self, period: tuple[int, int], mapping: dict[str, str] | None = None) -> pd.DataFrame:
         """[unit, year, month, *COUNTS] with unknown names resolved by `mapping` (name -> unit)."""
         mapping = mapping or {}
-        units = self.rows["unit"].astype("object").fillna(self.rows["name"].map(mapping).astype("object"))
+        units = self.rows["unit"].astype("object")
+        unknown = units.isna().to_numpy()
+        if unknown.any():
+            units[unknown] = [mapping.get(name) for name in self.rows.loc[unknown, "name"].tolist()]
         if units.isna().any():
             missing = self.rows.loc[units.isna(), "name"].tolist()
             raise InputError(f"Tệp {self.file_name}: chưa xác định đơn vị cho {', '.join(missing)}.")
@@ -176,7 +179,8 @@ def _suggest_groups(rows: pd.DataFrame, units: pd.DataFrame) -> dict[str, str]:
     by_section = known.assign(group=known["unit"].map(group_of)).groupby("section", dropna=False)["group"]
     common = by_section.agg(lambda g: g.mode().iloc[0] if not g.mode().empty else OTHER_GROUP).to_dict()
     unknown = rows[rows["unit"].isna()]
-    return {n: common.get(s, OTHER_GROUP) for n, s in zip(unknown["name"].tolist(), unknown["section"].tolist())}
+    groups = unknown["section"].map(common).fillna(OTHER_GROUP)
+    return dict(zip(unknown["name"].tolist(), groups.tolist()))
 
 
 def history_table(history: pd.DataFrame) -> pd.DataFrame:

@@ -146,7 +146,7 @@ def extract(layout: Layout, file_name: str, progress: Callable[[float], None] | 
     units = data.copy()
     units[total_rows] = False
     keep = np.flatnonzero(units)
-    out = pd.DataFrame({"name": pc.take(names, keep).to_pylist(), "section": section.to_numpy()[keep],
+    out = pd.DataFrame({"name": pc.take(names, keep).to_pandas(), "section": section.iloc[keep].to_numpy(),
                         "row": excel_row[keep]})
     for column in COUNTS:
         out[column] = (pc.take(numbers[column], keep).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kpi.text import plain_all
+from kpi.text import plain_all, squeeze
 
 # abbreviations the plans and exports use, on plain text (lower case, no diacritics);
 # "nn & ptnt" before "ptnt"
@@ -36,33 +36,49 @@ _AFTER_DASH = r"\s+(huyen|tinh|thanh pho|tp)\s+[\w\s]+$"
 # "... huyện Mỹ Tú", "Thanh tra huyện": the level word and the area's name after a unit
 _AREA_SUFFIX = r"\s+(huyen|tinh|thanh pho|tp|quan|thi xa)(\s+\w+){0,4}$"
 _LEVEL_SUFFIX = r"\s+(huyen|tinh|thanh pho|quan|thi xa)$"
+_LEVEL_WORD = r"\s(huyen|tinh|thanh pho|tp|quan|thi xa)\b"
 _LEVEL_PREFIX = r"^(xa|phuong|thi tran|dac khu)\s+"
-
-
-def _squeeze(text):
-    return pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"[\s\p{Zs}]+", " "))
 
 
 def _sub(text, pattern: str, replacement: str = ""):
     return pc.replace_substring_regex(text, pattern, replacement)
 
 
+def _where(text, present: str, change):
+    """`change` applied to the texts in which `present` is found only: most names need none of
+    the rarer steps, and finding costs less than replacing."""
+    found = pc.fill_null(pc.match_substring_regex(text, present), False)
+    if not pc.any(found).as_py():
+        return text
+    return pc.replace_with_mask(text, found, change(pc.filter(text, found)))
+
+
+def _expand(text):
+    for pattern, expansion in ABBREVIATIONS:
+        text = _sub(text, pattern, expansion)
+    return text
+
+
+def _without_area(text):
+    """Never the whole name: "Công an huyện Mỹ Tú" loses its area, "Thanh tra huyện" its level word."""
+    shorter = _sub(text, _AREA_SUFFIX)
+    text = pc.if_else(pc.and_(pc.greater_equal(pc.count_substring(text, " "), 2), pc.not_equal(shorter, "")),
+                      shorter, text)
+    return pc.if_else(pc.match_substring(text, " "), _sub(text, _LEVEL_SUFFIX), text)
+
+
 def keys(names: pd.Series | Iterable[str]) -> pd.Series:
     """The matching key of each name."""
     index = names.index if isinstance(names, pd.Series) else None
     written = plain_all(pa.array(list(names) if index is None else names, pa.string(), from_pandas=True))
-    text = written
-    for pattern, expansion in ABBREVIATIONS:
-        text = _sub(text, pattern, expansion)
-    text = _sub(_squeeze(_sub(text, _PUNCTUATION, " ")), _PREFIX)
+    text = _where(written, "|".join(pattern for pattern, _ in ABBREVIATIONS), _expand)
+    text = _where(text, _PUNCTUATION, lambda t: squeeze(_sub(t, _PUNCTUATION, " ")))
+    text = _where(text, _PREFIX, lambda t: _sub(t, _PREFIX))
     dashed = pc.or_(pc.match_substring(written, " - "), pc.match_substring(written, " – "))
     text = pc.if_else(dashed, _sub(text, _AFTER_DASH), text)
-    # never the whole name: "Công an huyện Mỹ Tú" loses its area, "Thanh tra huyện" its level word
-    without_area = _sub(text, _AREA_SUFFIX)
-    text = pc.if_else(pc.and_(pc.greater_equal(pc.count_substring(text, " "), 2), pc.not_equal(without_area, "")),
-                      without_area, text)
-    text = pc.if_else(pc.match_substring(text, " "), _sub(text, _LEVEL_SUFFIX), text)
-    text = _squeeze(_sub(_sub(_sub(text, r"^phong "), r"\bva\b"), r"\s+", " "))
+    text = _where(text, _LEVEL_WORD, _without_area)
+    text = _where(text, r"^phong ", lambda t: _sub(t, r"^phong "))
+    text = _where(text, r"\bva\b", lambda t: squeeze(_sub(t, r"\bva\b")))
     return pd.Series(text.to_pylist(), index=index, dtype="object")
 
 

@@ -10,6 +10,8 @@ import io
 import os
 import re
 import zipfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import fastexcel
@@ -86,6 +88,18 @@ def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
     if kind == CSV:
         return [_read_csv(name, data, limits)]
     archive = _check_zip(name, data, limits) if kind == XLSX else None
+    # the merged ranges are read on a second thread while calamine, which lets go of the GIL,
+    # parses the cells
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        merges = pool.submit(_xlsx_merges, name, archive) if archive is not None else None
+        sheets = _read_cells(name, data, limits)
+        merged = merges.result() if merges is not None else _xls_merges(data)
+    for sheet in sheets:
+        sheet.merged = merged.get(sheet.name, [])
+    return sheets
+
+
+def _read_cells(name: str, data: bytes, limits: Limits) -> list[Sheet]:
     try:
         book = fastexcel.read_excel(data)
         sheets = []
@@ -101,9 +115,6 @@ def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
     except fastexcel.FastExcelError as error:
         detail = str(error).splitlines()[0]
         raise InputError(f"Tệp {name} bị hỏng hoặc không đọc được như bảng tính Excel ({detail}).") from None
-    merged = _xlsx_merges(archive) if archive is not None else _xls_merges(data)
-    for sheet in sheets:
-        sheet.merged = merged.get(sheet.name, [])
     return sheets
 
 
@@ -111,7 +122,10 @@ def _table(columns: list[pa.Array]) -> pa.Table:
     """Columns of cell texts, NFC and trimmed, with empty text as null."""
     clean = []
     for column in columns:
-        text = pc.utf8_normalize(pc.utf8_trim_whitespace(column.cast(pa.string())), "NFC")
+        text = pc.utf8_trim_whitespace(column.cast(pa.string()))
+        wide = pc.invert(pc.fill_null(pc.string_is_ascii(text), True))
+        if pc.any(wide).as_py():
+            text = pc.replace_with_mask(text, wide, pc.utf8_normalize(pc.filter(text, wide), "NFC"))
         clean.append(pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text))
     return pa.table(clean, names=[str(c) for c in range(len(clean))])
 
@@ -144,7 +158,7 @@ def _check_zip(name: str, data: bytes, limits: Limits) -> zipfile.ZipFile:
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?\bref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
 
 
-def _xlsx_merges(archive: zipfile.ZipFile) -> dict[str, list[tuple[int, int, int, int]]]:
+def _xlsx_merges(name: str, archive: zipfile.ZipFile) -> dict[str, list[tuple[int, int, int, int]]]:
     """Each sheet's merged ranges, read from its XML. Markup "<mergeCell" never occurs in cell text
     (XML escapes "<"), so a sheet of 60 MB is scanned with `in`, not parsed."""
     def local(tag: str) -> str:
@@ -164,13 +178,15 @@ def _xlsx_merges(archive: zipfile.ZipFile) -> dict[str, list[tuple[int, int, int
         refs, previous = set(), b""
         try:
             with archive.open(part) as stream:
-                while chunk := stream.read(1 << 20):
+                while chunk := stream.read(1 << 22):
                     joined = previous + chunk
                     if b"mergeCell" in joined:
                         refs.update(_MERGE.findall(joined))
                     previous = chunk[-256:]
         except KeyError:
             continue
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            raise InputError(f"Tệp {name} bị hỏng (trang «{sheet.get('name')}» không giải nén được).") from None
         merges[sheet.get("name")] = sorted(
             (int(r0) - 1, _column(c0), int(r1 or r0) - 1, _column(c1 or c0)) for c0, r0, c1, r1 in refs)
     return merges
