@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -136,18 +137,22 @@ def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = N
         raise first_error or InputError(f"Tệp {file_name} không có trang nào.")
     title_period = layout.period_from_title(found.sheet, found.header_rows.start, file_name)
     say(0.5, "Đang đọc số liệu…")
-    extracted = checks.extract(found, file_name, lambda f: say(0.5 + 0.4 * f, "Đang đọc số liệu…"))
-    if extracted.rows.empty:
-        raise InputError(f"Tệp {file_name}, trang «{found.sheet.name}»: không có dòng đơn vị nào dưới tiêu đề "
-                         f"(dòng {found.data_start}).")
-    say(0.9, "Đang kiểm tra…")
-    problems = extracted.problems + checks.check(extracted, found, file_name)
-    sha = hashlib.sha256(data).hexdigest()
-    with store.reading():
-        units, aliases, earlier = store.units(), store.aliases(), store.active_import_of(sha)
-    matcher = names.Matcher(units, aliases)
+    # the names' keys are made on a second thread (Arrow lets go of the GIL) while the counts are read
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        keyed = pool.submit(names.keys, found.name_cells())
+        extracted = checks.extract(found, file_name, lambda f: say(0.5 + 0.4 * f, "Đang đọc số liệu…"))
+        if extracted.rows.empty:
+            raise InputError(f"Tệp {file_name}, trang «{found.sheet.name}»: không có dòng đơn vị nào dưới tiêu "
+                             f"đề (dòng {found.data_start}).")
+        say(0.9, "Đang kiểm tra…")
+        problems = extracted.problems + checks.check(extracted, found, file_name)
+        sha = hashlib.sha256(data).hexdigest()
+        with store.reading():
+            units, aliases, earlier = store.units(), store.aliases(), store.active_import_of(sha)
+        matcher = names.Matcher(units, aliases)
+        body_keys = keyed.result().to_numpy()
     rows = extracted.rows
-    rows.insert(3, "key", names.keys(rows["name"]).to_numpy())
+    rows.insert(3, "key", body_keys[rows["row"].to_numpy() - found.data_start - 1])
     rows.insert(4, "unit", matcher.match_keys(rows["key"]).to_numpy())
     problems += _twice(rows, file_name, found.sheet.name)
     prepared = Prepared(file_name, sha, found.sheet.name, title_period, rows, problems, found.ignored,
@@ -175,6 +180,7 @@ def _twice(rows: pd.DataFrame, file_name: str, sheet: str) -> list[Problem]:
 def _suggest_groups(rows: pd.DataFrame, units: pd.DataFrame) -> dict[str, str]:
     """For each unknown name, the group most units of its section belong to."""
     group_of = dict(zip(units["unit"], units["group"]))
+    rows = rows[["name", "section", "unit"]]
     known = rows.dropna(subset=["unit"])
     by_section = known.assign(group=known["unit"].map(group_of)).groupby("section", dropna=False)["group"]
     common = by_section.agg(lambda g: g.mode().iloc[0] if not g.mode().empty else OTHER_GROUP).to_dict()

@@ -91,8 +91,7 @@ def extract(layout: Layout, file_name: str, progress: Callable[[float], None] | 
     body = sheet.cells.slice(layout.data_start)
     excel_row = np.arange(layout.data_start + 1, layout.data_start + 1 + body.num_rows)  # as Excel numbers them
     where = Where(file_name, layout)
-    names = (body.column(layout.name_col) if layout.name_col < sheet.width
-             else pa.nulls(body.num_rows, pa.string()))
+    names = layout.name_cells()
     numbers, wrong = {}, {}
     has_number = np.zeros(body.num_rows, bool)
     has_text = np.zeros(body.num_rows, bool)  # a cell that is not a count
@@ -146,8 +145,9 @@ def extract(layout: Layout, file_name: str, progress: Callable[[float], None] | 
     units = data.copy()
     units[total_rows] = False
     keep = np.flatnonzero(units)
-    out = pd.DataFrame({"name": pc.take(names, keep).to_pandas(), "section": section.iloc[keep].to_numpy(),
-                        "row": excel_row[keep]})
+    # names as plain Python strings (object): the matching that follows looks them up in dicts
+    out = pd.DataFrame({"name": pd.Series(pc.take(names, keep).to_pylist(), dtype="object"),
+                        "section": pd.Series(section.iloc[keep].tolist(), dtype="object"), "row": excel_row[keep]})
     for column in COUNTS:
         out[column] = (pc.take(numbers[column], keep).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
                        if column in numbers else pd.arrays.IntegerArray(np.zeros(len(keep), "int64"),

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+import pyarrow as pa
+
 from kpi.ingest.readers import InputError, Sheet
 from kpi.text import plain
 
@@ -68,6 +70,13 @@ class Layout:
     columns: dict[int, str]  # 0-based column -> count field
     headers: dict[int, str]  # 0-based column -> the header's words, for messages
     ignored: list[str] = field(default_factory=list)  # headers of columns not read
+
+    def name_cells(self) -> pa.Array:
+        """The name column below the header (null where empty)."""
+        rows = self.sheet.height - self.data_start
+        if self.name_col >= self.sheet.width:
+            return pa.nulls(rows, pa.string())
+        return self.sheet.cells.column(self.name_col).slice(self.data_start).combine_chunks()
 
 
 def column_letter(col: int) -> str:

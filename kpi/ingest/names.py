@@ -67,10 +67,12 @@ def _without_area(text):
     return pc.if_else(pc.match_substring(text, " "), _sub(text, _LEVEL_SUFFIX), text)
 
 
-def keys(names: pd.Series | Iterable[str]) -> pd.Series:
-    """The matching key of each name."""
+def keys(names: pd.Series | pa.Array | Iterable[str]) -> pd.Series:
+    """The matching key of each name (None for a missing name)."""
     index = names.index if isinstance(names, pd.Series) else None
-    written = plain_all(pa.array(list(names) if index is None else names, pa.string(), from_pandas=True))
+    if not isinstance(names, (pa.Array, pa.ChunkedArray)):
+        names = pa.array(names if index is not None else list(names), pa.string(), from_pandas=True)
+    written = plain_all(names)
     text = _where(written, "|".join(pattern for pattern, _ in ABBREVIATIONS), _expand)
     text = _where(text, _PUNCTUATION, lambda t: squeeze(_sub(t, _PUNCTUATION, " ")))
     text = _where(text, _PREFIX, lambda t: _sub(t, _PREFIX))
