@@ -1,9 +1,11 @@
 """Import speed and memory: a generated 100.000-row Biểu 06 file, read and checked by the importer
-(python-calamine), stored in DuckDB, next to the same read with pandas + openpyxl.
+(fastexcel/calamine into Arrow columns, pyarrow compute), stored in DuckDB, next to the same read
+with pandas + openpyxl.
 
-    python bench/import_bench.py [--rows 100000]
+    python bench/import_bench.py [--rows 100000] [--repeat 3]
 
-Each measurement runs in a fresh process so that its peak memory (max RSS) is its own.
+Each measurement runs in a fresh process so that its peak memory (max RSS) is its own; each is
+repeated and the median printed, with the range, because one run on a shared machine varies.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import argparse
 import io
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -96,6 +99,7 @@ def measure(what: str, path: Path, db: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--measure", choices=["importer", "baseline", "generate"])
     parser.add_argument("--file", type=Path)
     parser.add_argument("--db", type=Path)
@@ -114,21 +118,30 @@ def main() -> None:
                         str(path)], check=True)
         print(f"generated {args.rows:,} rows: {path.stat().st_size / 1048576:.1f} MB in "
               f"{time.perf_counter() - started:.1f} s")
-        results = {}
-        for what in ("importer", "baseline"):
-            out = subprocess.run([sys.executable, __file__, "--measure", what, "--file", str(path),
-                                  "--db", str(Path(tmp) / f"{what}.duckdb")], capture_output=True, text=True,
-                                 check=True)
-            results[what] = json.loads(out.stdout.strip().splitlines()[-1])
-        imp, base = results["importer"], results["baseline"]
-        print(f"importer (calamine, checks, matching, DuckDB): read+check {imp['read_check_s']:.2f} s, "
-              f"with store {imp['total_s']:.2f} s, {imp['rows']:,} rows stored, peak RSS {imp['peak_rss_mb']:.0f} MB")
-        print(f"baseline (pandas.read_excel, openpyxl):         read {base['total_s']:.2f} s, "
-              f"peak RSS {base['peak_rss_mb']:.0f} MB")
-        print(f"speed-up: {base['total_s'] / imp['total_s']:.1f}x for the whole import, "
-              f"{base['total_s'] / imp['read_check_s']:.1f}x for the read and checks "
-              f"(aim: import under 5 s and at least 5x faster)")
+        runs = {"importer": [], "baseline": []}
+        for i in range(args.repeat):
+            for what in runs:
+                db = Path(tmp) / f"{what}-{i}.duckdb"
+                out = subprocess.run([sys.executable, __file__, "--measure", what, "--file", str(path), "--db", str(db)],
+                                     capture_output=True, text=True, check=True)
+                runs[what].append(json.loads(out.stdout.strip().splitlines()[-1]))
 
+        def median(what: str, key: str) -> float:
+            return statistics.median(run[key] for run in runs[what])
+
+        def spread(what: str, key: str) -> str:
+            values = [run[key] for run in runs[what]]
+            return f"{min(values):.2f}–{max(values):.2f}"
+
+        read, whole, base = median("importer", "read_check_s"), median("importer", "total_s"), median("baseline", "total_s")
+        print(f"runs: {args.repeat} of each, fresh process each; medians, with the range")
+        print(f"importer (fastexcel → Arrow, checks, matching, DuckDB): read+check {read:.2f} s "
+              f"({spread('importer', 'read_check_s')}), with store {whole:.2f} s ({spread('importer', 'total_s')}), "
+              f"{runs['importer'][0]['rows']:,} rows stored, peak RSS {median('importer', 'peak_rss_mb'):.0f} MB")
+        print(f"baseline (pandas.read_excel, openpyxl): read {base:.2f} s ({spread('baseline', 'total_s')}), "
+              f"peak RSS {median('baseline', 'peak_rss_mb'):.0f} MB")
+        print(f"speed-up: {base / whole:.1f}x for the whole import, {base / read:.1f}x for the read and checks "
+              f"(aim: import under 5 s and at least 5x faster)")
 
 if __name__ == "__main__":
     main()
