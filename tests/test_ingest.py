@@ -183,6 +183,7 @@ def test_counts_as_offices_write_them(written, expected):
     ("2.5", "«2.5» không phải là số nguyên"), ("12,5", "«12,5» không phải là số nguyên"),
     ("mười", "«mười» không phải là số"), ("1.23", "«1.23» không phải là số nguyên"),
     ("1234567890123456", "«1234567890123456» không phải là số"), ("true", "«true» không phải là số"),
+    ("１２", "«１２» không phải là số"), ("12a", "«12a» không phải là số"),
 ])
 def test_cells_that_are_not_counts(written, message):
     import pyarrow as pa

@@ -60,7 +60,8 @@ def parse_counts(cells: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarra
     """A column of cell texts as counts: (int64 with null when empty, the positions of cells
     that are not a count, what is wrong with each of them). A dash or "x" is empty."""
     cells = cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
-    digits = pc.fill_null(pc.and_(pc.utf8_is_digit(cells), pc.less_equal(pc.utf8_length(cells), 15)), False)
+    digits = pc.fill_null(pc.and_(pc.and_(pc.string_is_ascii(cells), pc.utf8_is_digit(cells)),
+                                  pc.less_equal(pc.utf8_length(cells), 15)), False)  # 0-9 only, not "１２"
     numbers = pc.cast(pc.if_else(digits, cells, None), pa.int64())
     others = np.flatnonzero(pc.and_(pc.is_valid(cells), pc.invert(digits)).to_numpy(zero_copy_only=False))
     if not len(others):  # the usual column: every cell plain digits or empty
@@ -70,7 +71,7 @@ def parse_counts(cells: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarra
     text = pc.replace_substring_regex(rest, r"[\s\p{Zs}]+", "")
     valid = pc.fill_null(pc.match_substring_regex(text, _COUNT), False)
     parsed = pc.cast(pc.replace_substring_regex(pc.if_else(valid, text, None), r"[.,]", ""), pa.int64())
-    values = numbers.to_numpy(zero_copy_only=False)  # float, NaN for null: exact to 15 digits
+    values = numbers.to_numpy(zero_copy_only=False).astype("float64")  # NaN for null; exact to 15 digits
     values[others] = parsed.to_numpy(zero_copy_only=False)
     numbers = pa.array(values, pa.float64(), from_pandas=True).cast(pa.int64())
     wrong = pc.invert(pc.or_(valid, pc.is_in(text, pa.array(_EMPTY)))).to_numpy(zero_copy_only=False)

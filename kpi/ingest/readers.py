@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import posixpath
 import re
 import zipfile
 import zlib
@@ -93,7 +94,7 @@ def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
     with ThreadPoolExecutor(max_workers=1) as pool:
         merges = pool.submit(_xlsx_merges, name, archive) if archive is not None else None
         sheets = _read_cells(name, data, limits)
-        merged = merges.result() if merges is not None else _xls_merges(data)
+        merged = merges.result() if merges is not None else _xls_merges(name, data)
     for sheet in sheets:
         sheet.merged = merged.get(sheet.name, [])
     return sheets
@@ -174,7 +175,7 @@ def _xlsx_merges(name: str, archive: zipfile.ZipFile) -> dict[str, list[tuple[in
     for sheet in (e for e in book.iter() if local(e.tag) == "sheet"):
         rid = next((v for k, v in sheet.attrib.items() if local(k) == "id"), None)
         target = targets.get(rid, "")
-        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
         refs, previous = set(), b""
         try:
             with archive.open(part) as stream:
@@ -199,13 +200,16 @@ def _column(letters: bytes) -> int:
     return index - 1
 
 
-def _xls_merges(data: bytes) -> dict[str, list[tuple[int, int, int, int]]]:
+def _xls_merges(name: str, data: bytes) -> dict[str, list[tuple[int, int, int, int]]]:
     """Each sheet's merged ranges in a legacy .xls (small files: python-calamine reads them whole)."""
-    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     merges = {}
-    for index, name in enumerate(book.sheet_names):
-        ranges = book.get_sheet_by_index(index).merged_cell_ranges or []
-        merges[name] = sorted((r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges)
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        for index, sheet in enumerate(book.sheet_names):
+            ranges = book.get_sheet_by_index(index).merged_cell_ranges or []
+            merges[sheet] = sorted((r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges)
+    except Exception as error:  # python-calamine raises its own error types for broken files
+        raise InputError(f"Tệp {name} bị hỏng hoặc không đọc được như bảng tính Excel ({error}).") from None
     return merges
 
 
