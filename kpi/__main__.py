@@ -136,12 +136,13 @@ def _import(store: Store, args) -> int:
         new_units = {name: prepared.groups[name] for name in prepared.unknown}
         result = prepared.commit(store, month, new_units=new_units, replace=args.replace, accept_warnings=args.yes,
                                  imported_by=args.by)
-        notes = [f"thay thế {result['replaced']} dòng" if result["replaced"] else "",
-                 f"thêm {len(new_units)} đơn vị" if new_units else "",
-                 f"chấp nhận {len(prepared.warnings)} cảnh báo" if prepared.warnings else "",
+        notes = [f"thay thế {fmt.number(result['replaced'])} dòng" if result["replaced"] else "",
+                 f"thêm {fmt.number(len(new_units))} đơn vị" if new_units else "",
+                 f"chấp nhận {fmt.number(len(prepared.warnings))} cảnh báo" if prepared.warnings else "",
                  "đã xoá dữ liệu mẫu" if result["sample_removed"] else ""]
         extra = "; ".join(n for n in notes if n)
-        print(f"Đã nhập {path.name}: tháng {month[1]}/{month[0]}, {result['units']} đơn vị, {result['rows']} dòng "
+        print(f"Đã nhập {path.name}: tháng {month[1]}/{month[0]}, {fmt.number(result['units'])} đơn vị, "
+              f"{fmt.number(result['rows'])} dòng "
               f"(lần nhập số {result['import_id']}{'; ' + extra if extra else ''}).")
     return 0
 

@@ -44,10 +44,10 @@ if upload is not None:
                  f"{earlier['imported_at']:%d/%m/%Y %H:%M}); không nhập lại.", icon=":material/error:")
         st.stop()
     if prepared.errors:
-        st.error(f"Không nhập được: {len(prepared.errors)} lỗi. Hãy sửa tệp rồi tải lên lại.", icon=":material/error:")
+        st.error(f"Không nhập được: {fmt.number(len(prepared.errors))} lỗi. Hãy sửa tệp rồi tải lên lại.", icon=":material/error:")
         st.dataframe(pd.DataFrame({"Lỗi": prepared.errors}), hide_index=True, width="stretch")
         st.stop()
-    st.write(f"Trang **{prepared.sheet}**: {len(prepared.rows)} đơn vị, {len(prepared.columns)} cột số liệu.")
+    st.write(f"Trang **{prepared.sheet}**: {fmt.number(len(prepared.rows))} đơn vị, {len(prepared.columns)} cột số liệu.")
     if prepared.ignored_columns:
         st.caption("Cột không dùng: " + "; ".join(prepared.ignored_columns))
 
@@ -81,13 +81,13 @@ if upload is not None:
 
     accept = True
     if prepared.warnings:
-        st.warning(f"{len(prepared.warnings)} cảnh báo:\n\n" + "\n\n".join(f"- {w}" for w in prepared.warnings),
+        st.warning(f"{fmt.number(len(prepared.warnings))} cảnh báo:\n\n" + "\n\n".join(f"- {w}" for w in prepared.warnings),
                    icon=":material/warning:")
         accept = st.checkbox("Tôi đã xem các cảnh báo và vẫn nhập", key="accept_warnings")
     existing = store.stored_months(preview["unit"].tolist(), *period)
     replace = False
     if existing:
-        st.warning(f"Đã có số liệu tháng {period[1]}/{period[0]} của {len(existing)} đơn vị: {', '.join(existing)}.",
+        st.warning(f"Đã có số liệu tháng {period[1]}/{period[0]} của {fmt.number(len(existing))} đơn vị: {', '.join(existing)}.",
                    icon=":material/warning:")
         replace = st.checkbox("Thay thế số liệu đã có (có thể hoàn tác)", key="replace")
     who = st.text_input("Người nhập", key="imported_by")
@@ -103,9 +103,9 @@ if upload is not None:
         st.session_state.pop("prepared", None)
         ui.counter("upload", step=1)  # a fresh uploader
         st.session_state["import_done"] = (
-            f"Đã nhập {prepared.file_name}: tháng {period[1]}/{period[0]}, {result['units']} đơn vị "
+            f"Đã nhập {prepared.file_name}: tháng {period[1]}/{period[0]}, {fmt.number(result['units'])} đơn vị "
             f"(lần nhập số {result['import_id']}"
-            + (f"; thay thế {result['replaced']} dòng" if result["replaced"] else "")
+            + (f"; thay thế {fmt.number(result['replaced'])} dòng" if result["replaced"] else "")
             + ("; đã xoá dữ liệu mẫu" if result["sample_removed"] else "") + ").")
         st.rerun()
 

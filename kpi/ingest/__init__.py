@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import pandas as pd
+import pyarrow as pa
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -157,6 +158,7 @@ def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = N
     problems += _twice(rows, file_name, found.sheet.name)
     prepared = Prepared(file_name, sha, found.sheet.name, title_period, rows, problems, found.ignored,
                         list(found.columns.values()), earlier, _suggest_groups(rows, units))
+    pa.default_memory_pool().release_unused()  # the sheet's Arrow buffers, freed but kept by the allocator
     say(1.0, "Xong")
     return prepared
 
