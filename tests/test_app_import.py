@@ -52,6 +52,23 @@ def test_upload_map_unknown_unit_confirm_and_see_the_stored_figures(page):
     assert store.aliases()["unit"].tolist() == ["Xã Mỹ Phước"]  # remembered for next month
 
 
+def test_a_file_with_too_many_unknown_names_for_one_choice_each_adds_them_all(page):
+    """A wrong file (a list of dossiers, say) must not turn into thousands of widgets."""
+    at, store = page
+    names = [f"Tổ dân phố số {i}" for i in range(1, 302)]
+    rows = [("UBND xã Mỹ Hương", counts(9, 1)), *((n, counts(4, 1)) for n in names)]
+    upload(at, "nhieu.xlsx", bieu06([("II", "UBND các xã, thị trấn", rows)]))
+    communes = store.units().set_index("unit").loc["Xã Mỹ Hương", "group"]  # the group of the section's known unit
+    assert at.warning[0].value.startswith("Tệp có 301 tên đơn vị chưa có trong danh sách, quá nhiều để ghép từng "
+                                          "tên (tối đa 300).")
+    assert not [s for s in at.selectbox if (s.key or "").startswith("map_")]
+    added = at.dataframe[0].value
+    assert added["Tên trong tệp"].tolist() == names and set(added["Nhóm"]) == {communes}
+    at.button(key="confirm").click().run()
+    assert at.success[0].value == "Đã nhập nhieu.xlsx: tháng 3/2024, 302 đơn vị (lần nhập số 1)."
+    assert len(store.monthly_counts([(2024, 3)])) == 302 and "Tổ dân phố số 301" in store.units()["unit"].tolist()
+
+
 def test_errors_block_and_warnings_need_consent(page):
     at, store = page
     bad = bieu06([("I", "x", [("Xã Mỹ Tú", {**counts(45, 5), "received_online": -1})])], total=False)

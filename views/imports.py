@@ -8,6 +8,8 @@ import ui
 from kpi import fmt, ingest
 from kpi.store import StoreError
 
+MAPPABLE = 300  # unknown names offered one choice each; a province lists about 120 units
+
 st.title("Nhập dữ liệu")
 st.caption("Tải lên báo cáo tháng đúng như Hệ thống một cửa điện tử xuất ra (.xlsx, .xls, .csv; tối đa "
            f"{ingest.Limits().max_bytes // 1048576} MB). Không có tệp từ hệ thống? Dùng mẫu nhập liệu.")
@@ -59,7 +61,16 @@ if upload is not None:
                if prepared.title_period else "Tiêu đề tệp không ghi tháng báo cáo: hãy chọn tháng.")
 
     mapping, new_units = {}, {}
-    if prepared.unknown:
+    if len(prepared.unknown) > MAPPABLE:
+        # a choice per name would be thousands of widgets: offer what the CLI's --add-units does
+        st.subheader("Đơn vị chưa có trong danh sách")
+        st.warning(f"Tệp có {fmt.number(len(prepared.unknown))} tên đơn vị chưa có trong danh sách, quá nhiều để ghép "
+                   f"từng tên (tối đa {fmt.number(MAPPABLE)}). Hãy kiểm tra đây đúng là báo cáo tháng; nếu nhập, "
+                   f"tất cả sẽ được thêm thành đơn vị mới theo nhóm gợi ý dưới đây.", icon=":material/warning:")
+        new_units = {name: prepared.groups[name] for name in prepared.unknown}
+        st.dataframe(pd.DataFrame({"Tên trong tệp": list(new_units), "Nhóm": list(new_units.values())}),
+                     hide_index=True, width="stretch", height=240)
+    elif prepared.unknown:
         st.subheader("Đơn vị chưa có trong danh sách")
         st.caption("Ghép với một đơn vị đã có, hoặc thêm đơn vị mới. Lựa chọn được ghi nhớ cho các lần nhập sau.")
         groups = list(dict.fromkeys([*units["group"], ingest.OTHER_GROUP]))

@@ -187,8 +187,8 @@ def _suggest_groups(rows: pd.DataFrame, units: pd.DataFrame) -> dict[str, str]:
     by_section = known.assign(group=known["unit"].map(group_of)).groupby("section", dropna=False)["group"]
     common = by_section.agg(lambda g: g.mode().iloc[0] if not g.mode().empty else OTHER_GROUP).to_dict()
     unknown = rows[rows["unit"].isna()]
-    groups = unknown["section"].map(common).fillna(OTHER_GROUP)
-    return dict(zip(unknown["name"].tolist(), groups.tolist()))
+    return {name: common.get(section, OTHER_GROUP)
+            for name, section in zip(unknown["name"].tolist(), unknown["section"].tolist())}
 
 
 def history_table(history: pd.DataFrame) -> pd.DataFrame:
