@@ -389,3 +389,14 @@ def test_flat_header_groups_by_place():
         field, group, _ = _classify(plain(header), group)
         found.append(field)
     assert found == ["received", "received_online", "resolved", "resolved_late", "pending", "pending_overdue"]
+
+
+def test_merged_ranges_scanned_from_the_sheet_xml_are_calamines_own():
+    """The reader scans the sheet XML for <mergeCell> instead of parsing it twice; same ranges."""
+    import python_calamine
+    from kpi.ingest import readers
+    data = bieu06(SECTIONS, extras=("fee_dossiers", "paid_online"), sheet="Biểu 06 & tháng")
+    sheet = readers.read("a.xlsx", data)[0]
+    ranges = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).merged_cell_ranges
+    assert sheet.name == "Biểu 06 & tháng" and len(sheet.merged) >= 10
+    assert sheet.merged == sorted((r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges)
