@@ -153,7 +153,7 @@ def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = N
         matcher = names.Matcher(units, aliases)
         body_keys = keyed.result().to_numpy()
     rows = extracted.rows
-    rows.insert(3, "key", body_keys[rows["row"].to_numpy() - found.data_start - 1])
+    rows.insert(3, "key", body_keys[rows["row"].to_numpy() - found.data_start - 1])  # Excel row -> body position
     rows.insert(4, "unit", matcher.match_keys(rows["key"]).to_numpy())
     problems += _twice(rows, file_name, found.sheet.name)
     prepared = Prepared(file_name, sha, found.sheet.name, title_period, rows, problems, found.ignored,
