@@ -122,8 +122,9 @@ def extract(layout: Layout, file_name: str, progress: Callable[[float], None] | 
     section = pd.Series(names.to_pandas()).where(section_rows).ffill()
     data = has_number | has_text
     problems: list[Problem] = []
-    for r in np.flatnonzero(data & ~has_name):
-        row = sheet.rows(layout.data_start + r, layout.data_start + r + 1)[0]
+    nameless = np.flatnonzero(data & ~has_name)
+    cells = body.take(nameless).columns
+    for r, row in zip(nameless, zip(*(column.to_pylist() for column in cells))):
         if not _is_column_numbers(row):
             problems.append(Problem(ERROR, f"{where(excel_row[r])}: dòng có số liệu nhưng không có tên đơn vị."))
     data &= has_name
