@@ -32,6 +32,14 @@ def plain(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def only_where(texts: pa.Array | pa.ChunkedArray, found, change) -> pa.Array | pa.ChunkedArray:
+    """`change` applied to the texts where `found` is true, the others kept: on a column of
+    100.000 names, finding what needs a change costs less than changing every text."""
+    found = pc.fill_null(found, False)
+    if not pc.any(found).as_py():
+        return texts
+    return pc.replace_with_mask(texts, found, change(pc.filter(texts, found)))
+
 
 def plain_all(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """`plain` of a whole column at once (Arrow strings, null stays null): a file may hold
@@ -48,8 +56,5 @@ _UNUSUAL_SPACE = r"[\s\p{Zs}]{2}|[\t\n\v\f\r\x{a0}\x{1680}\x{2000}-\x{200a}\x{20
 def squeeze(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Single spaces, none at either end (rewriting only the texts that need it)."""
     texts = pc.utf8_trim_whitespace(texts)
-    unusual = pc.fill_null(pc.match_substring_regex(texts, _UNUSUAL_SPACE), False)
-    if not pc.any(unusual).as_py():
-        return texts
-    single = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.filter(texts, unusual), r"[\s\p{Zs}]+", " "))
-    return pc.replace_with_mask(texts, unusual, single)
+    return only_where(texts, pc.match_substring_regex(texts, _UNUSUAL_SPACE),
+                      lambda t: pc.utf8_trim_whitespace(pc.replace_substring_regex(t, r"[\s\p{Zs}]+", " ")))

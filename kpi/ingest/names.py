@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kpi.text import plain_all, squeeze
+from kpi.text import only_where, plain_all, squeeze
 
 # abbreviations the plans and exports use, on plain text (lower case, no diacritics);
 # "nn & ptnt" before "ptnt"
@@ -45,12 +45,9 @@ def _sub(text, pattern: str, replacement: str = ""):
 
 
 def _where(text, present: str, change):
-    """`change` applied to the texts in which `present` is found only: most names need none of
-    the rarer steps, and finding costs less than replacing."""
-    found = pc.fill_null(pc.match_substring_regex(text, present), False)
-    if not pc.any(found).as_py():
-        return text
-    return pc.replace_with_mask(text, found, change(pc.filter(text, found)))
+    """`change` applied to the texts in which `present` is found: most names need none of the
+    rarer steps."""
+    return only_where(text, pc.match_substring_regex(text, present), change)
 
 
 def _expand(text):

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import python_calamine
 from defusedxml import ElementTree
 
-from kpi.text import nfc
+from kpi.text import nfc, only_where
 
 
 class InputError(ValueError):
@@ -124,9 +124,7 @@ def _table(columns: list[pa.Array]) -> pa.Table:
     clean = []
     for column in columns:
         text = pc.utf8_trim_whitespace(column.cast(pa.string()))
-        wide = pc.invert(pc.fill_null(pc.string_is_ascii(text), True))
-        if pc.any(wide).as_py():
-            text = pc.replace_with_mask(text, wide, pc.utf8_normalize(pc.filter(text, wide), "NFC"))
+        text = only_where(text, pc.invert(pc.string_is_ascii(text)), lambda t: pc.utf8_normalize(t, "NFC"))
         clean.append(pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text))
     return pa.table(clean, names=[str(c) for c in range(len(clean))])
 
