@@ -52,6 +52,7 @@ def broken_identities(rows: pd.DataFrame):
         if bad.any():
             yield whole, parts, rows[bad], summed[bad]
 
+
 # (part, whole): a part can never be larger than its whole
 PART_OF: tuple[tuple[str, str], ...] = (
     *((part, whole) for whole, parts in IDENTITIES.items() for part in parts),
@@ -139,9 +140,10 @@ def _row_sum(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     return total.astype("Int64")
 
 
-def row_rates(counts: pd.DataFrame, keys: list[str], settings: dict[str, str] | None = None,
-              kpis: tuple[Kpi, ...] = CATALOGUE) -> pd.DataFrame:
-    """Like `rates`, for rows that are already one per group (a unit's month): no summing."""
+def _ratios(counts: pd.DataFrame, keys: list[str], settings: dict[str, str] | None,
+            kpis: tuple[Kpi, ...]) -> pd.DataFrame:
+    """Each row's numerator and denominator for every KPI: [*keys, kpi, numerator, denominator].
+    A row counts towards a KPI only when both are known."""
     parts = []
     for kpi in kpis:
         ratio = kpi.ratio(settings)
@@ -151,7 +153,13 @@ def row_rates(counts: pd.DataFrame, keys: list[str], settings: dict[str, str] | 
         part["kpi"] = kpi.key
         part["numerator"], part["denominator"] = num.where(known), den.where(known)
         parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True)
+
+
+def row_rates(counts: pd.DataFrame, keys: list[str], settings: dict[str, str] | None = None,
+              kpis: tuple[Kpi, ...] = CATALOGUE) -> pd.DataFrame:
+    """Like `rates`, for rows that are already one per group (a unit's month): no summing."""
+    out = _ratios(counts, keys, settings, kpis)
     out["rate"] = rate(out["numerator"], out["denominator"])
     return out
 
@@ -164,18 +172,7 @@ def rates(counts: pd.DataFrame, by: list[str], settings: dict[str, str] | None =
     A month counts towards a KPI only when both its numerator and denominator are known.
     denominator is NA when no month gave the counts; rate is NA also when it is 0.
     """
-    parts = []
-    for kpi in kpis:
-        ratio = kpi.ratio(settings)
-        num = _row_sum(counts, ratio.numerator)
-        den = _row_sum(counts, ratio.denominator)
-        known = num.notna() & den.notna()
-        part = counts[by].copy()
-        part["kpi"] = kpi.key
-        part["numerator"] = num.where(known)
-        part["denominator"] = den.where(known)
-        parts.append(part)
-    return combine(pd.concat(parts, ignore_index=True), by)
+    return combine(_ratios(counts, by, settings, kpis), by)
 
 
 def combine(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
