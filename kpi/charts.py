@@ -23,6 +23,12 @@ def _month_labels(frame: pd.DataFrame) -> list[str]:
     return [f"{m:02d}/{y}" for y, m in zip(frame["year"], frame["month"])]
 
 
+def target_lines(rows: pd.DataFrame) -> dict[str, tuple[float, str]]:
+    """kpi -> (threshold, wording) for `trend`, from rows indexed by kpi (Scorecard.totals, or a
+    unit's rows of Scorecard.units); a KPI without a target has no line."""
+    return {k: (float(r["threshold"]), r["target"]) for k, r in rows.iterrows() if pd.notna(r["threshold"])}
+
+
 def trend(rows: pd.DataFrame, kpis: list[str], targets: dict[str, tuple[float, str]], title: str) -> go.Figure:
     """Monthly rates of `kpis` (rows: year, month, kpi, rate, numerator, denominator), each with
     its target as a dashed line labelled in the plan's words (targets: kpi -> (threshold, wording))."""

@@ -366,7 +366,7 @@ def figures(report: Report) -> dict[str, object]:
     """The report's charts by file name (without .png)."""
     card = report.card
     totals = card.totals().set_index("kpi")
-    targets = {k: (float(r["threshold"]), r["target"]) for k, r in totals.iterrows() if pd.notna(r["threshold"])}
+    targets = charts.target_lines(totals)
     out = {"dien-bien-theo-thang": charts.trend(report.monthly, list(SHOWN), targets,
                                                 f"{card.plan['area']}: tỷ lệ theo tháng")}
     for key in SHOWN:

@@ -32,7 +32,7 @@ for column, key in zip(st.columns(len(CARDS)), CARDS):
 
 st.subheader("Diễn biến theo tháng")
 monthly = history.trend(ui.panel(span=24))
-area_targets = {k: (float(r["threshold"]), r["target"]) for k, r in totals.iterrows() if pd.notna(r["threshold"])}
+area_targets = charts.target_lines(totals)
 shown = [k for k in ("online", "cashless") if k in set(monthly["kpi"])]
 st.plotly_chart(charts.trend(monthly, shown, area_targets, f"{card.plan['area']}: tỷ lệ theo tháng"),
                 key="trend", config=ui.chart_config("dien-bien-theo-thang"))

@@ -1,6 +1,5 @@
 """Trình chiếu: full-width, large-type views for a projector, with next / previous; the view and
 the period are in the URL, so a copied link opens the same slide."""
-import pandas as pd
 import streamlit as st
 
 import ui
@@ -55,6 +54,6 @@ else:
     own = ui.panel()
     own = own[own["unit"] == unit]
     mine = card.units[card.units["unit"] == unit].set_index("kpi")
-    targets = {k: (float(r["threshold"]), r["target"]) for k, r in mine.iterrows() if pd.notna(r["threshold"])}
+    targets = charts.target_lines(mine)
     st.plotly_chart(charts.large(charts.trend(own, list(measures.ALWAYS_SHOWN), targets, unit)),
                     key="present_trend", config=ui.chart_config(f"trinh-chieu-{unit}"))

@@ -33,7 +33,7 @@ st.markdown(f"Trong nhóm **{group}**: " + (f"hạng **{place}/{rated}** về {m
 
 monthly = ui.panel()
 own = monthly[monthly["unit"] == unit]
-targets = {k: (float(r["threshold"]), r["target"]) for k, r in mine.iterrows() if pd.notna(r["threshold"])}
+targets = charts.target_lines(mine)
 st.plotly_chart(charts.trend(own, ["online", "cashless"], targets, f"{unit}: tỷ lệ theo tháng"), key="unit_trend",
                 config=ui.chart_config(f"don-vi-{unit}"))
 ranks = history.ranks(monthly, "online")
