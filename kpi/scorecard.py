@@ -56,9 +56,9 @@ class Scorecard:
         rows = self.ranking(kpi, group)
         return int((rows["status"] == MET).sum()), int(rows["status"].isin([MET, NOT_MET]).sum())
 
-    def below_target(self, kpi: str, limit: int | None = None) -> pd.DataFrame:
-        """Units not meeting the target, furthest below first."""
-        rows = self.ranking(kpi)
+    def below_target(self, kpi: str, limit: int | None = None, group: str | None = None) -> pd.DataFrame:
+        """Units (of a group) not meeting the target, furthest below first."""
+        rows = self.ranking(kpi, group)
         rows = rows[rows["status"] == NOT_MET].sort_values(["gap", "needed"], ascending=False, kind="stable")
         return rows.head(limit) if limit else rows
 

@@ -25,7 +25,7 @@ rated = ranked[ranked["rate"].notna()]
 met, assessed = card.met_count(key, group)
 if assessed:
     st.markdown(f"**{met}/{assessed}** đơn vị đạt chỉ tiêu; {assessed - met} đơn vị chưa đạt.")
-below = ranked[ranked["status"] == scorecard.NOT_MET].sort_values("gap", ascending=False)
+below = card.below_target(key, group=group)
 if not below.empty:
     listed = "; ".join(f"{r.unit} {fmt.percent(r.rate)} (chỉ tiêu {r.target}) — cần thêm **{fmt.number(r.needed)}** hồ sơ"
                        for r in below.head(10).itertuples())
