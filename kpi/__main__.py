@@ -115,8 +115,8 @@ def _import(store: Store, args) -> int:
         if not path.is_file():
             raise ValueError(f"Không có tệp {path}")
         prepared = ingest.prepare(path.name, path.read_bytes(), store)
-        if prepared.earlier_import is not None:
-            raise ValueError(f"Tệp {path.name} đã được nhập (lần nhập số {prepared.earlier_import['import_id']}).")
+        if prepared.already_imported:
+            raise ValueError(prepared.already_imported)
         if prepared.errors:
             raise ValueError("\n".join(prepared.errors))
         month = (period.year, period.month) if period else prepared.title_period
@@ -158,9 +158,7 @@ def _imports(store: Store, args) -> int:
 
 
 def _undo(store: Store, args) -> int:
-    result = store.undo_import(args.import_id)
-    print(f"Đã hoàn tác lần nhập số {args.import_id} ({result['file_name']}): bỏ {result['removed']} dòng, "
-          f"khôi phục {result['restored']} dòng đã bị thay thế.")
+    print(ingest.undo_summary(args.import_id, store.undo_import(args.import_id)))
     return 0
 
 

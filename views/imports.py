@@ -40,10 +40,8 @@ if upload is not None:
         st.session_state["prepared"] = (digest, prepared)
     prepared = st.session_state["prepared"][1]
 
-    if prepared.earlier_import is not None:
-        earlier = prepared.earlier_import
-        st.error(f"Tệp này đã được nhập (lần nhập số {earlier['import_id']}, tệp {earlier['file_name']}, "
-                 f"{earlier['imported_at']:%d/%m/%Y %H:%M}); không nhập lại.", icon=":material/error:")
+    if prepared.already_imported:
+        st.error(prepared.already_imported, icon=":material/error:")
         st.stop()
     if prepared.errors:
         st.error(f"Không nhập được: {fmt.number(len(prepared.errors))} lỗi. Hãy sửa tệp rồi tải lên lại.", icon=":material/error:")
@@ -138,7 +136,5 @@ else:
                 st.error(str(error), icon=":material/error:")
             else:
                 st.cache_data.clear()
-                st.session_state["import_done"] = (
-                    f"Đã hoàn tác lần nhập số {chosen} ({result['file_name']}): bỏ {fmt.number(result['removed'])} "
-                    f"dòng, khôi phục {fmt.number(result['restored'])} dòng đã bị thay thế.")
+                st.session_state["import_done"] = ingest.undo_summary(chosen, result)
                 st.rerun()

@@ -49,6 +49,15 @@ class Prepared:
         return [p.message for p in self.problems if p.level == WARNING]
 
     @property
+    def already_imported(self) -> str | None:
+        """Why these very bytes are not imported again, or None."""
+        earlier = self.earlier_import
+        if earlier is None:
+            return None
+        return (f"Tệp {self.file_name} đã được nhập (lần nhập số {earlier['import_id']}, tệp {earlier['file_name']}, "
+                f"{earlier['imported_at']:%d/%m/%Y %H:%M}); không nhập lại.")
+
+    @property
     def unknown(self) -> list[str]:
         """Names in the file that match no unit, in file order."""
         return self.rows.loc[self.rows["unit"].isna(), "name"].tolist()
@@ -104,9 +113,8 @@ class Prepared:
                imported_by: str | None = None) -> dict:
         """Store the file. mapping: unknown name -> existing unit; new_units: unknown name -> group
         of a unit to add under that name. Both are remembered as aliases."""
-        if self.earlier_import is not None:
-            raise InputError(f"Tệp {self.file_name} đã được nhập (lần nhập số {self.earlier_import['import_id']}, "
-                             f"tệp {self.earlier_import['file_name']}); không nhập lại.")
+        if self.already_imported:
+            raise InputError(self.already_imported)
         if self.errors:
             raise InputError("\n".join(self.errors))
         if self.warnings and not accept_warnings:
@@ -189,6 +197,12 @@ def _suggest_groups(rows: pd.DataFrame, units: pd.DataFrame) -> dict[str, str]:
     unknown = rows[rows["unit"].isna()]
     return {name: common.get(section, OTHER_GROUP)
             for name, section in zip(unknown["name"].tolist(), unknown["section"].tolist())}
+
+
+def undo_summary(import_id: int, result: dict) -> str:
+    """What Store.undo_import did, in a sentence (the page and the CLI say the same)."""
+    return (f"Đã hoàn tác lần nhập số {import_id} ({result['file_name']}): bỏ {fmt.number(result['removed'])} dòng, "
+            f"khôi phục {fmt.number(result['restored'])} dòng đã bị thay thế.")
 
 
 def history_table(history: pd.DataFrame) -> pd.DataFrame:
