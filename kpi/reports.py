@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import charts, exports, fmt, history, measures, scorecard
+from kpi import charts, exports, fmt, history, measures, scorecard, targets
 from kpi.periods import Period
 from kpi.store import DEMO_LABEL, Store
 
@@ -211,14 +211,14 @@ def to_xlsx(report: Report) -> bytes:
     counts = report.counts.rename(columns={"unit": "Đơn vị", "group": "Nhóm", **measures.COUNTS})
     counts = counts.dropna(axis=1, how="all")
     exports.write_sheet(book.create_sheet("Số liệu"), counts, {c: "#,##0" for c in measures.COUNTS.values()})
-    targets = card.target_table.assign(
-        level=card.target_table["level"].map({"area": "Toàn địa bàn", "group": "Nhóm", "unit": "Đơn vị"}),
+    plan_targets = card.target_table.assign(
+        level=card.target_table["level"].map(targets.LEVELS),
         kpi=card.target_table["kpi"].map(lambda k: measures.get(k).label))
     exports.write_sheet(book.create_sheet("Chỉ tiêu"), pd.DataFrame({
-        "Chỉ tiêu": targets["kpi"], "Áp dụng cho": targets["level"], "Đơn vị / nhóm": targets["subject"],
-        "Mức (theo kế hoạch)": targets["wording"],
-        "So sánh": targets["comparator"].map({"gt": "lớn hơn", "ge": "từ … trở lên"}),
-        "Ngưỡng (%)": targets["threshold"].astype(float)}), {"Ngưỡng (%)": "0.00"})
+        "Chỉ tiêu": plan_targets["kpi"], "Áp dụng cho": plan_targets["level"], "Đơn vị / nhóm": plan_targets["subject"],
+        "Mức (theo kế hoạch)": plan_targets["wording"],
+        "So sánh": plan_targets["comparator"].map({"gt": "lớn hơn", "ge": "từ … trở lên"}),
+        "Ngưỡng (%)": plan_targets["threshold"].astype(float)}), {"Ngưỡng (%)": "0.00"})
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -366,8 +366,8 @@ def figures(report: Report) -> dict[str, object]:
     """The report's charts by file name (without .png)."""
     card = report.card
     totals = card.totals().set_index("kpi")
-    targets = charts.target_lines(totals)
-    out = {"dien-bien-theo-thang": charts.trend(report.monthly, list(SHOWN), targets,
+    lines = charts.target_lines(totals)
+    out = {"dien-bien-theo-thang": charts.trend(report.monthly, list(SHOWN), lines,
                                                 f"{card.plan['area']}: tỷ lệ theo tháng")}
     for key in SHOWN:
         ranked = card.ranking(key)

@@ -10,6 +10,7 @@ import pandas as pd
 from kpi import text
 
 COMPARATORS = {"gt": ">", "ge": "≥"}
+LEVELS = {"area": "Toàn địa bàn", "group": "Nhóm", "unit": "Đơn vị"}  # whom a target applies to, on screen
 
 # wording (lower case, without diacritics) -> comparator; a bare "100%" means at least
 _WORDINGS = (

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from kpi import measures
+from kpi import measures, targets
 
 st.title("Chỉ tiêu và cách tính")
 card = ui.card()
@@ -14,7 +14,7 @@ table = card.target_table
 st.subheader("Chỉ tiêu của kế hoạch")
 st.dataframe(pd.DataFrame({
     "Chỉ tiêu": table["kpi"].map(lambda k: measures.get(k).label),
-    "Áp dụng cho": table["level"].map({"area": "Toàn địa bàn", "group": "Nhóm", "unit": "Đơn vị"}),
+    "Áp dụng cho": table["level"].map(targets.LEVELS),
     "Đơn vị / nhóm": table["subject"],
     "Mức theo kế hoạch": table["wording"],
     "Cách so sánh": table["comparator"].map({"gt": "lớn hơn hẳn (90,00% chưa đạt «Trên 90»)",
