@@ -63,6 +63,11 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text else text
 
 
+def _verdict(row) -> str | None:
+    """"đạt" or "chưa đạt" for a totals row that has a target and a verdict; else None."""
+    return VERDICT[bool(row["met"])] if isinstance(row["target"], str) and pd.notna(row["met"]) else None
+
+
 # -- Word ---------------------------------------------------------------------------------------------
 def narrative(report: Report) -> list[str]:
     """The paragraphs the office writes by hand today, in Vietnamese, from the figures."""
@@ -75,8 +80,7 @@ def narrative(report: Report) -> list[str]:
     if pd.isna(online["denominator"]):
         paragraphs.append(f"{card.period.label}: chưa có số liệu hồ sơ tiếp nhận.")
     else:
-        verdict = f"; chỉ tiêu {_lower_first(online['target'])}: {VERDICT[bool(online['met'])]}" \
-            if isinstance(online["target"], str) and pd.notna(online["met"]) else ""
+        verdict = f"; chỉ tiêu {_lower_first(online['target'])}: {v}" if (v := _verdict(online)) else ""
         text = (f"{card.period.label}, {where} tiếp nhận {fmt.number(online['denominator'])} hồ sơ, trong đó "
                 f"{fmt.number(online['numerator'])} hồ sơ trực tuyến ({fmt.percent(online['rate'])}{verdict}).")
         if assessed:
@@ -95,8 +99,7 @@ def narrative(report: Report) -> list[str]:
         paragraphs.append("Thanh toán trực tuyến: kỳ này chưa có số liệu hồ sơ có nghĩa vụ tài chính.")
     else:
         met, assessed = card.met_count("cashless")
-        verdict = f"; chỉ tiêu {_lower_first(cashless['target'])}: {VERDICT[bool(cashless['met'])]}" \
-            if isinstance(cashless["target"], str) and pd.notna(cashless["met"]) else ""
+        verdict = f"; chỉ tiêu {_lower_first(cashless['target'])}: {v}" if (v := _verdict(cashless)) else ""
         text = (f"Thanh toán không dùng tiền mặt: {fmt.number(cashless['numerator'])}/"
                 f"{fmt.number(cashless['denominator'])} hồ sơ ({fmt.percent(cashless['rate'])}{verdict}), tính trên "
                 f"{measures.get('cashless').ratio(card.settings).note.split(' / ', 1)[1]}.")
@@ -254,7 +257,7 @@ def to_pptx(report: Report) -> bytes:
 
     summary = slide(f"{card.plan['area']}: kết quả {_lower_first(card.period.label)}")
     totals = card.totals().set_index("kpi")
-    shown = [k for k in ("online", "cashless", "ontime")]
+    shown = ("online", "cashless", "ontime")
     table = summary.shapes.add_table(len(shown) + 1, 5, Inches(0.5), Inches(1.6), Inches(12.3), Inches(3)).table
     for i, head in enumerate(["Chỉ tiêu", "Tỷ lệ", "Số hồ sơ", "Chỉ tiêu kế hoạch", "Đơn vị đạt"]):
         table.cell(0, i).text = head
@@ -263,8 +266,8 @@ def to_pptx(report: Report) -> bytes:
         met, assessed = card.met_count(key)
         values = [measures.get(key).label, fmt.percent(row["rate"]),
                   f"{fmt.number(row['numerator'])}/{fmt.number(row['denominator'])}",
-                  (f"{row['target']}: {VERDICT[bool(row['met'])]}" if isinstance(row["target"], str)
-                   and pd.notna(row["met"]) else (row["target"] if isinstance(row["target"], str) else "—")),
+                  (f"{row['target']}: {v}" if (v := _verdict(row)) else
+                   row["target"] if isinstance(row["target"], str) else "—"),
                   f"{met}/{assessed}" if assessed else "—"]
         for c, value in enumerate(values):
             table.cell(r, c).text = value
@@ -344,8 +347,11 @@ def _ensure_server() -> None:
 
             # kaleido's server thread dies without a word when it finds no browser: look first
             explicit = os.environ.get("BROWSER_PATH")
-            found = (explicit if explicit and os.path.exists(explicit) else None) if explicit else next(
-                filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome", "chrome"))), None)
+            if explicit:
+                found = explicit if os.path.exists(explicit) else None
+            else:
+                found = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome",
+                                                             "chrome"))), None)
             if not found:
                 raise ChartImageError("Không vẽ được ảnh biểu đồ: máy chưa có trình duyệt Chromium (gói Debian "
                                       "«chromium», hoặc đặt biến BROWSER_PATH tới trình duyệt).")
