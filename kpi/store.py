@@ -316,10 +316,11 @@ class Store:
                 con.execute("INSERT OR REPLACE INTO unit_aliases SELECT ?, unit_id FROM units WHERE name = ?",
                             [alias, unit])
             periods = sorted(f"{y}-{m:02d}" for y, m in counts[["year", "month"]].drop_duplicates().itertuples(False))
+            units = counts["unit"].nunique()
             import_id = _scalar(
                 con, "INSERT INTO imports (kind, file_name, sha256, imported_by, rows, period, units) "
                      "VALUES ('file', ?, ?, ?, ?, ?, ?) RETURNING import_id",
-                [file_name, sha256, imported_by, len(counts), ", ".join(periods), counts["unit"].nunique()])
+                [file_name, sha256, imported_by, len(counts), ", ".join(periods), units])
             con.register("incoming", counts)
             stored = con.execute(
                 "SELECT u.name, i.year, i.month FROM incoming i JOIN units u ON u.name = i.unit "
@@ -336,7 +337,7 @@ class Store:
                 con.execute("UPDATE imports SET replaced = ? WHERE import_id = ?", [len(stored), import_id])
             con.unregister("incoming")
             _insert_counts(con, counts, import_id)
-            return {"import_id": import_id, "rows": len(counts), "units": counts["unit"].nunique(),
+            return {"import_id": import_id, "rows": len(counts), "units": units,
                     "replaced": len(stored), "sample_removed": bool(sample)}
 
     def undo_import(self, import_id: int) -> dict:

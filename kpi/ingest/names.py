@@ -110,11 +110,10 @@ class Matcher:
         self.by_bare = {b: u[0] for b, u in units_of.items() if len(u) == 1}
 
     def match(self, name: str) -> str | None:
-        found = self.match_keys(pd.Series([key(name)])).iloc[0]
-        return None if pd.isna(found) else found
+        return self.match_keys(pd.Series([key(name)])).iloc[0]
 
     def match_keys(self, name_keys: pd.Series) -> pd.Series:
-        """The unit each key means, or NA."""
+        """The unit each key means, or None."""
         found = name_keys.map(self.by_key)
         missing = found.isna()
         if missing.any():
