@@ -12,11 +12,15 @@ from kpi import text
 COMPARATORS = {"gt": ">", "ge": "≥"}
 LEVELS = {"area": "Toàn địa bàn", "group": "Nhóm", "unit": "Đơn vị"}  # whom a target applies to, on screen
 
-# wording (lower case, without diacritics) -> comparator; a bare "100%" means at least
+# wording (lower case, without diacritics) -> comparator. A plan may put a verb before it
+# ("Đạt tối thiểu 30%", "Phấn đấu 100%", "Đảm bảo 100%"); a bare "100%" means at least.
+_VERB = re.compile(r"^(dat|phan dau( dat)?|dam bao( dat)?|bao dam( dat)?|it nhat dat)\s+(?=\S)")
 _WORDINGS = (
-    (re.compile(r"^(tren|hon|lon hon|>)\s*"), "gt"),
-    (re.compile(r"^(toi thieu|it nhat|tu|dat|khong thap hon|>=|≥)\s*"), "ge"),
+    (re.compile(r"^(>=|=>|≥|toi thieu( la)?|it nhat( la)?|khong (thap|it) hon|tu)\s*"), "ge"),
+    (re.compile(r"^(>|tren|hon|lon hon|cao hon|vuot)\s*"), "gt"),
 )
+_NUMBER = re.compile(r"^(\d{1,3}(?:[.,]\d+)?)\s*%?\s*(tro len)?$")
+EXAMPLES = "«Trên 90», «Tối thiểu 40%», «Từ 98% trở lên», «>= 98» hoặc «100%»"
 
 
 @dataclass(frozen=True)
@@ -27,21 +31,23 @@ class Target:
 
     @classmethod
     def parse(cls, wording: str) -> "Target":
-        """'Trên 90' -> greater than 90; 'Tối thiểu 40%', 'từ 98% trở lên', '100%' -> at least."""
-        plain = text.plain(wording)
+        """'Trên 90', '> 90' -> greater than 90; 'Tối thiểu 40%', 'Đạt tối thiểu 30%', 'từ 98% trở lên',
+        '≥ 98', 'Phấn đấu 100%', '100%' -> at least. ValueError, in Vietnamese, for anything else."""
+        written = " ".join(str(wording).split())
+        plain = _VERB.sub("", text.plain(written).replace("≥", "≥ "))
         comparator = "ge"
         for pattern, comp in _WORDINGS:
             m = pattern.match(plain)
             if m:
                 comparator, plain = comp, plain[m.end():]
                 break
-        number = re.match(r"^(\d+(?:[.,]\d+)?)\s*%?\s*(tro len)?$", plain)
+        number = _NUMBER.match(plain.strip())
         if not number:
-            raise ValueError(f"Không hiểu chỉ tiêu {wording!r}: cần dạng 'Trên 90', 'Tối thiểu 40%' hoặc '100%'")
+            raise ValueError(f"không hiểu mức chỉ tiêu «{written}»: cần dạng {EXAMPLES}")
         threshold = Fraction(number.group(1).replace(",", "."))
         if not 0 <= threshold <= 100:
-            raise ValueError(f"Chỉ tiêu {wording!r} nằm ngoài khoảng 0–100%")
-        return cls(comparator, threshold, wording.strip())
+            raise ValueError(f"mức chỉ tiêu «{written}» nằm ngoài khoảng 0–100%")
+        return cls(comparator, threshold, written)
 
     @property
     def milli(self) -> int:

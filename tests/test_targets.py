@@ -6,23 +6,46 @@ from kpi.targets import Target
 
 
 @pytest.mark.parametrize("wording, comparator, threshold", [
+    # the plans' own phrasings (issue 9): each to its comparator and threshold
     ("Trên 90", "gt", 90),
-    ("Trên 80%", "gt", 80),
+    ("Trên 90%", "gt", 90),
+    ("> 90", "gt", 90),
     ("Tối thiểu 40%", "ge", 40),
-    ("từ 98% trở lên", "ge", 98),
-    ("Đạt 100%", "ge", 100),
+    ("Đạt tối thiểu 30%", "ge", 30),
+    ("Ít nhất 50%", "ge", 50),
+    ("Không thấp hơn 95%", "ge", 95),
+    ("Từ 98% trở lên", "ge", 98),
+    (">= 98", "ge", 98),
+    ("≥ 98", "ge", 98),
+    ("≥98%", "ge", 98),
     ("100%", "ge", 100),
+    ("Đạt 100%", "ge", 100),
+    ("Phấn đấu 100%", "ge", 100),
+    ("Đảm bảo 100%", "ge", 100),
+    ("Phấn đấu đạt trên 80%", "gt", 80),
+    # as typed: other cases, no diacritics, decimal commas, extra spaces
+    ("Trên 80%", "gt", 80),
+    ("từ 98% trở lên", "ge", 98),
     ("Tren 90", "gt", 90),
+    ("TỐI THIỂU  40 %", "ge", 40),
     ("Trên 98,5%", "gt", Fraction(197, 2)),
 ])
 def test_parse_wording(wording, comparator, threshold):
     target = Target.parse(wording)
-    assert (target.comparator, target.threshold, target.wording) == (comparator, threshold, wording)
+    assert (target.comparator, target.threshold) == (comparator, threshold)
+    assert target.wording == " ".join(wording.split())  # kept as written
 
 
-def test_unknown_wording_is_refused_in_vietnamese():
-    with pytest.raises(ValueError, match="Không hiểu chỉ tiêu"):
-        Target.parse("khá")
+@pytest.mark.parametrize("wording, why", [
+    ("khá", "không hiểu mức chỉ tiêu «khá»"),
+    ("Dưới 10%", "không hiểu mức chỉ tiêu «Dưới 10%»"),
+    ("Trên 90 hồ sơ", "không hiểu"),
+    ("", "không hiểu"),
+    ("Trên 120%", "mức chỉ tiêu «Trên 120%» nằm ngoài khoảng 0–100%"),
+])
+def test_unreadable_wording_is_refused_in_vietnamese(wording, why):
+    with pytest.raises(ValueError, match=why):
+        Target.parse(wording)
 
 
 def test_tren_90_is_strict_at_exactly_90_percent():
