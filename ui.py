@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import fmt, history, measures, quality, scorecard, setup
+from kpi import fmt, history, measures, plan, quality, roster, scorecard, setup
 from kpi.periods import SCOPES, Period
-from kpi.store import DEMO_LABEL, Store, default_path
+from kpi.store import DEMO_LABEL, Store, StoreError, default_path
 
 NEW_UNIT = "— Thêm đơn vị mới —"
 BAND_STYLES = {"met": "background-color: #c8e6c9", "near": "background-color: #fff3c4",
@@ -35,12 +35,19 @@ def _key() -> tuple[str, tuple]:
 def _facts(path: str, version: tuple) -> dict:
     with Store(path).reading() as s:
         return {"months": s.months(), "plans": s.plans(), "units": s.units(), "sample": s.has_demo_data(),
-                "settings": s.settings()}
+                "area": s.area(), "aliases": s.aliases()}
 
 
 def facts() -> dict:
-    """Months with data, plans, units, settings, and whether the data is a sample."""
+    """Months with data, plans, units and their other names, the area, and whether the data is a sample."""
     return _facts(*_key())
+
+
+def predecessors(unit: str) -> list[str]:
+    """The units merged into this one."""
+    units = facts()["units"]
+    own = units.loc[units["unit"] == unit, "unit_id"]
+    return units.loc[units["successor"].isin(own), "unit"].tolist() if len(own) else []
 
 
 def months() -> list[tuple[int, int]]:
@@ -48,23 +55,26 @@ def months() -> list[tuple[int, int]]:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _card(path: str, version: tuple, period: Period, plan_id: int | None) -> scorecard.Scorecard:
-    return scorecard.build(Store(path), period, plan_id)
+def _card(path: str, version: tuple, period: Period, as_of: Period | None) -> scorecard.Scorecard:
+    return scorecard.build(Store(path), period, as_of)
 
 
-def card(period: Period | None = None, plan_id: int | None = None) -> scorecard.Scorecard:
-    """The scorecard of a period (by default the one chosen in the sidebar)."""
-    return _card(*_key(), period or chosen_period(), plan_id if period else chosen_plan())
+def card(period: Period | None = None, as_of: Period | None = None) -> scorecard.Scorecard:
+    """The scorecard of a period (by default the one chosen in the sidebar), judged by its year's plan;
+    `as_of` lists the units as they are at a later period's end, for comparing with it."""
+    return _card(*_key(), period or chosen_period(), as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _panel(path: str, version: tuple, last: tuple[int, int], span: int) -> pd.DataFrame:
     with Store(path).reading() as s:
-        return history.panel(s.monthly_counts(history.window(s, last, span)), s.units(), s.settings())
+        return history.panel(s.monthly_counts(history.window(s, last, span)), s.units(), s.definitions_by_year(),
+                             as_of=last)
 
 
 def panel(last: tuple[int, int] | None = None, span: int = 36) -> pd.DataFrame:
-    """Every unit's rates in each of the `span` stored months up to `last`."""
+    """Every unit's rates in each of the `span` stored months up to `last` (units merged by then
+    counted as the unit they became)."""
     period = chosen_period()
     return _panel(*_key(), last or (period.year, period.last_month), span)
 
@@ -74,8 +84,8 @@ def _flags(path: str, version: tuple, period: Period) -> pd.DataFrame:
     before = Period(period.year, period.first_month).previous()  # for a jump in the period's first month
     months = [(before.year, before.month), *period.months()]
     with Store(path).reading() as s:
-        units, counts, settings = s.units(), s.monthly_counts(months), s.settings()
-    return quality.flags(period, counts, history.panel(counts, units, settings), units)
+        units, counts, definitions = s.units(), s.monthly_counts(months), s.definitions_by_year()
+    return quality.flags(period, counts, history.panel(counts, units, definitions), units)
 
 
 def flags() -> pd.DataFrame:
@@ -85,27 +95,29 @@ def flags() -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _counts_by_month(path: str, version: tuple, unit: str, last: tuple[int, int]) -> pd.DataFrame:
     with Store(path).reading() as s:
-        unit_id = s.units().set_index("unit").at[unit, "unit_id"]
-        counts = s.monthly_counts(history.window(s, last))
+        units = s.units()
+        counts = roster.fold(s.monthly_counts(history.window(s, last)), units, roster.month_key(*last))
+    unit_id = units.set_index("unit").at[unit, "unit_id"]
     return counts[counts["unit_id"] == unit_id].drop(columns="unit_id").reset_index(drop=True)
 
 
 def counts_by_month(unit: str) -> pd.DataFrame:
-    """A unit's stored counts, month by month, up to the chosen period."""
+    """A unit's stored counts (with those of the units merged into it), month by month, up to the
+    chosen period."""
     period = chosen_period()
     return _counts_by_month(*_key(), unit, (period.year, period.last_month))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _report(path: str, version: tuple, period: Period, plan_id: int | None):
+def _report(path: str, version: tuple, period: Period):
     from kpi import reports
 
-    return reports.build(Store(path), period, plan_id)
+    return reports.build(Store(path), period)
 
 
 def report():
     """The chosen period's Report (kpi.reports), cached until the data changes."""
-    return _report(*_key(), chosen_period(), chosen_plan())
+    return _report(*_key(), chosen_period())
 
 
 # -- the frame: plan and period chosen once, kept across pages and in the URL --------------------------
@@ -133,24 +145,28 @@ def _month_text(ym: tuple[int, int]) -> str:
 
 
 def frame() -> None:
-    """The sidebar of every page: plan, scope and month; the sample-data banner."""
+    """The sidebar of every page: the area, scope and month, and the plan that judges it; the
+    sample-data banner."""
+    flash()
     known = facts()
     available = known["months"][::-1] or [(pd.Timestamp.today().year, pd.Timestamp.today().month)]
     with st.sidebar:
+        if known["area"]["name"]:
+            st.subheader(known["area"]["name"])
         st.header("Kỳ báo cáo")
         url_widget(st.selectbox, "Phạm vi", "scope", list(SCOPES), "month", format_func=SCOPES.get)
         url_widget(st.selectbox, "Đến tháng", "period", available, available[0], _month_text,
                    format_func=lambda ym: f"Tháng {ym[1]}/{ym[0]}")
-        plans = known["plans"]
-        ids = [0, *plans["plan_id"].tolist()]  # 0: the plan of the period's year
-        names = dict(zip(plans["plan_id"], plans["name"]))
-        url_widget(st.selectbox, "Kế hoạch (chỉ tiêu)", "plan", ids, 0,
-                   format_func=lambda p: names.get(p, "Theo năm của kỳ báo cáo"))
+        year = chosen_period().year if known["months"] else available[0][0]
+        judging = known["plans"][known["plans"]["year"] == year]
+        st.caption("Chỉ tiêu theo: " + (f"**{judging['name'].iloc[0]}**" if len(judging) else
+                                        f":orange[{scorecard.no_plan(year)}]"))
         if known["sample"]:
             st.caption(f":orange[**{DEMO_LABEL}**]")
     if known["sample"]:
         st.warning(f"**{DEMO_LABEL}**: các số liệu dưới đây là dữ liệu mẫu để dùng thử, không phải số liệu thật. "
-                   "Nhập báo cáo tháng thật ở trang «Nhập dữ liệu».", icon=":material/science:")
+                   "Nhập báo cáo tháng thật ở trang «Nhập dữ liệu», hoặc thiết lập địa bàn của mình ở trang "
+                   "«Thiết lập».", icon=":material/science:")
 
 
 def require_data() -> None:
@@ -165,12 +181,10 @@ def chosen_period() -> Period:
     return Period(year, month, st.session_state.get("_scope", "month"))
 
 
-def chosen_plan() -> int | None:
-    return st.session_state.get("_plan") or None
-
-
 def caption(card: scorecard.Scorecard) -> None:
-    st.caption(f"{card.plan['area']} · {card.period.label} · {card.plan['name']}")
+    st.caption(f"{card.area} · {card.period.label} · {card.plan_name}")
+    if card.plan is None:
+        no_plan(card.period.year)
     wanted, present = card.period.months(), card.months_present
     if present and len(present) < len(wanted):
         have = ", ".join(f"{m}/{y}" for y, m in present)
@@ -179,8 +193,45 @@ def caption(card: scorecard.Scorecard) -> None:
         st.info(f"Chưa có số liệu của {card.period.label}.", icon=":material/info:")
 
 
-def target_line(target, verdict: str) -> str:
-    """'Chỉ tiêu: **Trên 90** — Đạt', or that the plan sets none."""
+def no_plan(year: int) -> None:
+    """Say that the year has no plan, so nothing is judged, and offer to copy the year before's."""
+    earlier = facts()["plans"]
+    earlier = earlier[earlier["year"] < year]
+    st.warning(f"**{scorecard.no_plan(year)}**: các tỷ lệ dưới đây không được đánh giá đạt hay chưa đạt, vì năm {year} "
+               "chưa có chỉ tiêu.", icon=":material/event_busy:")
+    left, right = st.columns([1, 1])
+    if len(earlier):
+        source = int(earlier["year"].max())
+        left.button(f"Chép kế hoạch năm {source} sang năm {year}", key=f"copy_plan_{year}", icon=":material/content_copy:",
+                    on_click=copy_plan, args=(source, year))
+    right.page_link("views/targets.py", label=f"Nhập hoặc soạn kế hoạch năm {year}", icon=":material/target:")
+
+
+def copy_plan(source: int, year: int) -> None:
+    """Next year's plan to start from: the chosen year's, copied (a button's callback)."""
+    try:
+        _, stored = plan.save(store(), plan.copied(plan.of_year(store(), source), year))
+    except (ValueError, StoreError) as error:
+        st.session_state["flash"] = ("error", str(error))
+        return
+    st.cache_data.clear()
+    st.session_state["flash"] = ("success", f"Đã chép kế hoạch năm {source} sang năm {year}: «{stored.name}». Sửa chỉ "
+                                            f"tiêu của năm {year} ở trang «Chỉ tiêu».")
+
+
+def flash() -> None:
+    """The message a callback left for this run."""
+    kind, message = st.session_state.pop("flash", (None, None))
+    if kind == "success":
+        st.success(message, icon=":material/check_circle:")
+    elif kind:
+        st.error(message, icon=":material/error:")
+
+
+def target_line(card: scorecard.Scorecard, target, verdict: str) -> str:
+    """'Chỉ tiêu: **Trên 90** — Đạt', or that the plan sets none, or that the year has no plan."""
+    if card.plan is None:
+        return f"{card.plan_name}: không đánh giá"
     if not isinstance(target, str):
         return "Kế hoạch không đặt chỉ tiêu này"
     return f"Chỉ tiêu: **{target}** — {verdict}"

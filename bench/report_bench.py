@@ -62,7 +62,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "demo.duckdb"
-        setup.initialise(Store(db), with_demo=True)
+        setup.initialise(Store(db), sample="district")
         for scope in ("month", "year"):
             started = time.perf_counter()
             report = reports.build(Store(db), Period(2024, 12, scope))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import demo, fmt, ingest, measures, plan, scorecard, setup
+from kpi import demo, fmt, ingest, measures, plan, roster, scorecard, setup
 from kpi.periods import SCOPES, Period
 from kpi.store import DEMO_LABEL, Store, StoreError
 
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     store = Store(args.db)
     try:
         return args.run(store, args)
-    except (StoreError, ValueError, RuntimeError) as error:  # RuntimeError: reports.ChartImageError
+    except (StoreError, ValueError, RuntimeError) as error:  # PlanError, InputError; reports.ChartImageError
         print(f"Lỗi: {error}", file=sys.stderr)
         return 2
 
@@ -33,9 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", type=Path, help="tệp cơ sở dữ liệu (mặc định: $KPI_DB hoặc data/kpi.duckdb)")
     commands = parser.add_subparsers(required=True, metavar="LỆNH")
 
-    init = commands.add_parser("init", help="tạo cơ sở dữ liệu, nạp kế hoạch (Phụ lục 1)")
-    init.add_argument("--demo", action="store_true", help="nạp dữ liệu mẫu 01/2023–12/2024")
-    init.add_argument("--plan", type=Path, default=plan.SHIPPED_PLAN, help="tệp kế hoạch (.toml)")
+    init = commands.add_parser("init", help="tạo cơ sở dữ liệu cho một địa bàn, nạp kế hoạch (Phụ lục 1)")
+    init.add_argument("--demo", nargs="?", const="district", choices=list(demo.SAMPLES),
+                      help="dữ liệu mẫu: district (huyện Mỹ Tú 2023–2024, mặc định) hoặc province (tỉnh 2025–2026)")
+    init.add_argument("--plan", type=Path, help="tệp kế hoạch: Phụ lục 1 gõ trong Excel (.xlsx) hoặc .toml")
+    init.add_argument("--year", type=int, help="năm của kế hoạch, khi tiêu đề tệp không ghi")
+    init.add_argument("--area", help="tên địa bàn, ví dụ «Tỉnh Gia Lai» (mặc định: đọc từ kế hoạch)")
+    init.add_argument("--level", choices=list(plan.LEVELS), help="cấp: province (tỉnh), commune (xã), district")
     init.set_defaults(run=_init)
 
     ranking = commands.add_parser("ranking", help="xếp hạng đơn vị theo một chỉ tiêu")
@@ -43,7 +47,6 @@ def _parser() -> argparse.ArgumentParser:
     ranking.add_argument("--scope", choices=list(SCOPES), default="month")
     ranking.add_argument("--kpi", choices=list(measures.KPIS), default="online")
     ranking.add_argument("--group", help="chỉ một nhóm đơn vị, ví dụ 'Một cửa cấp xã'")
-    ranking.add_argument("--plan", type=int, dest="plan_id", help="mã kế hoạch (mặc định: kế hoạch của năm)")
     ranking.add_argument("--format", choices=["table", "csv", "json"], default="table")
     ranking.set_defaults(run=_ranking)
 
@@ -66,33 +69,96 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="báo cáo của một kỳ: Excel, PowerPoint, Word, ảnh PNG")
     report.add_argument("--period", required=True, help="tháng cuối kỳ, dạng NNNN-TT")
     report.add_argument("--scope", choices=list(SCOPES), default="month")
-    report.add_argument("--plan", type=int, dest="plan_id", help="mã kế hoạch (mặc định: kế hoạch của năm)")
     report.add_argument("--xlsx", type=Path, help="tệp Excel")
     report.add_argument("--pptx", type=Path, help="tệp PowerPoint")
     report.add_argument("--docx", type=Path, help="tệp Word")
     report.add_argument("--png", type=Path, metavar="THƯ_MỤC", help="thư mục ảnh biểu đồ")
     report.set_defaults(run=_report)
 
-    setting = commands.add_parser("setting", help="xem hoặc chọn cách tính (mẫu số) của một chỉ tiêu")
-    setting.add_argument("kpi", nargs="?", choices=list(measures.KPIS))
-    setting.add_argument("variant", nargs="?", metavar="CÁCH_TÍNH")
-    setting.set_defaults(run=_setting)
+    plans = commands.add_parser("plan", help="kế hoạch theo năm: xem, nhập, xuất, chép, cách tính").add_subparsers(
+        required=True, metavar="VIỆC")
+    listed = plans.add_parser("list", help="các kế hoạch và năm mỗi kế hoạch đánh giá")
+    listed.set_defaults(run=_plan_list)
+    loaded = plans.add_parser("import", help="nhập Phụ lục 1 gõ trong Excel (.xlsx) hoặc tệp .toml")
+    loaded.add_argument("file", type=Path, metavar="TỆP")
+    loaded.add_argument("--year", type=int, help="năm của kế hoạch (mặc định: đọc từ tiêu đề)")
+    loaded.add_argument("--name", help="tên kế hoạch (mặc định: «Kế hoạch SỐ năm NĂM»)")
+    loaded.add_argument("--replace", action="store_true", help="thay kế hoạch đã có của cùng năm")
+    loaded.set_defaults(run=_plan_import)
+    exported = plans.add_parser("export", help="xuất kế hoạch của một năm ra Phụ lục 1 (.xlsx), nhập lại được")
+    exported.add_argument("file", type=Path, metavar="TỆP")
+    exported.add_argument("--year", type=int, help="năm (mặc định: kế hoạch mới nhất)")
+    exported.set_defaults(run=_plan_export)
+    copied = plans.add_parser("copy", help="chép kế hoạch của một năm sang năm khác (mặc định: năm sau)")
+    copied.add_argument("year", type=int, metavar="NĂM")
+    copied.add_argument("--to", type=int, dest="to_year", help="năm nhận (mặc định: NĂM + 1)")
+    copied.set_defaults(run=_plan_copy)
+    define = plans.add_parser("define", help="xem hoặc chọn cách tính (mẫu số) của một chỉ tiêu trong kế hoạch")
+    define.add_argument("year", type=int, metavar="NĂM")
+    define.add_argument("kpi", nargs="?", choices=list(measures.KPIS))
+    define.add_argument("variant", nargs="?", metavar="CÁCH_TÍNH")
+    define.set_defaults(run=_plan_define)
+    drop = plans.add_parser("delete", help="xoá kế hoạch của một năm (số liệu và đơn vị giữ nguyên)")
+    drop.add_argument("year", type=int, metavar="NĂM")
+    drop.set_defaults(run=_plan_delete)
+
+    units = commands.add_parser("unit", help="đơn vị theo thời gian: thêm, đổi tên, chuyển nhóm, thôi, gộp")
+    unit_commands = units.add_subparsers(required=True, metavar="VIỆC")
+    shown = unit_commands.add_parser("list", help="danh sách đơn vị, nhóm, thời gian hoạt động, tên khác")
+    shown.add_argument("--all", action="store_true", help="kể cả đơn vị đã thôi hoạt động hoặc đã gộp")
+    shown.set_defaults(run=_unit_list)
+    added = unit_commands.add_parser("add", help="thêm đơn vị")
+    added.add_argument("name", metavar="TÊN")
+    added.add_argument("--group", required=True, help="nhóm của đơn vị")
+    added.add_argument("--from", dest="since", help="hoạt động từ tháng NNNN-TT (mặc định: từ đầu)")
+    added.set_defaults(run=_unit_add)
+    renamed = unit_commands.add_parser("rename", help="đổi tên đơn vị; tên cũ thành tên khác của đơn vị")
+    renamed.add_argument("name", metavar="TÊN")
+    renamed.add_argument("new_name", metavar="TÊN_MỚI")
+    renamed.set_defaults(run=_unit_rename)
+    regrouped = unit_commands.add_parser("regroup", help="chuyển đơn vị sang nhóm khác")
+    regrouped.add_argument("name", metavar="TÊN")
+    regrouped.add_argument("group", metavar="NHÓM")
+    regrouped.add_argument("--year", type=int, help="trong kế hoạch từ năm này (mặc định: kế hoạch mới nhất)")
+    regrouped.set_defaults(run=_unit_regroup)
+    retired = unit_commands.add_parser("retire", help="đơn vị thôi hoạt động từ một tháng")
+    retired.add_argument("name", metavar="TÊN")
+    retired.add_argument("--from", dest="since", required=True, help="tháng NNNN-TT đầu tiên không còn hoạt động")
+    retired.set_defaults(run=_unit_retire)
+    merged = unit_commands.add_parser("merge", help="gộp các đơn vị thành một từ một tháng")
+    merged.add_argument("parts", nargs="+", metavar="ĐƠN_VỊ")
+    merged.add_argument("--into", required=True, help="đơn vị sau khi gộp (đã có, hoặc tên mới)")
+    merged.add_argument("--from", dest="since", required=True, help="tháng NNNN-TT bắt đầu gộp")
+    merged.add_argument("--group", help="nhóm của đơn vị mới")
+    merged.set_defaults(run=_unit_merge)
+    restored = unit_commands.add_parser("restore", help="bỏ việc thôi hoạt động hay gộp của một đơn vị")
+    restored.add_argument("name", metavar="TÊN")
+    restored.set_defaults(run=_unit_restore)
+    alias = unit_commands.add_parser("alias", help="tên khác của đơn vị trong tệp báo cáo: xem, thêm, bỏ")
+    alias.add_argument("action", choices=["list", "add", "remove"])
+    alias.add_argument("alias", nargs="?", metavar="TÊN_KHÁC")
+    alias.add_argument("unit", nargs="?", metavar="ĐƠN_VỊ")
+    alias.set_defaults(run=_unit_alias)
     return parser
 
 
 def _init(store: Store, args) -> int:
-    loaded, rows = setup.initialise(store, args.plan, args.demo)
-    message = f"Đã tạo {store.path}: kế hoạch «{loaded['name']}», {len(loaded['units'])} đơn vị"
+    if args.demo and args.plan:
+        raise ValueError("Chọn một: --demo (dữ liệu mẫu) hoặc --plan TỆP (kế hoạch của địa bàn).")
+    done = setup.initialise(store, args.plan, sample=args.demo, year=args.year, area=args.area, level=args.level)
+    message = f"Đã tạo {store.path}: {done['area'] or 'chưa đặt tên địa bàn'}"
+    if done["plans"]:
+        message += f", kế hoạch «{'», «'.join(done['plans'])}», {fmt.number(done['units'])} đơn vị"
     if args.demo:
-        (y0, m0), (y1, m1) = demo.MONTHS[0], demo.MONTHS[-1]
-        message += f", {fmt.number(rows)} dòng {DEMO_LABEL.lower()} ({m0}/{y0}–{m1}/{y1})"
+        (y0, m0), (y1, m1) = done["months"]
+        message += f", {fmt.number(done['rows'])} dòng {DEMO_LABEL.lower()} ({m0}/{y0}–{m1}/{y1})"
     print(message)
     return 0
 
 
 def _ranking(store: Store, args) -> int:
     period = Period.parse(args.period, args.scope)
-    card = scorecard.build(store, period, args.plan_id)
+    card = scorecard.build(store, period)
     groups = card.units["group"].unique().tolist()
     if args.group and args.group not in groups:
         raise ValueError(f"Không có nhóm {args.group!r}; các nhóm: {', '.join(groups)}")
@@ -167,7 +233,7 @@ def _report(store: Store, args) -> int:
 
     if not any([args.xlsx, args.pptx, args.docx, args.png]):
         raise ValueError("Hãy chọn ít nhất một đầu ra: --xlsx, --pptx, --docx hoặc --png")
-    report = reports.build(store, Period.parse(args.period, args.scope), args.plan_id)
+    report = reports.build(store, Period.parse(args.period, args.scope))
     written = []
     for path, make in ((args.xlsx, reports.to_xlsx), (args.pptx, reports.to_pptx), (args.docx, reports.to_docx)):
         if path:
@@ -179,10 +245,55 @@ def _report(store: Store, args) -> int:
     return 0
 
 
-def _setting(store: Store, args) -> int:
+def _plan_list(store: Store, args) -> int:
+    plans = store.plans()
+    if plans.empty:
+        print("Chưa có kế hoạch nào. Nhập Phụ lục 1: python -m kpi plan import TỆP.xlsx")
+        return 0
+    print(plan.plans_table(plans).to_string(index=False))
+    for year in plan.years_without_plan(plans, store.months()):
+        print(scorecard.no_plan(year) + ": các tỷ lệ của năm này không được đánh giá đạt / chưa đạt.")
+    return 0
+
+
+def _plan_import(store: Store, args) -> int:
+    if not args.file.is_file():
+        raise ValueError(f"Không có tệp {args.file}")
+    read = plan.read(args.file.name, args.file.read_bytes(), year=args.year, name=args.name,
+                     area=store.area()["name"])
+    _, stored = plan.save(store, read, replace=args.replace)
+    for note in stored.notes:
+        print(note)
+    print(f"Đã nhập «{stored.name}» ({store.area()['name']}, năm {stored.year}): {fmt.number(len(stored.units))} đơn "
+          f"vị, {fmt.number(len(stored.targets))} chỉ tiêu; kế hoạch này đánh giá các kỳ của năm {stored.year}.")
+    return 0
+
+
+def _plan_export(store: Store, args) -> int:
+    from kpi import appendix
+
+    year = args.year or _latest_plan_year(store)
+    args.file.write_bytes(appendix.write(plan.of_year(store, year)))
+    print(f"Đã ghi Phụ lục 1 năm {year}: {args.file}")
+    return 0
+
+
+def _plan_copy(store: Store, args) -> int:
+    to_year = args.to_year or args.year + 1
+    _, stored = plan.save(store, plan.copied(plan.of_year(store, args.year), to_year))
+    print(f"Đã chép kế hoạch năm {args.year} sang năm {to_year}: «{stored.name}», "
+          f"{fmt.number(len(stored.targets))} chỉ tiêu. Sửa chỉ tiêu cho năm {to_year} trên trang «Chỉ tiêu».")
+    return 0
+
+
+def _plan_define(store: Store, args) -> int:
+    chosen_plan = store.plan_of_year(args.year)
+    if chosen_plan is None:
+        raise ValueError(scorecard.no_plan(args.year) + ".")
     if args.kpi and args.variant:
-        store.set_setting(args.kpi, args.variant)
-    chosen = store.settings()
+        store.set_definition(chosen_plan["plan_id"], args.kpi, args.variant)
+    chosen = store.definitions(chosen_plan["plan_id"])
+    print(f"Cách tính trong «{chosen_plan['name']}» (* đang dùng):")
     for kpi in measures.CATALOGUE:
         if args.kpi and kpi.key != args.kpi:
             continue
@@ -190,6 +301,105 @@ def _setting(store: Store, args) -> int:
         for name, ratio in kpi.variants.items():
             mark = "*" if name == current else " "
             print(f"{mark} {kpi.key} {name}: {kpi.label} = {ratio.note}")
+    return 0
+
+
+def _plan_delete(store: Store, args) -> int:
+    chosen = store.plan_of_year(args.year)
+    if chosen is None:
+        raise ValueError(scorecard.no_plan(args.year) + ".")
+    store.delete_plan(chosen["plan_id"])
+    print(f"Đã xoá «{chosen['name']}». Các kỳ của năm {args.year} không còn được đánh giá đạt / chưa đạt.")
+    return 0
+
+
+def _latest_plan_year(store: Store) -> int:
+    plans = store.plans()
+    if plans.empty:
+        raise ValueError("Chưa có kế hoạch nào.")
+    return int(plans["year"].max())
+
+
+def _month(text: str) -> int:
+    period = Period.parse(text)
+    return roster.month_key(period.year, period.month)
+
+
+def _unit_list(store: Store, args) -> int:
+    with store.reading():
+        units, aliases = store.units(), store.aliases()
+    table = roster.units_table(units, aliases, every=args.all)
+    print(table.to_string(index=False) if not table.empty else "Chưa có đơn vị nào.")
+    return 0
+
+
+def _unit_add(store: Store, args) -> int:
+    since = _month(args.since) if args.since else None
+    store.add_unit(args.name.strip(), args.group.strip(), since)
+    print(f"Đã thêm đơn vị «{args.name.strip()}» vào nhóm «{args.group.strip()}»"
+          + (f", hoạt động từ tháng {roster.month_text(since)}." if since else "."))
+    return 0
+
+
+def _unit_rename(store: Store, args) -> int:
+    from kpi.ingest import names
+
+    new_name = args.new_name.strip()
+    old_key = names.key(args.name)
+    store.rename_unit(args.name, new_name, old_key if old_key != names.key(new_name) else None)
+    print(f"Đã đổi tên «{args.name}» thành «{new_name}»; số liệu và chỉ tiêu giữ nguyên, tệp ghi tên cũ vẫn nhận ra.")
+    return 0
+
+
+def _unit_regroup(store: Store, args) -> int:
+    year = args.year or (_latest_plan_year(store) if not store.plans().empty else None)
+    changed = store.regroup_unit(args.name, args.group.strip(), year)
+    print(f"Đã chuyển «{args.name}» sang nhóm «{args.group.strip()}»"
+          + (f" (trong {changed} kế hoạch từ năm {year})." if changed else "."))
+    return 0
+
+
+def _unit_retire(store: Store, args) -> int:
+    since = _month(args.since)
+    store.retire_unit(args.name, since)
+    print(f"«{args.name}» thôi hoạt động từ tháng {roster.month_text(since)}; số liệu trước đó giữ nguyên.")
+    return 0
+
+
+def _unit_merge(store: Store, args) -> int:
+    since = _month(args.since)
+    new = store.merge_units(args.parts, args.into.strip(), since, args.group)
+    print(f"Đã gộp {', '.join(f'«{p}»' for p in args.parts)} thành «{args.into.strip()}»"
+          + (" (đơn vị mới)" if new else "") + f" từ tháng {roster.month_text(since)}; so sánh với các kỳ trước "
+          f"tính trên số liệu cộng lại của các đơn vị được gộp.")
+    return 0
+
+
+def _unit_restore(store: Store, args) -> int:
+    store.restore_unit(args.name)
+    print(f"«{args.name}» hoạt động trở lại, với số liệu riêng của mình.")
+    return 0
+
+
+def _unit_alias(store: Store, args) -> int:
+    from kpi.ingest import names
+
+    if args.action == "list":
+        aliases = store.aliases()
+        print(aliases.rename(columns={"alias": "Tên khác (dạng so khớp)", "unit": "Đơn vị"}).to_string(index=False)
+              if not aliases.empty else "Chưa có tên khác nào.")
+        return 0
+    if not args.alias:
+        raise ValueError("Cần TÊN_KHÁC.")
+    if args.action == "add":
+        if not args.unit:
+            raise ValueError("Cần ĐƠN_VỊ mà tên khác chỉ tới.")
+        store.set_alias(names.key(args.alias), args.unit)
+        print(f"Từ nay tệp ghi «{args.alias}» được hiểu là «{args.unit}».")
+    elif store.remove_alias(names.key(args.alias)) or store.remove_alias(args.alias):
+        print(f"Đã bỏ tên khác «{args.alias}».")
+    else:
+        raise ValueError(f"Không có tên khác «{args.alias}».")
     return 0
 
 
@@ -206,7 +416,7 @@ def _flat(contract: dict) -> pd.DataFrame:
 
 def _table(card: scorecard.Scorecard, contract: dict, group: str | None) -> str:
     kpi = contract["kpi"]
-    lines = [f"{measures.get(kpi).label} — {card.period.label} — {card.plan['name']}"]
+    lines = [f"{measures.get(kpi).label} — {card.period.label} — {card.plan_name}"]
     if card.sample:
         lines.append(f"({DEMO_LABEL})")
     text = scorecard.ranking_text(card.ranking(kpi, group))

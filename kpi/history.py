@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpi import measures
+from kpi import measures, roster
 from kpi.store import Store
 
 
@@ -12,10 +12,19 @@ def window(store: Store, last: tuple[int, int], months: int = 36) -> list[tuple[
     return [m for m in store.months() if m <= last][-months:]
 
 
-def panel(counts: pd.DataFrame, units: pd.DataFrame, settings: dict[str, str]) -> pd.DataFrame:
-    """Every unit's KPIs in every month: [unit, group, year, month, kpi, numerator, denominator, rate]."""
+def panel(counts: pd.DataFrame, units: pd.DataFrame, definitions: dict[int, dict[str, str]],
+          as_of: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Every unit's KPIs in every month: [unit, group, year, month, kpi, numerator, denominator, rate].
+
+    Each month is counted by the definitions of its year's plan (definitions: year -> kpi -> variant);
+    a unit merged into another by `as_of` (year, month) counts as the unit it became."""
+    if as_of:
+        counts = roster.fold(counts, units, roster.month_key(*as_of))
     rows = counts.merge(units[["unit_id", "unit", "group"]], on="unit_id")  # one row per unit and month
-    return measures.row_rates(rows, ["unit", "group", "year", "month"], settings)
+    keys = ["unit", "group", "year", "month"]
+    parts = [measures.row_rates(part, keys, definitions.get(int(year), {}))
+             for year, part in rows.groupby("year", sort=True)]
+    return pd.concat(parts, ignore_index=True) if parts else measures.row_rates(rows, keys)
 
 
 def trend(monthly: pd.DataFrame, group: str | None = None) -> pd.DataFrame:

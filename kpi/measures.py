@@ -1,13 +1,16 @@
 """The counts a report gives and the KPI catalogue built on them.
 
 A KPI is a ratio of two sums of counts. Some KPIs have local variants of their denominator
-(DOMAIN.md section 4); the variant in force is a setting stored with the data and shown on screen.
+(DOMAIN.md section 4); each plan sets the variant in force, shown on screen.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from kpi import text
 
 # Monthly counts per unit, in the order of the Circular 01/2020 aggregate form, then the extras.
 # column -> Vietnamese label. A count a file did not give is NULL, never 0.
@@ -78,13 +81,15 @@ class Kpi:
     label: str
     short: str
     variants: dict[str, Ratio] = field(hash=False)
+    heading: str = ""  # the column heading of an Appendix 1, as plans word it
+    words: str = ""  # what a plan's column heading says (plain text, a regular expression)
 
     @property
     def default_variant(self) -> str:
         return next(iter(self.variants))
 
-    def ratio(self, settings: dict[str, str] | None = None) -> Ratio:
-        return self.variants[(settings or {}).get(self.key, self.default_variant)]
+    def ratio(self, definitions: dict[str, str] | None = None) -> Ratio:
+        return self.variants[(definitions or {}).get(self.key, self.default_variant)]
 
 
 _NEW = ("received_online", "received_offline")
@@ -95,36 +100,45 @@ CATALOGUE: tuple[Kpi, ...] = (
                      "hồ sơ trực tuyến / hồ sơ mới tiếp nhận (không tính hồ sơ kỳ trước chuyển qua)"),
         "all": Ratio(("received_online",), ("received",),
                      "hồ sơ trực tuyến / tổng số hồ sơ nhận giải quyết, kể cả kỳ trước chuyển qua"),
-    }),
+    }, "Tỷ lệ hồ sơ TTHC (mức 3, mức 4) có phát sinh được thực hiện trực tuyến (%)",
+        r"^(?!.*(tien mat|thanh toan|thu phi|nghia vu tai chinh|toan trinh|chung thuc|so hoa)).*(truc tuyen|muc [34])"),
     Kpi("cashless", "Tỷ lệ thanh toán không dùng tiền mặt", "Không dùng tiền mặt", {
         "fee_online": Ratio(("paid_online",), ("fee_online",),
                             "hồ sơ đã thanh toán trực tuyến / hồ sơ trực tuyến có nghĩa vụ tài chính (Phụ lục 1)"),
         "fee_all": Ratio(("paid_online",), ("fee_dossiers",),
                          "hồ sơ đã thanh toán trực tuyến / mọi hồ sơ có nghĩa vụ tài chính (Chỉ số 766)"),
-    }),
+    }, "Tỷ lệ hồ sơ trực tuyến có phát sinh nghĩa vụ tài chính được thực hiện thu bằng hình thức không dùng tiền "
+       "mặt (%)", r"khong dung tien mat|thanh toan (truc tuyen|dien tu)|thu phi truc tuyen|\btttt\b"),
     Kpi("ontime", "Tỷ lệ giải quyết đúng hạn", "Đúng hạn", {
         "resolved": Ratio(("resolved_early", "resolved_on_time"), ("resolved",),
                           "hồ sơ giải quyết trước hạn và đúng hạn / hồ sơ đã giải quyết"),
         "766": Ratio(("resolved_early", "resolved_on_time", "pending_not_due"), ("resolved", "pending"),
                      "hồ sơ trước hạn, đúng hạn và đang trong hạn / mọi hồ sơ đã và đang giải quyết (Chỉ số 766)"),
-    }),
+    }, "Tỷ lệ hồ sơ TTHC được giải quyết trước hạn và đúng hạn (%)", r"dung (thoi )?h[ae]n|som hen|truoc han"),
     Kpi("fully_online", "Tỷ lệ hồ sơ trực tuyến toàn trình", "Toàn trình", {
         "new": Ratio(("fully_online",), _NEW, "hồ sơ toàn trình / hồ sơ mới tiếp nhận"),
-    }),
+    }, "Tỷ lệ hồ sơ giải quyết trực tuyến toàn trình trên tổng số hồ sơ (%)", r"toan trinh"),
     Kpi("digitised", "Tỷ lệ số hóa hồ sơ", "Số hóa", {
         "new": Ratio(("digitised",), _NEW, "hồ sơ được số hóa / hồ sơ mới tiếp nhận"),
-    }),
+    }, "Tỷ lệ số hóa hồ sơ, kết quả giải quyết TTHC (%)", r"so hoa"),
     Kpi("ecert", "Tỷ lệ chứng thực bản sao điện tử", "Chứng thực điện tử", {
         "all": Ratio(("certification_electronic",), ("certification",),
                      "chứng thực bản sao điện tử / hồ sơ chứng thực bản sao"),
-    }),
+    }, "Tỷ lệ hồ sơ chứng thực bản sao điện tử từ bản chính (%)", r"chung thuc"),
     Kpi("apology", "Tỷ lệ hồ sơ quá hạn có thư xin lỗi", "Thư xin lỗi", {
         "all": Ratio(("apology_letters",), ("resolved_late",), "hồ sơ quá hạn có thư xin lỗi / hồ sơ quá hạn"),
-    }),
+    }, "Tỷ lệ hồ sơ quá hạn có văn bản xin lỗi (%)", r"xin loi"),
 )
 
 KPIS: dict[str, Kpi] = {k.key: k for k in CATALOGUE}
 ALWAYS_SHOWN = ("online", "cashless")
+
+
+def from_heading(heading: str) -> Kpi | None:
+    """The KPI an Appendix column heading names ("… không dùng tiền mặt (%)" is the cashless rate), or None."""
+    words = text.plain(heading)
+    found = [k for k in CATALOGUE if re.search(k.words, words)]
+    return found[0] if len(found) == 1 else None
 
 
 def get(key: str) -> Kpi:
@@ -140,13 +154,13 @@ def _row_sum(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     return total.astype("Int64")
 
 
-def _ratios(counts: pd.DataFrame, keys: list[str], settings: dict[str, str] | None,
+def _ratios(counts: pd.DataFrame, keys: list[str], definitions: dict[str, str] | None,
             kpis: tuple[Kpi, ...]) -> pd.DataFrame:
     """Each row's numerator and denominator for every KPI: [*keys, kpi, numerator, denominator].
     A row counts towards a KPI only when both are known."""
     parts = []
     for kpi in kpis:
-        ratio = kpi.ratio(settings)
+        ratio = kpi.ratio(definitions)
         num, den = _row_sum(counts, ratio.numerator), _row_sum(counts, ratio.denominator)
         known = num.notna() & den.notna()
         part = counts[keys].copy()
@@ -156,15 +170,15 @@ def _ratios(counts: pd.DataFrame, keys: list[str], settings: dict[str, str] | No
     return pd.concat(parts, ignore_index=True)
 
 
-def row_rates(counts: pd.DataFrame, keys: list[str], settings: dict[str, str] | None = None,
+def row_rates(counts: pd.DataFrame, keys: list[str], definitions: dict[str, str] | None = None,
               kpis: tuple[Kpi, ...] = CATALOGUE) -> pd.DataFrame:
     """Like `rates`, for rows that are already one per group (a unit's month): no summing."""
-    out = _ratios(counts, keys, settings, kpis)
+    out = _ratios(counts, keys, definitions, kpis)
     out["rate"] = rate(out["numerator"], out["denominator"])
     return out
 
 
-def rates(counts: pd.DataFrame, by: list[str], settings: dict[str, str] | None = None,
+def rates(counts: pd.DataFrame, by: list[str], definitions: dict[str, str] | None = None,
           kpis: tuple[Kpi, ...] = CATALOGUE) -> pd.DataFrame:
     """Rates of every KPI for each group of `by`, from monthly count rows.
 
@@ -172,7 +186,7 @@ def rates(counts: pd.DataFrame, by: list[str], settings: dict[str, str] | None =
     A month counts towards a KPI only when both its numerator and denominator are known.
     denominator is NA when no month gave the counts; rate is NA also when it is 0.
     """
-    return combine(_ratios(counts, by, settings, kpis), by)
+    return combine(_ratios(counts, by, definitions, kpis), by)
 
 
 def combine(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:

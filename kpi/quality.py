@@ -52,12 +52,13 @@ def _jumps(monthly: pd.DataFrame, months: list[tuple[int, int]], jump_points: fl
 
 
 def _missing(counts: pd.DataFrame, units: pd.DataFrame, months: list[tuple[int, int]]) -> list[tuple]:
-    """A month the area has data for, but not this unit."""
+    """A month the area has data for, but not this unit, while it exists."""
     have = set(zip(counts["unit_id"], counts["year"], counts["month"]))
     stored = [(y, m) for y, m in sorted(set(zip(counts["year"], counts["month"]))) if (y, m) in months]
     return [(u, "missing", y, m, f"Chưa có số liệu tháng {m}/{y}.")
-            for unit_id, u in zip(units["unit_id"], units["unit"])
-            for y, m in stored if (unit_id, y, m) not in have]
+            for unit_id, u, since, until in zip(units["unit_id"], units["unit"], units["since"], units["until"])
+            for y, m in stored if (unit_id, y, m) not in have
+            and (pd.isna(since) or since <= y * 100 + m) and (pd.isna(until) or y * 100 + m < until)]
 
 
 def _identities(counts: pd.DataFrame, units: pd.DataFrame, months: list[tuple[int, int]]) -> list[tuple]:

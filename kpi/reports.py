@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import charts, exports, fmt, history, measures, scorecard, targets
+from kpi import charts, exports, fmt, history, measures, roster, scorecard, targets
 from kpi.periods import Period
 from kpi.store import DEMO_LABEL, Store
 
@@ -38,15 +38,17 @@ class Report:
         return f"bao-cao-{self.period.key}-{self.period.scope}"
 
 
-def build(store: Store, period: Period, plan_id: int | None = None, span: int = 24) -> Report:
-    card = scorecard.build(store, period, plan_id)
-    previous = scorecard.build(store, period.previous(), card.plan["plan_id"])
+def build(store: Store, period: Period, span: int = 24) -> Report:
+    card = scorecard.build(store, period)
+    previous = scorecard.build(store, period.previous())
     with store.reading():
-        units, settings = store.units(), store.settings()
+        units, definitions = store.units(), store.definitions_by_year()
         trend = history.trend(history.panel(
-            store.monthly_counts(history.window(store, (period.year, period.last_month), span)), units, settings))
+            store.monthly_counts(history.window(store, (period.year, period.last_month), span)), units, definitions))
         counts = store.monthly_counts(period.months())
-    counts = counts.merge(units[["unit_id", "unit", "group", "position"]], on="unit_id")
+    counts = roster.fold(counts, units, roster.month_key(period.year, period.last_month))
+    listed = card.units[["unit", "group", "position"]].drop_duplicates("unit")
+    counts = counts.merge(units[["unit_id", "unit"]], on="unit_id").merge(listed, on="unit")
     summed = counts.groupby(["position", "unit", "group"], sort=True)[list(measures.COUNTS)].sum(min_count=1)
     return Report(card, previous, trend, summed.reset_index().drop(columns="position"))
 
@@ -73,8 +75,8 @@ def narrative(report: Report) -> list[str]:
     """The paragraphs the office writes by hand today, in Vietnamese, from the figures."""
     card = report.card
     totals = card.totals().set_index("kpi")
-    where = _area_word(card.plan["area"])
-    paragraphs = []
+    where = _area_word(card.area)
+    paragraphs = [] if card.plan else [f"{card.plan_name}: các tỷ lệ dưới đây không được đánh giá đạt hay chưa đạt."]
     online = totals.loc["online"]
     met, assessed = card.met_count("online")
     if pd.isna(online["denominator"]):
@@ -102,7 +104,7 @@ def narrative(report: Report) -> list[str]:
         verdict = f"; chỉ tiêu {_lower_first(cashless['target'])}: {v}" if (v := _verdict(cashless)) else ""
         text = (f"Thanh toán không dùng tiền mặt: {fmt.number(cashless['numerator'])}/"
                 f"{fmt.number(cashless['denominator'])} hồ sơ ({fmt.percent(cashless['rate'])}{verdict}), tính trên "
-                f"{measures.get('cashless').ratio(card.settings).note.split(' / ', 1)[1]}.")
+                f"{measures.get('cashless').ratio(card.definitions).note.split(' / ', 1)[1]}.")
         if assessed:
             text += f" {met}/{assessed} đơn vị đạt chỉ tiêu."
         below = card.below_target("cashless")
@@ -133,7 +135,7 @@ def to_docx(report: Report) -> bytes:
     doc.styles["Normal"].font.name = "Times New Roman"
     doc.styles["Normal"].font.size = Pt(13)
     doc.add_heading(f"Báo cáo kết quả thực hiện dịch vụ công trực tuyến — {card.period.label}", level=1)
-    doc.add_paragraph(f"{card.plan['area']} · {card.plan['name']}")
+    doc.add_paragraph(f"{card.area} · {card.plan_name}")
     if card.sample:
         doc.add_paragraph().add_run(f"{DEMO_LABEL}: số liệu trong báo cáo này là dữ liệu mẫu.").bold = True
     for text in narrative(report):
@@ -174,9 +176,9 @@ def to_xlsx(report: Report) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Xếp hạng"
-    sheet["A1"] = f"Xếp hạng đơn vị — {card.period.label} — {card.plan['area']}"
+    sheet["A1"] = f"Xếp hạng đơn vị — {card.period.label} — {card.area}"
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A2"] = f"{card.plan['name']}" + (f" · {DEMO_LABEL}" if card.sample else "")
+    sheet["A2"] = f"{card.plan_name}" + (f" · {DEMO_LABEL}" if card.sample else "")
     rows = []
     ranked = card.ranking("online")
     by_unit = card.units.set_index(["unit", "kpi"])
@@ -246,16 +248,16 @@ def to_pptx(report: Report) -> bytes:
         s.shapes.title.text = title
         s.shapes.title.text_frame.paragraphs[0].font.size = Pt(32)
         footer = s.shapes.add_textbox(Inches(0.5), Inches(7.0), Inches(12.3), Inches(0.4)).text_frame
-        footer.text = f"{card.plan['area']} · {card.period.label} · {card.plan['name']}{label}"
+        footer.text = f"{card.area} · {card.period.label} · {card.plan_name}{label}"
         footer.paragraphs[0].font.size = Pt(12)
         return s
 
     first = deck.slides.add_slide(deck.slide_layouts[0])
     first.shapes.title.text = f"Kết quả dịch vụ công trực tuyến\n{card.period.label}"
-    first.placeholders[1].text = f"{card.plan['area']}\n{card.plan['name']}" + (f"\n{DEMO_LABEL}" if card.sample
+    first.placeholders[1].text = f"{card.area}\n{card.plan_name}" + (f"\n{DEMO_LABEL}" if card.sample
                                                                                else "")
 
-    summary = slide(f"{card.plan['area']}: kết quả {_lower_first(card.period.label)}")
+    summary = slide(f"{card.area}: kết quả {_lower_first(card.period.label)}")
     totals = card.totals().set_index("kpi")
     shown = ("online", "cashless", "ontime")
     table = summary.shapes.add_table(len(shown) + 1, 5, Inches(0.5), Inches(1.6), Inches(12.3), Inches(3)).table
@@ -309,7 +311,7 @@ def to_pptx(report: Report) -> bytes:
                                        fmt.number(row.needed)]):
                 grid.cell(r, c).text = value
 
-    trend = slide(f"Diễn biến theo tháng: {card.plan['area']}")
+    trend = slide(f"Diễn biến theo tháng: {card.area}")
     monthly = report.monthly
     months = monthly[["year", "month"]].drop_duplicates().sort_values(["year", "month"])
     if not months.empty:
@@ -374,7 +376,7 @@ def figures(report: Report) -> dict[str, object]:
     totals = card.totals().set_index("kpi")
     lines = charts.target_lines(totals)
     out = {"dien-bien-theo-thang": charts.trend(report.monthly, list(SHOWN), lines,
-                                                f"{card.plan['area']}: tỷ lệ theo tháng")}
+                                                f"{card.area}: tỷ lệ theo tháng")}
     for key in SHOWN:
         ranked = card.ranking(key)
         if ranked["rate"].notna().any():

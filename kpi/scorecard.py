@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi import fmt, measures, targets
+from kpi import fmt, measures, roster, targets
 from kpi.periods import Period
-from kpi.store import Store, StoreError
+from kpi.plan import TARGET_COLUMNS
+from kpi.store import Store
 
 # status of a unit for a KPI
 MET, NOT_MET, NO_TARGET, NO_DOSSIERS, NO_DATA = "met", "not_met", "no_target", "no_dossiers", "no_data"
@@ -25,13 +26,19 @@ STATUS_LABELS = {
 @dataclass(frozen=True)
 class Scorecard:
     period: Period
-    plan: dict  # plan_id, name, year, area, source
+    area: str
+    plan: dict | None  # the plan of the period's year (plan_id, name, year, document, source), or None
     units: pd.DataFrame  # a row per unit and KPI: unit, group, position, kpi, numerator, denominator,
     #                      rate, target, met, needed, status
     target_table: pd.DataFrame  # the plan's targets: kpi, level, subject, comparator, threshold, wording
-    settings: dict[str, str]
+    definitions: dict[str, str]  # the denominator variant of each KPI the plan sets (else the catalogue's default)
     sample: bool  # built on "Dữ liệu mẫu"
     months_present: list[tuple[int, int]]  # the period's months that have counts
+
+    @property
+    def plan_name(self) -> str:
+        """The plan's name, or that the year has none ("Chưa có kế hoạch năm 2025")."""
+        return self.plan["name"] if self.plan else no_plan(self.period.year)
 
     def kpis_with_data(self) -> list[str]:
         """online and cashless, and every other KPI some unit has counts for."""
@@ -73,41 +80,46 @@ class Scorecard:
         return _assess(total, self.target_table).drop(columns="needed")
 
 
-def choose_plan(plans: pd.DataFrame, year: int) -> dict:
-    """The plan of the period's year, else the latest before it, else the earliest there is."""
-    if plans.empty:
-        raise StoreError("Chưa có kế hoạch (chỉ tiêu) nào. Hãy chạy: python -m kpi init")
-    ordered = plans.sort_values("year")
-    before = ordered[ordered["year"] <= year]
-    row = before.iloc[-1] if not before.empty else ordered.iloc[0]
-    return row.to_dict()
+def no_plan(year: int) -> str:
+    return f"Chưa có kế hoạch năm {year}"
 
 
-def build(store: Store, period: Period, plan_id: int | None = None) -> Scorecard:
+def build(store: Store, period: Period, as_of: Period | None = None,
+          definitions: dict[str, str] | None = None) -> Scorecard:
+    """The period judged by the plan of its year (none: rates without verdicts). `as_of` lists the
+    units as they are at a later period's end, merged units counted as their successor: for
+    comparing that period with this one. `definitions` replace the plan's: to see what a change
+    of definition would do before it is saved."""
     with store.reading():
-        plans = store.plans()
-        plan = (plans.set_index("plan_id").loc[plan_id].to_dict() | {"plan_id": plan_id}
-                if plan_id is not None else choose_plan(plans, period.year))
-        return assemble(period, plan, store.units(), store.monthly_counts(period.months()),
-                        store.targets(plan["plan_id"]), store.settings(), sample=store.has_demo_data())
+        plan = store.plan_of_year(period.year)
+        plan_id = plan["plan_id"] if plan else None
+        return assemble(
+            period, store.area()["name"] or "", plan, store.units(), store.monthly_counts(period.months()),
+            store.roster(plan_id) if plan else None,
+            store.targets(plan_id) if plan else pd.DataFrame(columns=TARGET_COLUMNS),
+            definitions if definitions is not None else store.definitions(plan_id) if plan else {},
+            sample=store.has_demo_data(), as_of=as_of)
 
 
-def assemble(period: Period, plan: dict, units: pd.DataFrame, counts: pd.DataFrame,
-             target_table: pd.DataFrame, settings: dict[str, str], sample: bool = False) -> Scorecard:
-    """Pure part of `build`: counts and targets in, scorecard out."""
-    counts = counts.merge(units[["unit_id", "unit"]], on="unit_id")
-    computed = measures.rates(counts, ["unit"], settings)
-    grid = units[["unit", "group", "position"]].merge(
-        pd.DataFrame({"kpi": list(measures.KPIS)}), how="cross")
+def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame, counts: pd.DataFrame,
+             plan_roster: pd.DataFrame | None, target_table: pd.DataFrame, definitions: dict[str, str],
+             sample: bool = False, as_of: Period | None = None) -> Scorecard:
+    """Pure part of `build`: units, counts and the plan in, scorecard out."""
+    present = sorted({(int(y), int(m)) for y, m in zip(counts["year"], counts["month"])})
+    end = roster.month_key(as_of.year, as_of.last_month) if as_of else None
+    counts = roster.fold(counts, units, end or roster.month_key(period.year, period.last_month))
+    listed = roster.listed(units, plan_roster, period, set(counts["unit_id"]), end)
+    counts = counts.merge(listed[["unit_id", "unit"]], on="unit_id")
+    computed = measures.rates(counts, ["unit"], definitions)
+    grid = listed[["unit", "group", "position"]].merge(pd.DataFrame({"kpi": list(measures.KPIS)}), how="cross")
     table = grid.merge(computed, on=["unit", "kpi"], how="left")
 
-    wordings = targets.for_units(target_table, units)
+    wordings = targets.for_units(target_table, listed)
     table = table.merge(wordings.rename(columns={"wording": "target"}), on=["unit", "kpi"], how="left")
     table = _assess(table, target_table)
     table["status"] = _status(table)
     table["band"] = _band(table)
-    present = sorted({(int(y), int(m)) for y, m in zip(counts["year"], counts["month"])})
-    return Scorecard(period, plan, table, target_table, settings, sample, present)
+    return Scorecard(period, area, plan, table, target_table, definitions, sample, present)
 
 
 def _assess(table: pd.DataFrame, target_table: pd.DataFrame) -> pd.DataFrame:
@@ -142,6 +154,19 @@ def _band(table: pd.DataFrame) -> pd.Series:
     return band
 
 
+def definition_change(before: Scorecard, after: Scorecard, kpi: str) -> str:
+    """What choosing another definition of a KPI does to a period's figures, in a sentence:
+    'Lũy kế đến tháng 10/2026: toàn địa bàn 64,87% → 58,20%; đơn vị đạt 85/115 → 70/115.'"""
+    was, now = before.totals().set_index("kpi").loc[kpi], after.totals().set_index("kpi").loc[kpi]
+    text = (f"{before.period.label}: toàn địa bàn {fmt.percent(was['rate'])} ({fmt.number(was['numerator'])}/"
+            f"{fmt.number(was['denominator'])}) → {fmt.percent(now['rate'])} ({fmt.number(now['numerator'])}/"
+            f"{fmt.number(now['denominator'])})")
+    (met_was, of_was), (met_now, of_now) = before.met_count(kpi), after.met_count(kpi)
+    if of_was or of_now:
+        text += f"; đơn vị đạt chỉ tiêu {met_was}/{of_was} → {met_now}/{of_now}"
+    return text + "."
+
+
 def ranking_text(rows: pd.DataFrame) -> pd.DataFrame:
     """Scorecard.ranking rows as people read them: numbers the Vietnamese way, the plan's wording,
     the verdict, the dossiers still needed (for pages, the CLI table and documents)."""
@@ -171,7 +196,8 @@ def to_contract(card: Scorecard, kpi: str, group: str | None = None) -> dict:
     ]
     totals = card.totals(group).set_index("kpi")
     return {
-        "period": card.period.key, "scope": card.period.scope, "plan": card.plan["name"], "kpi": kpi,
+        "period": card.period.key, "scope": card.period.scope, "plan": card.plan["name"] if card.plan else None,
+        "kpi": kpi,
         "sample": card.sample,
         "area": {k: {f: _plain(totals.at[k, f]) for f in fields} for k in shown},
         "units": units,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,6 +92,46 @@ MIGRATIONS: dict[int, list[str]] = {
             import_id INTEGER NOT NULL,
             PRIMARY KEY (replaced_by, unit_id, year, month))""",
     ],
+    3: [
+        # units over time: from a month, retired or merged into another from a month (YYYYMM), and the
+        # import that added them (undoing it removes them)
+        "ALTER TABLE units ADD COLUMN since INTEGER",
+        "ALTER TABLE units ADD COLUMN until INTEGER",
+        "ALTER TABLE units ADD COLUMN successor INTEGER",
+        "ALTER TABLE units ADD COLUMN added_by INTEGER",
+        # plans by year: the units each targets, in its groups and order, and its KPI definitions
+        "ALTER TABLE plans ADD COLUMN document VARCHAR",
+        """CREATE TABLE plan_units (
+            plan_id INTEGER NOT NULL,
+            unit_id INTEGER NOT NULL,
+            group_name VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (plan_id, unit_id))""",
+        """CREATE TABLE plan_definitions (
+            plan_id INTEGER NOT NULL,
+            kpi VARCHAR NOT NULL,
+            variant VARCHAR NOT NULL,
+            PRIMARY KEY (plan_id, kpi))""",
+        # a v2 database held one area and its plans targeted all of its units; its one switch of
+        # definitions becomes each plan's
+        "INSERT INTO plan_units SELECT p.plan_id, u.unit_id, u.group_name, u.position FROM plans p CROSS JOIN units u",
+        "INSERT INTO plan_definitions SELECT p.plan_id, substr(m.key, 9), m.value FROM plans p CROSS JOIN meta m "
+        "WHERE m.key LIKE 'setting.%'",
+        "DELETE FROM meta WHERE key LIKE 'setting.%'",
+        # targets without the foreign key to plans: DuckDB refuses to delete or update a referenced
+        # plan even after its targets in the same transaction
+        """CREATE TABLE plan_targets (
+            plan_id INTEGER NOT NULL,
+            kpi VARCHAR NOT NULL,
+            level VARCHAR NOT NULL CHECK (level IN ('unit', 'group', 'area')),
+            subject VARCHAR NOT NULL,
+            comparator VARCHAR NOT NULL CHECK (comparator IN ('gt', 'ge')),
+            threshold DECIMAL(7, 3) NOT NULL CHECK (threshold BETWEEN 0 AND 100),
+            wording VARCHAR NOT NULL,
+            PRIMARY KEY (plan_id, kpi, level, subject))""",
+        "INSERT INTO plan_targets SELECT * FROM targets",
+        "DROP TABLE targets",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -117,6 +158,7 @@ class Store:
         self.path = Path(path) if path else default_path()
         self.lock_timeout = float(lock_timeout if lock_timeout is not None
                                   else os.environ.get("KPI_LOCK_TIMEOUT", LOCK_TIMEOUT))
+        self._local = threading.local()  # the connection a thread's reading() or transaction() holds
 
     # -- connections -------------------------------------------------------------------
     @contextmanager
@@ -148,30 +190,44 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One explicit transaction: everything inside is written, or nothing is."""
+        """One explicit transaction: everything inside is written, or nothing is. A transaction
+        opened inside another (by this thread) is part of it, so several writes can be made one."""
+        current = getattr(self._local, "con", None)
+        if current is not None:
+            if not getattr(self._local, "writing", False):
+                raise StoreError("Không ghi được trong lúc đang đọc.")  # a programming error, said plainly
+            yield current
+            return
         with self._connect(write=True) as con:
             con.begin()
+            self._local.con, self._local.writing = con, True
             try:
                 yield con
             except BaseException:
                 con.rollback()
                 raise
+            finally:
+                self._local.con, self._local.writing = None, False
             con.commit()
 
     @contextmanager
     def reading(self) -> Iterator["Store"]:
-        """Several reads on one connection (opening the file costs more than a small query).
-        A Store is then not to be shared between threads until the block ends."""
+        """Several reads on one connection (opening the file costs more than a small query). The
+        connection is this thread's own; inside a transaction, the reads see its writes."""
+        if getattr(self._local, "con", None) is not None:
+            yield self
+            return
         with self._connect(write=False) as con:
-            self._reader = con
+            self._local.con = con
             try:
                 yield self
             finally:
-                self._reader = None
+                self._local.con = None
 
     def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
-        if getattr(self, "_reader", None) is not None:
-            return self._reader.execute(sql, list(params)).df()
+        current = getattr(self._local, "con", None)
+        if current is not None:
+            return current.execute(sql, list(params)).df()
         with self._connect(write=False) as con:
             return con.execute(sql, list(params)).df()
 
@@ -205,21 +261,55 @@ class Store:
         frame = self.query("SELECT key, value FROM meta")
         return dict(zip(frame["key"], frame["value"]))
 
-    def settings(self) -> dict[str, str]:
-        """The denominator variant chosen per KPI ('setting.online' -> {'online': 'new'})."""
-        return {k.removeprefix("setting."): v for k, v in self.meta().items() if k.startswith("setting.")}
+    def area(self) -> dict[str, str | None]:
+        """The area this database holds: its name ("Tỉnh Gia Lai") and level (plan.LEVELS), or None."""
+        meta = self.meta()
+        return {"name": meta.get("area"), "level": meta.get("area_level")}
 
     def units(self) -> pd.DataFrame:
+        """Every unit the area has had: unit_id, unit, group, position, since, until (YYYYMM or NA),
+        successor (the unit_id it was merged into), added_by (the import that added it)."""
         return self.query(
-            "SELECT unit_id, name AS unit, group_name AS \"group\", position FROM units ORDER BY position, unit_id")
+            'SELECT unit_id, name AS unit, group_name AS "group", position, since, until, successor, added_by '
+            "FROM units ORDER BY position, unit_id").astype(
+            {"since": "Int64", "until": "Int64", "successor": "Int64", "added_by": "Int64"})
 
     def plans(self) -> pd.DataFrame:
-        return self.query("SELECT plan_id, name, year, area, source FROM plans ORDER BY year DESC, plan_id DESC")
+        """Every plan, newest year first, with the number of units and targets it holds."""
+        return self.query(
+            "SELECT p.plan_id, p.name, p.year, p.area, p.document, p.source, "
+            "(SELECT count(*) FROM plan_units u WHERE u.plan_id = p.plan_id) AS units, "
+            "(SELECT count(*) FROM plan_targets t WHERE t.plan_id = p.plan_id) AS targets "
+            "FROM plans p ORDER BY p.year DESC")
+
+    def plan_of_year(self, year: int) -> dict | None:
+        """The plan that judges the year's periods, or None."""
+        found = self.query("SELECT plan_id, name, year, area, document, source FROM plans WHERE year = ?", [year])
+        return None if found.empty else _plain_row(found.iloc[0])
+
+    def roster(self, plan_id: int) -> pd.DataFrame:
+        """The units a plan targets: unit_id, unit, group, position (the plan's order)."""
+        return self.query(
+            'SELECT r.unit_id, u.name AS unit, r.group_name AS "group", r.position FROM plan_units r '
+            "JOIN units u USING (unit_id) WHERE r.plan_id = ? ORDER BY r.position", [plan_id])
 
     def targets(self, plan_id: int) -> pd.DataFrame:
         return self.query(
-            "SELECT kpi, level, subject, comparator, threshold, wording FROM targets WHERE plan_id = ? "
+            "SELECT kpi, level, subject, comparator, threshold, wording FROM plan_targets WHERE plan_id = ? "
             "ORDER BY level, subject, kpi", [plan_id])
+
+    def definitions(self, plan_id: int) -> dict[str, str]:
+        """kpi -> the denominator variant the plan sets (KPIs it leaves out use the catalogue's default)."""
+        frame = self.query("SELECT kpi, variant FROM plan_definitions WHERE plan_id = ?", [plan_id])
+        return dict(zip(frame["kpi"], frame["variant"]))
+
+    def definitions_by_year(self) -> dict[int, dict[str, str]]:
+        """year -> its plan's definitions, for month-by-month figures across years."""
+        frame = self.query("SELECT p.year, d.kpi, d.variant FROM plans p JOIN plan_definitions d USING (plan_id)")
+        out: dict[int, dict[str, str]] = {int(y): {} for y in self.query("SELECT year FROM plans")["year"]}
+        for year, kpi, variant in zip(frame["year"], frame["kpi"], frame["variant"]):
+            out[int(year)][kpi] = variant
+        return out
 
     def months(self) -> list[tuple[int, int]]:
         """The months that have counts, oldest first."""
@@ -261,29 +351,164 @@ class Store:
         return found["name"].tolist()
 
     # -- writes ------------------------------------------------------------------------
-    def save_plan(self, plan: dict, targets: pd.DataFrame) -> int:
-        """Store a plan, its units and its targets; a plan of the same name is replaced.
-
-        plan: name, year, area, source, units (DataFrame [unit, group]).
-        targets: [kpi, level, subject, comparator, threshold, wording].
-        """
+    def set_area(self, name: str, level: str | None) -> None:
+        """Name the area this database holds, and its level."""
         with self.transaction() as con:
-            _add_units(con, plan["units"])
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('area', ?)", [plan["area"]])
-            found = con.execute("SELECT plan_id FROM plans WHERE name = ?", [plan["name"]]).fetchall()
-            if found:
-                plan_id = found[0][0]
-                con.execute("DELETE FROM targets WHERE plan_id = ?", [plan_id])
-                con.execute("UPDATE plans SET year = ?, area = ?, source = ? WHERE plan_id = ?",
-                            [plan["year"], plan["area"], plan.get("source"), plan_id])
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('area', ?)", [name])
+            if level:
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('area_level', ?)", [level])
+
+    def save_plan(self, plan, replace: bool = False) -> int:
+        """Store a plan (kpi.plan.Plan, its units already in the database's names): its units (those
+        not known are added), its roster, targets and definitions, in one transaction. A year has one
+        plan: another plan of the same year is refused unless `replace`. The newest plan sets each of
+        its units' current group."""
+        with self.transaction() as con:
+            if not _scalar(con, "SELECT count(*) FROM meta WHERE key = 'area'"):
+                con.execute("INSERT INTO meta VALUES ('area', ?)", [plan.area])
+            same_year = con.execute("SELECT plan_id, name FROM plans WHERE year = ?", [plan.year]).fetchall()
+            if same_year and not replace:
+                raise StoreError(f"Đã có kế hoạch năm {plan.year} («{same_year[0][1]}»). Chọn thay thế (--replace) "
+                                 f"nếu kế hoạch mới thay cho kế hoạch đó.")
+            named = con.execute("SELECT year FROM plans WHERE name = ? AND year <> ?", [plan.name, plan.year]).fetchall()
+            if named:
+                raise StoreError(f"Tên «{plan.name}» đã là tên kế hoạch năm {named[0][0]}; hãy đặt tên khác.")
+            _add_units(con, plan.units)
+            newest = _scalar(con, "SELECT coalesce(max(year), 0) FROM plans")
+            con.register("roster", plan.units.assign(position=range(1, len(plan.units) + 1)))
+            if plan.year >= newest:
+                con.execute('UPDATE units SET group_name = r."group" FROM roster r WHERE units.name = r.unit '
+                            'AND units.group_name <> r."group"')
+            if same_year:
+                plan_id = same_year[0][0]
+                for table in ("plan_targets", "plan_units", "plan_definitions"):
+                    con.execute(f"DELETE FROM {table} WHERE plan_id = ?", [plan_id])
+                con.execute("UPDATE plans SET name = ?, area = ?, document = ?, source = ? WHERE plan_id = ?",
+                            [plan.name, plan.area, plan.document, plan.source, plan_id])
             else:
-                plan_id = _scalar(
-                    con, "INSERT INTO plans (name, year, area, source) VALUES (?, ?, ?, ?) RETURNING plan_id",
-                    [plan["name"], plan["year"], plan["area"], plan.get("source")])
-            con.register("incoming", targets.assign(plan_id=plan_id))
-            con.execute("INSERT INTO targets SELECT plan_id, kpi, level, subject, comparator, threshold, wording "
-                        "FROM incoming")
+                plan_id = _scalar(con, "INSERT INTO plans (name, year, area, document, source) VALUES (?, ?, ?, ?, ?) "
+                                       "RETURNING plan_id", [plan.name, plan.year, plan.area, plan.document, plan.source])
+            con.execute('INSERT INTO plan_units SELECT ?, u.unit_id, r."group", r.position FROM roster r '
+                        "JOIN units u ON u.name = r.unit", [plan_id])
+            _write_targets(con, plan_id, plan.targets)
+            for kpi, variant in plan.definitions.items():
+                con.execute("INSERT INTO plan_definitions VALUES (?, ?, ?)", [plan_id, kpi, variant])
             return plan_id
+
+    def update_plan(self, plan_id: int, name: str, document: str | None, source: str | None) -> None:
+        with self.transaction() as con:
+            if con.execute("SELECT 1 FROM plans WHERE name = ? AND plan_id <> ?", [name, plan_id]).fetchall():
+                raise StoreError(f"Tên «{name}» đã là tên một kế hoạch khác; hãy đặt tên khác.")
+            con.execute("UPDATE plans SET name = ?, document = ?, source = ? WHERE plan_id = ?",
+                        [name, document or None, source or None, plan_id])
+
+    def set_targets(self, plan_id: int, targets: pd.DataFrame) -> None:
+        """Replace a plan's targets ([kpi, level, subject, comparator, threshold, wording]) in one transaction."""
+        with self.transaction() as con:
+            con.execute("DELETE FROM plan_targets WHERE plan_id = ?", [plan_id])
+            _write_targets(con, plan_id, targets)
+
+    def set_definition(self, plan_id: int, kpi: str, variant: str) -> None:
+        """Choose the denominator variant of a KPI for one plan (measures.CATALOGUE lists them)."""
+        choices = measures.get(kpi).variants
+        if variant not in choices:
+            raise StoreError(f"Chỉ tiêu {kpi} không có cách tính {variant!r}; chọn một trong: {', '.join(choices)}")
+        with self.transaction() as con:
+            con.execute("DELETE FROM plan_definitions WHERE plan_id = ? AND kpi = ?", [plan_id, kpi])
+            if variant != measures.get(kpi).default_variant:
+                con.execute("INSERT INTO plan_definitions VALUES (?, ?, ?)", [plan_id, kpi, variant])
+
+    def delete_plan(self, plan_id: int) -> None:
+        """A plan and its targets go; units, counts and other plans stay."""
+        with self.transaction() as con:
+            for table in ("plan_targets", "plan_units", "plan_definitions", "plans"):
+                con.execute(f"DELETE FROM {table} WHERE plan_id = ?", [plan_id])
+
+    def start_over(self) -> None:
+        """Empty a database that holds only sample data, for a committee to set up its own area.
+        Refused once real files have been imported: those are never thrown away here."""
+        with self.transaction() as con:
+            if _scalar(con, "SELECT count(*) FROM imports WHERE kind = 'file'"):
+                raise StoreError("Cơ sở dữ liệu đã có số liệu nhập từ tệp; không xoá để thiết lập lại.")
+            for table in ("monthly_counts", "replaced_counts", "imports", "plan_targets", "plan_units",
+                          "plan_definitions", "plans", "unit_aliases", "units"):
+                con.execute(f"DELETE FROM {table}")
+            con.execute("DELETE FROM meta WHERE key IN ('area', 'area_level')")
+
+    # -- units over time -----------------------------------------------------------------
+    def add_unit(self, name: str, group: str, since: int | None = None) -> None:
+        """A new unit, from a month (YYYYMM) or from the start; the plans of that year on list it too."""
+        with self.transaction() as con:
+            if con.execute("SELECT 1 FROM units WHERE name = ?", [name]).fetchall():
+                raise StoreError(f"Đã có đơn vị «{name}».")
+            _add_units(con, pd.DataFrame({"unit": [name], "group": [group]}), since=since)
+            _join_plans(con, name, group, since)
+
+    def rename_unit(self, name: str, new_name: str, alias: str | None = None) -> None:
+        """The unit keeps its counts and targets under its new name; `alias` (the old name's key)
+        lets files that still write the old name find it."""
+        with self.transaction() as con:
+            unit_id = _unit_id(con, name)
+            if con.execute("SELECT 1 FROM units WHERE name = ?", [new_name]).fetchall():
+                raise StoreError(f"Đã có đơn vị «{new_name}»; muốn gộp hai đơn vị thì dùng «gộp».")
+            con.execute("UPDATE units SET name = ? WHERE unit_id = ?", [new_name, unit_id])
+            con.execute("UPDATE plan_targets SET subject = ? WHERE level = 'unit' AND subject = ?", [new_name, name])
+            if alias:
+                con.execute("INSERT OR REPLACE INTO unit_aliases VALUES (?, ?)", [alias, unit_id])
+
+    def regroup_unit(self, name: str, group: str, from_year: int | None = None) -> int:
+        """Move a unit to another group, in the plans of `from_year` and later (all when None).
+        Returns how many plans changed."""
+        with self.transaction() as con:
+            unit_id = _unit_id(con, name)
+            con.execute("UPDATE units SET group_name = ? WHERE unit_id = ?", [group, unit_id])
+            changed = con.execute("UPDATE plan_units SET group_name = ? WHERE unit_id = ? AND group_name <> ? AND "
+                                  "plan_id IN (SELECT plan_id FROM plans WHERE year >= ?) RETURNING plan_id",
+                                  [group, unit_id, group, from_year or 0]).fetchall()
+            return len(changed)
+
+    def retire_unit(self, name: str, since: int) -> None:
+        """The unit exists no more from the month `since` (YYYYMM); its history stays."""
+        with self.transaction() as con:
+            unit_id = _unit_id(con, name)
+            _check_no_counts_from(con, [unit_id], since, "thôi hoạt động")
+            con.execute("UPDATE units SET until = ?, successor = NULL WHERE unit_id = ?", [since, unit_id])
+
+    def merge_units(self, parts: list[str], into: str, since: int, group: str | None = None) -> bool:
+        """Units `parts` become `into` from the month `since`: they are retired then, and their counts
+        count as `into`'s wherever a later period is compared with an earlier one. `into` may be
+        one of the area's units or a new one (then `group` is needed). Returns whether it is new."""
+        with self.transaction() as con:
+            ids = [_unit_id(con, p) for p in dict.fromkeys(parts)]
+            found = con.execute("SELECT unit_id, until FROM units WHERE name = ?", [into]).fetchall()
+            if found and found[0][0] in ids:
+                raise StoreError(f"«{into}» vừa là đơn vị được gộp vừa là đơn vị sau khi gộp.")
+            if found and found[0][1] is not None and found[0][1] <= since:
+                raise StoreError(f"«{into}» đã thôi hoạt động từ tháng {found[0][1] % 100}/{found[0][1] // 100}.")
+            _check_no_counts_from(con, ids, since, "gộp")
+            if not found:
+                if not group:
+                    raise StoreError(f"«{into}» là đơn vị mới: cần chọn nhóm của nó.")
+                _add_units(con, pd.DataFrame({"unit": [into], "group": [group]}), since=since)
+                _join_plans(con, into, group, since)
+            into_id = _unit_id(con, into)
+            con.execute("UPDATE units SET until = ?, successor = ? WHERE unit_id IN (SELECT unnest(?::INTEGER[]))",
+                        [since, into_id, ids])
+            return not found
+
+    def restore_unit(self, name: str) -> None:
+        """Undo a retirement or a merge: the unit exists again, with its own counts."""
+        with self.transaction() as con:
+            con.execute("UPDATE units SET until = NULL, successor = NULL WHERE unit_id = ?", [_unit_id(con, name)])
+
+    def set_alias(self, alias: str, unit: str) -> None:
+        """`alias` (a name's key) means `unit` in the files imported from now on."""
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO unit_aliases VALUES (?, ?)", [alias, _unit_id(con, unit)])
+
+    def remove_alias(self, alias: str) -> bool:
+        with self.transaction() as con:
+            return bool(con.execute("DELETE FROM unit_aliases WHERE alias = ? RETURNING alias", [alias]).fetchall())
 
     def import_counts(self, counts: pd.DataFrame, *, file_name: str, sha256: str | None = None,
                       imported_by: str | None = None, replace: bool = False, new_units: pd.DataFrame | None = None,
@@ -310,17 +535,17 @@ class Store:
                             "WHERE kind = 'demo')")
                 con.execute("UPDATE imports SET undone_at = current_timestamp WHERE kind = 'demo' "
                             "AND undone_at IS NULL")
-            if new_units is not None and len(new_units):
-                _add_units(con, new_units)
-            for alias, unit in (aliases or {}).items():
-                con.execute("INSERT OR REPLACE INTO unit_aliases SELECT ?, unit_id FROM units WHERE name = ?",
-                            [alias, unit])
             periods = sorted(f"{y}-{m:02d}" for y, m in counts[["year", "month"]].drop_duplicates().itertuples(False))
             units = counts["unit"].nunique()
             import_id = _scalar(
                 con, "INSERT INTO imports (kind, file_name, sha256, imported_by, rows, period, units) "
                      "VALUES ('file', ?, ?, ?, ?, ?, ?) RETURNING import_id",
                 [file_name, sha256, imported_by, len(counts), ", ".join(periods), units])
+            if new_units is not None and len(new_units):
+                _add_units(con, new_units, added_by=import_id)
+            for alias, unit in (aliases or {}).items():
+                con.execute("INSERT OR REPLACE INTO unit_aliases SELECT ?, unit_id FROM units WHERE name = ?",
+                            [alias, unit])
             con.register("incoming", counts)
             stored = con.execute(
                 "SELECT u.name, i.year, i.month FROM incoming i JOIN units u ON u.name = i.unit "
@@ -366,15 +591,20 @@ class Store:
                         "WHERE replaced_by = ?", [import_id])
             con.execute("DELETE FROM replaced_counts WHERE replaced_by = ?", [import_id])
             con.execute("UPDATE imports SET undone_at = current_timestamp WHERE import_id = ?", [import_id])
-            return {"removed": removed, "restored": restored, "file_name": file_name}
-
-    def set_setting(self, kpi: str, variant: str) -> None:
-        """Choose the denominator variant of a KPI (measures.CATALOGUE lists them)."""
-        choices = measures.get(kpi).variants
-        if variant not in choices:
-            raise StoreError(f"Chỉ tiêu {kpi} không có cách tính {variant!r}; chọn một trong: {', '.join(choices)}")
-        with self.transaction() as con:
-            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"setting.{kpi}", variant])
+            # the units this import added go too, unless something else now holds on to them
+            added = con.execute(
+                "SELECT unit_id, name FROM units u WHERE added_by = ? "
+                "AND NOT EXISTS (SELECT 1 FROM monthly_counts c WHERE c.unit_id = u.unit_id) "
+                "AND NOT EXISTS (SELECT 1 FROM replaced_counts r WHERE r.unit_id = u.unit_id) "
+                "AND NOT EXISTS (SELECT 1 FROM plan_units p WHERE p.unit_id = u.unit_id) "
+                "AND NOT EXISTS (SELECT 1 FROM units s WHERE s.successor = u.unit_id) "
+                "AND NOT EXISTS (SELECT 1 FROM plan_targets t WHERE t.level = 'unit' AND t.subject = u.name) "
+                "ORDER BY position", [import_id]).fetchall()
+            ids = [unit_id for unit_id, _ in added]
+            con.execute("DELETE FROM unit_aliases WHERE unit_id IN (SELECT unnest(?::INTEGER[]))", [ids])
+            con.execute("DELETE FROM units WHERE unit_id IN (SELECT unnest(?::INTEGER[]))", [ids])
+            return {"removed": removed, "restored": restored, "file_name": file_name,
+                    "units_removed": [name for _, name in added]}
 
     def replace_demo_counts(self, counts: pd.DataFrame) -> int:
         """Replace all sample counts with `counts`; refused when real imported data is present,
@@ -404,13 +634,56 @@ def _version(con: duckdb.DuckDBPyConnection) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def _add_units(con: duckdb.DuckDBPyConnection, units: pd.DataFrame) -> None:
+def _plain_row(row: pd.Series) -> dict:
+    """A row as plain Python values (None for NULL)."""
+    return {k: (None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else
+                v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+
+
+def _add_units(con: duckdb.DuckDBPyConnection, units: pd.DataFrame, since: int | None = None,
+               added_by: int | None = None) -> None:
     """Add the units not yet known, after the known ones, in the order given."""
     known = {name for (name,) in con.execute("SELECT name FROM units").fetchall()}
     start = _scalar(con, "SELECT coalesce(max(position), 0) FROM units")
-    fresh = units[~units["unit"].isin(known)].reset_index(drop=True)
+    fresh = units[~units["unit"].isin(known)].drop_duplicates("unit").reset_index(drop=True)
     con.register("fresh", fresh.assign(position=range(start + 1, start + 1 + len(fresh))))
-    con.execute('INSERT INTO units (name, group_name, position) SELECT unit, "group", position FROM fresh')
+    con.execute('INSERT INTO units (name, group_name, position, since, added_by) SELECT unit, "group", position, ?, ? '
+                "FROM fresh", [since, added_by])
+    con.unregister("fresh")
+
+
+def _unit_id(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    found = con.execute("SELECT unit_id FROM units WHERE name = ?", [name]).fetchall()
+    if not found:
+        raise StoreError(f"Không có đơn vị «{name}».")
+    return found[0][0]
+
+
+def _check_no_counts_from(con: duckdb.DuckDBPyConnection, unit_ids: list[int], since: int, what: str) -> None:
+    """A unit cannot end in a month it has counts for, or before."""
+    later = con.execute(
+        "SELECT u.name, min(c.year::INTEGER * 100 + c.month) FROM monthly_counts c JOIN units u USING (unit_id) "
+        "WHERE c.unit_id IN (SELECT unnest(?::INTEGER[])) AND c.year::INTEGER * 100 + c.month >= ? GROUP BY u.name "
+        "ORDER BY 1", [unit_ids, since]).fetchall()
+    if later:
+        listed = "; ".join(f"{name} (tháng {m % 100}/{m // 100})" for name, m in later)
+        raise StoreError(f"Không {what} từ tháng {since % 100}/{since // 100} được: đã có số liệu từ tháng đó trở đi "
+                         f"của {listed}. Hãy hoàn tác các lần nhập đó, hoặc chọn tháng sau.")
+
+
+def _join_plans(con: duckdb.DuckDBPyConnection, name: str, group: str, since: int | None) -> None:
+    """A unit added from a month joins the plans of that year and later; from the start, the newest plan."""
+    year = since // 100 if since else _scalar(con, "SELECT coalesce(max(year), 0) FROM plans")
+    con.execute("INSERT INTO plan_units SELECT p.plan_id, u.unit_id, ?, "
+                "(SELECT coalesce(max(position), 0) + 1 FROM plan_units r WHERE r.plan_id = p.plan_id) "
+                "FROM plans p, units u WHERE p.year >= ? AND u.name = ?", [group, year, name])
+
+
+def _write_targets(con: duckdb.DuckDBPyConnection, plan_id: int, targets: pd.DataFrame) -> None:
+    con.register("incoming", targets.assign(plan_id=plan_id))
+    con.execute("INSERT INTO plan_targets SELECT plan_id, kpi, level, subject, comparator, threshold, wording "
+                "FROM incoming")
+    con.unregister("incoming")
 
 
 def _insert_counts(con: duckdb.DuckDBPyConnection, counts: pd.DataFrame, import_id: int) -> None:
@@ -420,6 +693,16 @@ def _insert_counts(con: duckdb.DuckDBPyConnection, counts: pd.DataFrame, import_
         "SELECT DISTINCT unit FROM incoming WHERE unit NOT IN (SELECT name FROM units) ORDER BY 1").fetchall()
     if missing:
         raise StoreError("Đơn vị chưa có trong danh sách: " + ", ".join(m for (m,) in missing))
+    outside = con.execute(
+        "SELECT u.name, i.year, i.month, u.since, u.until FROM incoming i JOIN units u ON u.name = i.unit "
+        "WHERE i.year::INTEGER * 100 + i.month >= u.until OR i.year::INTEGER * 100 + i.month < u.since "
+        "ORDER BY 1").fetchall()
+    if outside:
+        raise StoreError("Số liệu ngoài thời gian hoạt động của đơn vị: " + "; ".join(
+            f"{name} tháng {m}/{y} (" + (f"thôi hoạt động từ tháng {until % 100}/{until // 100}"
+                                         if until is not None and y * 100 + m >= until
+                                         else f"bắt đầu từ tháng {since % 100}/{since // 100}") + ")"
+            for name, y, m, since, until in outside[:10]) + ". Hãy ghép tên với đơn vị đang hoạt động.")
     columns = ", ".join(COUNTS)
     con.execute(
         f"INSERT INTO monthly_counts (unit_id, year, month, {columns}, import_id) "

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REALDATA = Path(os.environ.get("KPI_SHARED") or ROOT.parent / "shared") / "realdata"
 sys.path.insert(0, str(ROOT))
 
-from kpi import setup  # noqa: E402
+from kpi import plan, setup  # noqa: E402
 from kpi.measures import COUNTS  # noqa: E402
 from kpi.store import Store  # noqa: E402
 
@@ -28,14 +28,14 @@ def count_rows(rows: list[dict]) -> pd.DataFrame:
 def store(tmp_path) -> Store:
     """A new database with the shipped plan and no counts."""
     s = Store(tmp_path / "kpi.duckdb", lock_timeout=5)
-    setup.initialise(s)
+    setup.initialise(s, plan.SHIPPED_PLAN)
     return s
 
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    setup.initialise(Store(path), with_demo=True)
+    setup.initialise(Store(path), sample="district")
     return path
 
 

@@ -171,3 +171,67 @@ def bieu06_xls(units: list[tuple[str, dict]], title_period: str = "Tháng 3 năm
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+# -- Appendix 1 of a plan, typed in Excel the way an office types it ------------------------------------
+MY_TU_TITLE = ["ỦY BAN NHÂN DÂN HUYỆN MỸ TÚ", "Phụ lục I", "CHỈ TIÊU",
+               "Tỷ lệ hồ sơ trực tuyến các ngành, xã, thị trấn năm 2024",
+               "(Kèm theo Kế hoạch số 64/KH-UBND ngày 05/4/2024 của UBND huyện Mỹ Tú về thực hiện Dịch vụ công "
+               "trực tuyến năm 2024)"]
+MY_TU_HEADINGS = ["Tỷ lệ hồ sơ TTHC (mức 3, mức 4) có phát sinh được thực hiện trực tuyến (%)",
+                  "Tỷ lệ hồ sơ trực tuyến có phát sinh nghĩa vụ tài chính được thực hiện thu bằng hình thức không "
+                  "dùng tiền mặt (%)"]
+MY_TU_DEPARTMENTS = [
+    ("Phòng Tài chính – Kế hoạch", "Trên 90"), ("Phòng Tài nguyên và Môi trường", "Trên 90"),
+    ("Phòng Kinh tế và Hạ tầng", "Trên 90"), ("Phòng Nội vụ", "Trên 90"), ("Phòng Nông nghiệp và PTNT", "Trên 90"),
+    ("Phòng Lao động, Thương binh và Xã hội", "Trên 90"), ("Phòng Giáo dục và Đào tạo", "Trên 90"),
+    ("Phòng Tư pháp", "Trên 90"), ("Phòng Văn hoá và Thông tin", "Trên 90"),
+    ("Văn phòng đăng ký đất đai", "Trên 80"), ("Thanh tra", "Trên 90")]
+MY_TU_COMMUNES = ["Thị trấn Huỳnh Hữu Nghĩa", "Xã Hưng Phú", "Xã Long Hưng", "Xã Mỹ Hương", "Xã Mỹ Phước",
+                  "Xã Mỹ Thuận", "Xã Mỹ Tú", "Xã Phú Mỹ", "Xã Thuận Hưng"]
+
+
+def my_tu_sections(communes: bool = True) -> list:
+    """The Appendix 1 of plan 64/KH-UBND (DOMAIN.md section 5) as rows under the header:
+    (stt, name, online, cashless); the commune group lists its units when `communes`."""
+    rows = [("", "Toàn huyện", "Trên 80%", "Trên 40%"), ("I", "Một cửa cấp huyện", None, None)]
+    rows += [(f"{i}.", name, online, "Tối thiểu 40%") for i, (name, online) in enumerate(MY_TU_DEPARTMENTS, 1)]
+    rows.append(("II", "Một cửa cấp xã", "Trên 90", "Tối thiểu 40%"))
+    if communes:
+        rows += [(i, name, None, None) for i, name in enumerate(MY_TU_COMMUNES, 1)]
+    rows += [("III", "Công an huyện", "Trên 90", "Tối thiểu 40%"), (1, "Công an huyện", None, None)]
+    return rows
+
+
+def appendix(rows: list, title: list[str] | None = None, headings: list[str] | None = None,
+             merged_header: str | None = None, percent_cells: bool = False) -> bytes:
+    """An Appendix 1 sheet: title rows, a blank row, the header (under a merged heading when
+    `merged_header`), then `rows` of (stt, name, *wordings). With `percent_cells`, a wording that is a
+    bare percentage ("40%") is typed as Excel does it: the number 0.4 formatted as a percentage."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "PL1"
+    for line in MY_TU_TITLE if title is None else title:
+        sheet.append([line])
+    sheet.append([])
+    headings = MY_TU_HEADINGS if headings is None else headings
+    if merged_header:
+        sheet.append(["STT", "Đơn vị", merged_header] + [None] * (len(headings) - 1))
+        top = sheet.max_row
+        sheet.append([None, None, *headings])
+        sheet.merge_cells(start_row=top, start_column=1, end_row=top + 1, end_column=1)
+        sheet.merge_cells(start_row=top, start_column=2, end_row=top + 1, end_column=2)
+        sheet.merge_cells(start_row=top, start_column=3, end_row=top, end_column=2 + len(headings))
+    else:
+        sheet.append(["STT", "Đơn vị", *headings])
+    for row in rows:
+        sheet.append(list(row))
+        if percent_cells:
+            for cell in sheet[sheet.max_row][2:]:
+                if isinstance(cell.value, str) and cell.value.endswith("%") and cell.value[:-1].isdigit():
+                    cell.value, cell.number_format = int(cell.value[:-1]) / 100, "0%"
+    sheet.append([])
+    sheet.append(["", "Người lập biểu"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -78,11 +78,18 @@ def test_scope_year_to_date_from_the_url(demo_env):
     assert at.query_params["scope"] == "ytd" and at.query_params["period"] == "2024-06"
 
 
-def test_month_without_cashless_counts_shows_no_rate(demo_env):
+def test_month_without_cashless_counts_shows_no_rate_and_a_year_without_plan_no_verdict(demo_env):
     at = open_app(period="2023-03")
     metrics = {m.label: m for m in at.metric}
     assert metrics["Tỷ lệ thanh toán không dùng tiền mặt"].value == "—"
-    assert "Chỉ tiêu: **Trên 40%** — chưa đánh giá" in [m.value for m in at.markdown]
+    assert metrics["Tỷ lệ hồ sơ trực tuyến"].value == "44,46%"  # 766 of 1.723: 2023 has counts, but no plan
+    assert any(c.value.startswith("766 / 1.723 hồ sơ") for c in at.caption)
+    assert at.warning[1].value.startswith("**Chưa có kế hoạch năm 2023**: các tỷ lệ dưới đây không được đánh giá")
+    texts = [m.value for m in at.markdown]
+    assert texts.count("Chưa có kế hoạch năm 2023: không đánh giá") == 3
+    assert "Chưa có đơn vị nào để đánh giá" in texts and not any("Đạt" in t for t in texts)
+    assert "Huyện Mỹ Tú · Tháng 3/2023 · Chưa có kế hoạch năm 2023" in [c.value for c in at.caption]
+    assert not [b for b in at.button if b.key == "copy_plan_2023"]  # no earlier plan to copy
 
 
 def test_ranking_page_matches_the_engine(demo_env):
@@ -121,10 +128,10 @@ def test_ranking_by_group_and_kpi_with_units_listed_apart(demo_env):
 
 def test_ranking_downloads_are_safe_against_formula_injection(tmp_path, monkeypatch, served):
     from conftest import count_rows
-    from kpi import setup
+    from kpi import plan, setup
     path = tmp_path / "kpi.duckdb"
     store = Store(path)
-    setup.initialise(store)
+    setup.initialise(store, plan.SHIPPED_PLAN)
     evil = '=HYPERLINK("http://example.com","x")'
     store.import_counts(count_rows([{"unit": evil, "year": 2024, "month": 3, "received_online": 5,
                                      "received_offline": 5}]), file_name="t3.xlsx",
@@ -169,24 +176,3 @@ def test_quality_flags_on_ranking_and_unit_pages(demo_env):
     at.query_params["unit"] = "Xã Phú Mỹ"
     at.switch_page("views/unit.py").run()
     assert table(at, "Nội dung")["Nội dung"].tolist() == leap
-
-
-def test_targets_page_shows_the_plan_and_changes_the_cashless_denominator(tmp_path, monkeypatch):
-    from kpi import setup
-    path = tmp_path / "kpi.duckdb"
-    setup.initialise(Store(path), with_demo=True)
-    monkeypatch.setenv("KPI_DB", str(path))
-    at = open_app(period="2024-06")
-    at.switch_page("views/targets.py").run()
-    assert not at.exception
-    plan = table(at, "Mức theo kế hoạch")
-    land = plan[plan["Đơn vị / nhóm"] == "Văn phòng đăng ký đất đai"]
-    assert sorted(land["Mức theo kế hoạch"]) == ["Trên 80", "Tối thiểu 40%"]
-    assert at.radio(key="variant_cashless").value == "fee_online"
-    at.radio(key="variant_cashless").set_value("fee_all").run()
-    assert not at.exception and Store(path).settings() == {"cashless": "fee_all"}
-    expected = engine(path, Period(2024, 6)).totals().set_index("kpi").at["cashless", "rate"]
-    at.switch_page("views/overview.py").run()
-    metrics = {m.label: m for m in at.metric}
-    assert metrics["Tỷ lệ thanh toán không dùng tiền mặt"].value == fmt.percent(expected) != "62,01%"
-    assert any("mọi hồ sơ có nghĩa vụ tài chính (Chỉ số 766)" in c.value for c in at.caption)

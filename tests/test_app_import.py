@@ -3,7 +3,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from kpi import setup
+from kpi import plan, setup
 from kpi.periods import Period
 from kpi import scorecard
 from kpi.store import Store
@@ -15,7 +15,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @pytest.fixture
 def page(tmp_path, monkeypatch):
     path = tmp_path / "kpi.duckdb"
-    setup.initialise(Store(path))  # the plan, no data yet
+    setup.initialise(Store(path), plan.SHIPPED_PLAN)  # the plan, no data yet
     monkeypatch.setenv("KPI_DB", str(path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("views/imports.py").run()

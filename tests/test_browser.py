@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from conftest import ROOT
-from kpi import setup
+from kpi import plan, setup
 from kpi.store import Store
 from sheets import bieu06, counts
 
@@ -38,7 +38,7 @@ def _free_port() -> int:
 def app(tmp_path):
     """`streamlit run app.py` on a new database holding the plan and no counts."""
     db = tmp_path / "kpi.duckdb"
-    setup.initialise(Store(db))
+    setup.initialise(Store(db), plan.SHIPPED_PLAN)
     port = _free_port()
     env = dict(os.environ, KPI_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     server = subprocess.Popen(

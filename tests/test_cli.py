@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 from conftest import ROOT
+from kpi.plan import SHIPPED_PLAN as PLAN
 
 
 def kpi(env, *args):
@@ -56,7 +57,10 @@ def test_months_without_cashless_counts_give_null_not_zero(cli_env):
     kpi(cli_env, "init", "--demo")
     data = json.loads(kpi(cli_env, "ranking", "--period", "2023-03", "--format", "json").stdout)
     assert data["area"]["cashless"] == {"numerator": None, "denominator": None, "rate": None,
-                                        "target": "Trên 40%", "met": None}
+                                        "target": None, "met": None}
+    assert data["plan"] is None  # 2023 has no plan: never judged by 2024's
+    assert data["area"]["online"] == {"numerator": 766, "denominator": 1723, "rate": 766 * 100 / 1723,
+                                      "target": None, "met": None}
 
 
 def test_group_filter_and_scopes(cli_env):
@@ -73,7 +77,7 @@ def test_group_filter_and_scopes(cli_env):
 
 
 def test_bad_input_gets_a_vietnamese_message_and_exit_2(cli_env):
-    kpi(cli_env, "init")
+    kpi(cli_env, "init", "--plan", str(PLAN))
     bad = kpi(cli_env, "ranking", "--period", "2024-13")
     assert bad.returncode == 2 and "Lỗi: Tháng không hợp lệ: 13" in bad.stderr
     bad = kpi(cli_env, "ranking", "--period", "2024-06", "--group", "Phường 1")
@@ -87,7 +91,7 @@ def test_missing_database_is_explained(cli_env):
 
 def test_import_imports_and_undo(cli_env, tmp_path):
     from sheets import bieu06, counts
-    kpi(cli_env, "init")
+    kpi(cli_env, "init", "--plan", str(PLAN))
     first = tmp_path / "t3.xlsx"
     first.write_bytes(bieu06([("I", "x", [("Phòng Tư pháp", counts(45, 5)), ("UBND xã Mới Lập", counts(3, 1))])]))
     refused = kpi(cli_env, "import", str(first))
@@ -120,7 +124,7 @@ def test_import_imports_and_undo(cli_env, tmp_path):
 
 def test_import_refuses_warnings_without_yes_and_keeps_the_database(cli_env, tmp_path):
     from sheets import bieu06, counts
-    kpi(cli_env, "init")
+    kpi(cli_env, "init", "--plan", str(PLAN))
     path = tmp_path / "t4.xlsx"
     path.write_bytes(bieu06([("I", "x", [("Xã Mỹ Tú", {**counts(45, 5), "received": 52})])], total=False,
                             title_period="Tháng 4 năm 2024"))

@@ -11,8 +11,7 @@ from kpi.ingest.names import Matcher, key
 
 @pytest.fixture(scope="module")
 def matcher():
-    loaded, _ = plan.load()
-    return Matcher(loaded["units"])
+    return Matcher(plan.load().units)
 
 
 @pytest.mark.parametrize("written, unit", [

@@ -13,7 +13,7 @@ from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, count_rows, download
-from kpi import fmt, reports, scorecard, setup
+from kpi import fmt, plan, reports, scorecard, setup
 from kpi.periods import Period
 from kpi.store import Store
 
@@ -109,7 +109,7 @@ def test_pngs_are_real_images(june, tmp_path):
 
 def test_hyperlink_unit_is_text_in_every_export(tmp_path):
     store = Store(tmp_path / "kpi.duckdb")
-    setup.initialise(store)
+    setup.initialise(store, plan.SHIPPED_PLAN)
     store.import_counts(count_rows([{"unit": EVIL, "year": 2024, "month": 3, "received_online": 3,
                                      "received_offline": 7, "fee_online": 2, "paid_online": 0}]),
                         file_name="t3.xlsx", new_units=pd.DataFrame({"unit": [EVIL], "group": ["Một cửa cấp xã"]}))

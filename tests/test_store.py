@@ -56,7 +56,7 @@ def test_a_stored_month_is_not_silently_overwritten(store):
 
 def test_sample_and_real_data_never_mix(store, tmp_path):
     demo = Store(tmp_path / "demo.duckdb")
-    setup.initialise(demo, with_demo=True)
+    setup.initialise(demo, sample="district")
     result = demo.import_counts(
         count_rows([{"unit": "Xã Mỹ Tú", "year": 2025, "month": 1, "received_online": 5}]), file_name="x.xlsx")
     assert result["sample_removed"] and not demo.has_demo_data()

@@ -15,6 +15,7 @@ st.caption("Tải lên báo cáo tháng đúng như Hệ thống một cửa đi
            f"{ingest.Limits().max_bytes // 1048576} MB). Không có tệp từ hệ thống? Dùng mẫu nhập liệu.")
 store = ui.store()
 units = store.units()
+units = units[units["until"].isna()]  # retired and merged units take no new counts
 latest = (ui.months() or [(2024, 1)])[-1]
 st.download_button("Tải mẫu nhập liệu (.xlsx)", lambda: ingest.template(units, latest), file_name="mau-nhap-lieu.xlsx",
                    icon=":material/download:", key="template", on_click="ignore")
@@ -82,9 +83,10 @@ if upload is not None:
                 mapping[name] = choice
 
     period = (int(year), int(month))
-    for note in prepared.unavailable(store.settings()):
+    definitions = store.definitions_by_year().get(period[0], {})  # the plan of the month's year
+    for note in prepared.unavailable(definitions):
         st.info(note, icon=":material/info:")
-    preview = prepared.preview(period, {**mapping, **{n: n for n in new_units}}, store.settings())
+    preview = prepared.preview(period, {**mapping, **{n: n for n in new_units}}, definitions)
     st.subheader(f"Xem trước: tháng {period[1]}/{period[0]}")
     st.dataframe(ui.preview_table(preview), hide_index=True, width="stretch")
 

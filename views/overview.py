@@ -10,8 +10,7 @@ st.title("Tổng quan")
 ui.require_data()
 card = ui.card()
 ui.caption(card)
-previous, year_before = ui.card(card.period.previous(), ui.chosen_plan()), ui.card(card.period.year_earlier(),
-                                                                                   ui.chosen_plan())
+previous, year_before = ui.card(card.period.previous()), ui.card(card.period.year_earlier())
 totals = card.totals().set_index("kpi")
 before, last_year = previous.totals().set_index("kpi"), year_before.totals().set_index("kpi")
 
@@ -23,18 +22,18 @@ for column, key in zip(st.columns(len(CARDS)), CARDS):
     with column.container(border=True):
         st.metric(kpi.label, fmt.percent(row["rate"]), delta=fmt.change(row["rate"], before.loc[key, "rate"]),
                   help=f"Thay đổi so với {previous.period.label}")
-        st.markdown(ui.target_line(row["target"], verdict))
+        st.markdown(ui.target_line(card, row["target"], verdict))
         st.caption(f"So với cùng kỳ năm trước ({year_before.period.label}): "
                    f"{fmt.change(row['rate'], last_year.loc[key, 'rate']) or fmt.MISSING}")
         st.markdown(f"**{met}/{assessed}** đơn vị đạt chỉ tiêu" if assessed else "Chưa có đơn vị nào để đánh giá")
         st.caption(f"{fmt.number(row['numerator'])} / {fmt.number(row['denominator'])} hồ sơ · "
-                   f"{kpi.ratio(card.settings).note}")
+                   f"{kpi.ratio(card.definitions).note}")
 
 st.subheader("Diễn biến theo tháng")
 monthly = history.trend(ui.panel(span=24))
 area_targets = charts.target_lines(totals)
 shown = [k for k in ("online", "cashless") if k in set(monthly["kpi"])]
-st.plotly_chart(charts.trend(monthly, shown, area_targets, f"{card.plan['area']}: tỷ lệ theo tháng"),
+st.plotly_chart(charts.trend(monthly, shown, area_targets, f"{card.area}: tỷ lệ theo tháng"),
                 key="trend", config=ui.chart_config("dien-bien-theo-thang"))
 
 st.subheader("Đơn vị xa chỉ tiêu nhất")

@@ -22,7 +22,7 @@ with picker:
     view = ui.url_widget(st.selectbox, "Màn hình", "view", keys, keys[0], format_func=VIEWS.get,
                          label_visibility="collapsed")
 st.title(f"{VIEWS[view]} — {card.period.label}")
-st.caption(f"{card.plan['area']} · {card.plan['name']}")
+st.caption(f"{card.area} · {card.plan_name}")
 
 if view == "tom-tat":
     totals = card.totals().set_index("kpi")

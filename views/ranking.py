@@ -17,7 +17,7 @@ with right:
     groups = ["", *card.units["group"].drop_duplicates()]  # "": every group
     group = ui.url_widget(st.selectbox, "Nhóm đơn vị", "group", groups, "", format_func=lambda g: g or "Tất cả") or None
 kpi = measures.get(key)
-st.caption(f"{kpi.label} = {kpi.ratio(card.settings).note}. Màu: xanh đạt, vàng chưa đạt nhưng cách chỉ tiêu "
+st.caption(f"{kpi.label} = {kpi.ratio(card.definitions).note}. Màu: xanh đạt, vàng chưa đạt nhưng cách chỉ tiêu "
            f"không quá {scorecard.NEAR_POINTS} điểm %, đỏ chưa đạt.")
 
 ranked = card.ranking(key, group)

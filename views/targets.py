@@ -1,36 +1,184 @@
-"""Chỉ tiêu: the plan's targets in its own words, and how each rate is counted (the denominator
-variants of DOMAIN.md section 4), which the office can change here."""
+"""Chỉ tiêu: the plans by year and which year each judges; a plan's targets in its own words, edited
+in a table and saved in one transaction; each KPI's definition per plan, with what a change does
+shown before it is saved; a plan copied to another year, imported from its Appendix 1 typed in
+Excel, or exported to it."""
 import pandas as pd
 import streamlit as st
 
 import ui
-from kpi import measures, targets
+from kpi import appendix, measures, plan, scorecard, targets
+from kpi.periods import Period
+from kpi.store import StoreError
 
 st.title("Chỉ tiêu và cách tính")
-card = ui.card()
-st.caption(f"{card.plan['name']} · {card.plan.get('source') or ''}")
+store = ui.store()
+known = ui.facts()
+plans, area = known["plans"], known["area"]
 
-table = card.target_table
-st.subheader("Chỉ tiêu của kế hoạch")
-st.dataframe(pd.DataFrame({
-    "Chỉ tiêu": table["kpi"].map(lambda k: measures.get(k).label),
-    "Áp dụng cho": table["level"].map(targets.LEVELS),
-    "Đơn vị / nhóm": table["subject"],
-    "Mức theo kế hoạch": table["wording"],
-    "Cách so sánh": table["comparator"].map({"gt": "lớn hơn hẳn (90,00% chưa đạt «Trên 90»)",
-                                              "ge": "từ mức đó trở lên"}),
-}), hide_index=True, width="stretch")
 
-st.subheader("Cách tính tỷ lệ")
-st.caption("Một số chỉ tiêu có nhiều cách tính mẫu số theo văn bản khác nhau. Cách đang dùng được ghi trên mọi trang.")
-settings = ui.facts()["settings"]
-for kpi in measures.CATALOGUE:
-    if len(kpi.variants) < 2:
-        continue
-    chosen = settings.get(kpi.key, kpi.default_variant)
-    picked = st.radio(kpi.label, list(kpi.variants), index=list(kpi.variants).index(chosen), key=f"variant_{kpi.key}",
-                      format_func=lambda v, kpi=kpi: kpi.variants[v].note)
-    if picked != chosen:
-        ui.store().set_setting(kpi.key, picked)
-        st.cache_data.clear()
-        st.rerun()
+def saved(message: str) -> None:
+    st.cache_data.clear()
+    st.session_state["flash"] = ("success", message)
+    st.rerun()
+
+
+# -- the plans by year --------------------------------------------------------------------------------
+st.subheader("Kế hoạch theo năm")
+if plans.empty:
+    st.info(f"{area['name'] or 'Địa bàn'} chưa có kế hoạch nào. Nhập Phụ lục 1 của kế hoạch năm ở phần "
+            "«Nhập kế hoạch» dưới đây.", icon=":material/info:")
+else:
+    st.dataframe(plan.plans_table(plans), hide_index=True, width="stretch", key="plans")
+    for year in plan.years_without_plan(plans, known["months"]):
+        st.caption(f"Năm {year} có số liệu nhưng {scorecard.no_plan(year).lower()}: các tỷ lệ không được đánh giá.")
+
+if not plans.empty:
+    years = plans["year"].astype(int).tolist()
+    chosen_year = ui.chosen_period().year if known["months"] else years[0]
+    year = st.selectbox("Kế hoạch năm", years, index=years.index(chosen_year) if chosen_year in years else 0,
+                        key="plan_year", format_func=lambda y: f"{y}: {plans.set_index('year').at[y, 'name']}")
+    current = plan.of_year(store, year)
+    plan_id = int(plans.set_index("year").at[year, "plan_id"])
+    st.caption(" · ".join(x for x in (current.area, current.document, current.source) if x))
+    edit, define, manage = st.tabs(["Chỉ tiêu", "Cách tính", "Chép, xuất, sửa tên, xoá"])
+
+    with edit:
+        st.caption("Ghi đúng lời văn bản: «Trên 90» là lớn hơn hẳn 90% (90,00% chưa đạt), «Tối thiểu 40%», «Từ 98% "
+                   "trở lên», «Đạt 100%», «>= 98» là từ mức đó trở lên. Ô để trống ở dòng đơn vị: dùng chỉ tiêu của "
+                   "nhóm. Bấm «Lưu chỉ tiêu» để ghi mọi thay đổi cùng lúc.")
+        grid = current.target_grid()
+        shown = [k.key for k in measures.CATALOGUE if k.key in set(current.targets["kpi"]) or k.key in
+                 ("online", "cashless", "ontime", "digitised")]
+        table = grid.assign(level=grid["level"].map(targets.LEVELS))[["level", "subject", *shown]]
+        edited = st.data_editor(
+            table, hide_index=True, width="stretch", key="targets_editor", num_rows="fixed",
+            disabled=["level", "subject"],
+            column_config={"level": st.column_config.TextColumn("Áp dụng cho", width="small"),
+                           "subject": st.column_config.TextColumn("Đơn vị / nhóm", width="large"),
+                           **{k: st.column_config.TextColumn(measures.get(k).short, help=measures.get(k).label)
+                              for k in shown}})
+        if st.button("Lưu chỉ tiêu", type="primary", key="save_targets", icon=":material/save:"):
+            changed = grid.copy()
+            for key in shown:
+                changed[key] = edited[key].to_numpy()
+            new_targets, errors = plan.targets_from_grid(changed)
+            if errors:
+                st.error(f"Chưa lưu: {len(errors)} ô không đọc được.\n\n" + "\n\n".join(f"- {e}" for e in errors),
+                         icon=":material/error:")
+            else:
+                store.set_targets(plan_id, new_targets)
+                saved(f"Đã lưu {len(new_targets)} chỉ tiêu của «{current.name}».")
+
+    with define:
+        st.caption("Một số chỉ tiêu có nhiều cách tính mẫu số theo văn bản khác nhau. Mỗi kế hoạch chọn cách tính "
+                   "của mình; cách đang dùng được ghi trên mọi trang có tỷ lệ đó.")
+        with_data = [m for m in known["months"] if m[0] == year]
+        period = Period(year, with_data[-1][1], "ytd") if with_data else None
+        for kpi in measures.CATALOGUE:
+            if len(kpi.variants) < 2:
+                continue
+            now = current.definitions.get(kpi.key, kpi.default_variant)
+            picked = st.radio(kpi.label, list(kpi.variants), index=list(kpi.variants).index(now),
+                              key=f"variant_{kpi.key}_{year}", format_func=lambda v, kpi=kpi: kpi.variants[v].note)
+            if picked == now:
+                continue
+            if period:
+                before = ui.card(period)
+                after = scorecard.build(store, period, definitions={**current.definitions, kpi.key: picked})
+                st.info("Nếu đổi: " + scorecard.definition_change(before, after, kpi.key), icon=":material/info:")
+            else:
+                st.info(f"Năm {year} chưa có số liệu: cách tính mới dùng cho số liệu nhập sau này.",
+                        icon=":material/info:")
+            if st.button(f"Lưu cách tính «{kpi.short}»", key=f"save_variant_{kpi.key}", type="primary"):
+                store.set_definition(plan_id, kpi.key, picked)
+                saved(f"«{current.name}»: {kpi.label} = {kpi.variants[picked].note}.")
+
+    with manage:
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Chép sang năm khác**")
+            free = [y for y in range(year - 3, year + 4) if y not in years]
+            target_year = st.selectbox("Năm nhận", free, index=free.index(year + 1) if year + 1 in free else 0,
+                                       key="copy_to")
+            if st.button(f"Chép kế hoạch năm {year} sang năm {target_year}", key="copy_plan",
+                         icon=":material/content_copy:"):
+                try:
+                    _, copy = plan.save(store, plan.copied(current, target_year))
+                except (ValueError, StoreError) as error:
+                    st.error(str(error), icon=":material/error:")
+                else:
+                    saved(f"Đã chép sang năm {target_year}: «{copy.name}». Sửa chỉ tiêu của năm {target_year} ở đây.")
+            st.markdown("**Xuất Phụ lục 1**")
+            st.download_button("Tải Phụ lục 1 (.xlsx)", lambda: appendix.write(current),
+                               file_name=f"phu-luc-1-{year}.xlsx", icon=":material/download:", key="export_plan",
+                               on_click="ignore")
+        with right:
+            st.markdown("**Tên và văn bản**")
+            name = st.text_input("Tên kế hoạch", current.name, key=f"plan_name_{year}")
+            document = st.text_input("Số văn bản", current.document or "", key=f"plan_document_{year}")
+            source = st.text_area("Văn bản ban hành", current.source or "", key=f"plan_source_{year}", height=80)
+            if st.button("Lưu tên", key="save_name", icon=":material/save:"):
+                if not name.strip():
+                    st.error("Kế hoạch cần có tên.", icon=":material/error:")
+                else:
+                    try:
+                        store.update_plan(plan_id, name.strip(), document.strip(), source.strip())
+                    except StoreError as error:
+                        st.error(str(error), icon=":material/error:")
+                    else:
+                        saved(f"Đã lưu tên «{name.strip()}».")
+            st.markdown("**Xoá kế hoạch**")
+            sure = st.checkbox(f"Xoá kế hoạch năm {year}: các kỳ của năm {year} không còn được đánh giá; số liệu và "
+                               "đơn vị giữ nguyên", key="delete_sure")
+            if st.button("Xoá", key="delete_plan", disabled=not sure, icon=":material/delete:"):
+                store.delete_plan(plan_id)
+                saved(f"Đã xoá «{current.name}».")
+
+# -- a plan from its Appendix 1 -------------------------------------------------------------------------
+st.divider()
+st.subheader("Nhập kế hoạch")
+st.caption("Tải lên Phụ lục 1 của kế hoạch năm gõ trong Excel (.xlsx; hoặc tệp .toml): tiêu đề ghi năm và văn bản, "
+           "dòng tiêu đề có cột «Đơn vị» và các cột chỉ tiêu, dòng nhóm I, II, III …, dòng đơn vị dưới nhóm.")
+template_year = (int(plans["year"].max()) + 1) if not plans.empty else pd.Timestamp.today().year
+st.download_button("Tải mẫu Phụ lục 1 để điền (.xlsx)",
+                   lambda: appendix.template(area["name"] or "Tên địa bàn", template_year, area["level"] or "province",
+                                             known["units"][known["units"]["until"].isna()]),
+                   file_name=f"mau-phu-luc-1-{template_year}.xlsx", icon=":material/download:", key="plan_template",
+                   on_click="ignore")
+upload = st.file_uploader("Phụ lục 1", type=["xlsx", "toml"], key=f"plan_upload_{ui.counter('plan_upload')}")
+if upload is not None:
+    left, right = st.columns(2)
+    year_given = left.number_input("Năm (để trống: đọc từ tiêu đề)", 2000, 2100, value=None, step=1, key="plan_year_in")
+    name_given = right.text_input("Tên kế hoạch (để trống: theo số văn bản)", key="plan_name_in")
+    try:
+        read = plan.read(upload.name, upload.getvalue(), year=int(year_given) if year_given else None,
+                         name=name_given or None, area=area["name"])
+        if area["name"] and not plan.same_area(area["name"], read.area):
+            raise plan.PlanError(f"Kế hoạch là của «{read.area}», cơ sở dữ liệu này là của «{area['name']}».")
+        preview = plan.resolve(plan.replace_area(read, area["name"]), known["units"], known["aliases"])
+    except ValueError as error:
+        st.error(str(error), icon=":material/error:")
+        st.stop()
+    st.markdown(f"**{preview.name}** · {preview.area} · năm **{preview.year}** · {len(preview.units)} đơn vị trong "
+                f"{len(preview.groups)} nhóm · {len(preview.targets)} chỉ tiêu")
+    for note in preview.notes:
+        st.caption(note)
+    grid = preview.target_grid()
+    kept = [k for k in measures.KPIS if grid[k].notna().any()]
+    st.dataframe(grid.assign(level=grid["level"].map(targets.LEVELS))[["level", "subject", *kept]].rename(
+        columns={"level": "Áp dụng cho", "subject": "Đơn vị / nhóm", **{k: measures.get(k).short for k in kept}}),
+        hide_index=True, width="stretch", key="plan_preview")
+    new = set(preview.units["unit"]) - set(known["units"]["unit"])
+    if new and not known["units"].empty:
+        st.caption(f"{len(new)} đơn vị mới sẽ được thêm: " + ", ".join(sorted(new)[:20]) + ("…" if len(new) > 20 else ""))
+    exists = preview.year in set(plans["year"].astype(int))
+    replace = exists and st.checkbox(f"Thay kế hoạch năm {preview.year} đã có bằng kế hoạch này", key="plan_replace")
+    if st.button("Lưu kế hoạch", type="primary", key="save_plan", disabled=exists and not replace,
+                 icon=":material/save:"):
+        try:
+            plan.save(store, read, replace=replace)
+        except (ValueError, StoreError) as error:
+            st.error(str(error), icon=":material/error:")
+        else:
+            ui.counter("plan_upload", step=1)
+            saved(f"Đã lưu «{preview.name}»: đánh giá các kỳ của năm {preview.year}.")

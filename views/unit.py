@@ -10,19 +10,27 @@ from kpi.measures import COUNTS
 st.title("Đơn vị")
 ui.require_data()
 card = ui.card()
-units = ui.facts()["units"]
+units = card.units.drop_duplicates("unit")
 unit = ui.url_widget(st.selectbox, "Đơn vị", "unit", units["unit"].tolist(), units["unit"].iloc[0])
 ui.caption(card)
 group = units.set_index("unit").at[unit, "group"]
+parts = ui.predecessors(unit)
+if parts:
+    st.caption(f"Đơn vị được gộp từ {', '.join(parts)}: so sánh với các kỳ trước tính trên số liệu cộng lại của các "
+               "đơn vị đó.")
 
 mine = card.units[card.units["unit"] == unit].set_index("kpi")
+year_before = ui.card(card.period.year_earlier(), as_of=card.period)
+earlier = year_before.units[year_before.units["unit"] == unit].set_index("kpi")
 shown = [k for k in card.kpis_with_data() if pd.notna(mine.at[k, "denominator"]) or k in measures.ALWAYS_SHOWN]
 for column, key in zip(st.columns(len(shown[:4])), shown[:4]):
     row = mine.loc[key]
+    before = earlier.at[key, "rate"] if key in earlier.index else None
     with column.container(border=True):
-        st.metric(measures.get(key).label, fmt.percent(row["rate"]))
+        st.metric(measures.get(key).label, fmt.percent(row["rate"]), delta=fmt.change(row["rate"], before),
+                  help=f"Thay đổi so với cùng kỳ năm trước ({year_before.period.label}: {fmt.percent(before)})")
         needed = f", cần thêm **{fmt.number(row['needed'])}** hồ sơ" if row["status"] == scorecard.NOT_MET else ""
-        st.markdown(ui.target_line(row["target"], scorecard.STATUS_LABELS[row["status"]] + needed))
+        st.markdown(ui.target_line(card, row["target"], scorecard.STATUS_LABELS[row["status"]] + needed))
         st.caption(f"{fmt.number(row['numerator'])} / {fmt.number(row['denominator'])} hồ sơ")
 
 in_group = card.ranking("online", group)

@@ -83,12 +83,12 @@ class Prepared:
             raise InputError(f"Tệp {self.file_name}, trang «{self.sheet}»: đơn vị có hai dòng: {'; '.join(listed)}.")
         return frame
 
-    def unavailable(self, settings: dict[str, str] | None = None) -> list[str]:
+    def unavailable(self, definitions: dict[str, str] | None = None) -> list[str]:
         """Notes on the always-shown KPIs this file gives no counts for, under the chosen variants."""
         notes = []
         for key in measures.ALWAYS_SHOWN:
             kpi = measures.get(key)
-            ratio = kpi.ratio(settings)
+            ratio = kpi.ratio(definitions)
             missing = [measures.COUNTS[c] for c in (*ratio.numerator, *ratio.denominator) if c not in self.columns]
             if missing:
                 notes.append(f"Tệp không có cột {', '.join(f'«{m}»' for m in missing)}: «{kpi.label}» "
@@ -96,12 +96,12 @@ class Prepared:
         return notes
 
     def preview(self, period: tuple[int, int], mapping: dict[str, str] | None = None,
-                settings: dict[str, str] | None = None) -> pd.DataFrame:
+                definitions: dict[str, str] | None = None) -> pd.DataFrame:
         """What each row will store and the rates the unit will get for the month:
         row, name, unit, received, online, cashless, on-time (numerator, denominator, rate each)."""
         counts = self.counts(period, mapping)
         shown = [measures.get(k) for k in ("online", "cashless", "ontime")]
-        rates = measures.rates(counts, ["unit"], settings, tuple(shown))
+        rates = measures.rates(counts, ["unit"], definitions, tuple(shown))
         wide = rates.pivot(index="unit", columns="kpi", values=["numerator", "denominator", "rate"])
         wide.columns = [f"{kpi}_{value}" for value, kpi in wide.columns]
         out = self.rows[["row", "name"]].assign(unit=counts["unit"].to_numpy(),
@@ -201,8 +201,11 @@ def _suggest_groups(rows: pd.DataFrame, units: pd.DataFrame) -> dict[str, str]:
 
 def undo_summary(import_id: int, result: dict) -> str:
     """What Store.undo_import did, in a sentence (the page and the CLI say the same)."""
+    units = result.get("units_removed") or []
     return (f"Đã hoàn tác lần nhập số {import_id} ({result['file_name']}): bỏ {fmt.number(result['removed'])} dòng, "
-            f"khôi phục {fmt.number(result['restored'])} dòng đã bị thay thế.")
+            f"khôi phục {fmt.number(result['restored'])} dòng đã bị thay thế"
+            + (f", bỏ {fmt.number(len(units))} đơn vị lần nhập đó đã thêm ({', '.join(units[:10])}"
+               + ("…" if len(units) > 10 else "") + ")" if units else "") + ".")
 
 
 def history_table(history: pd.DataFrame) -> pd.DataFrame:

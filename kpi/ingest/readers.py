@@ -88,7 +88,7 @@ def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
     kind = kind_of(name, data)
     if kind == CSV:
         return [_read_csv(name, data, limits)]
-    archive = _check_zip(name, data, limits) if kind == XLSX else None
+    archive = check_zip(name, data, limits) if kind == XLSX else None
     # the merged ranges are read on a second thread while calamine, which lets go of the GIL,
     # parses the cells
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -129,7 +129,7 @@ def _table(columns: list[pa.Array]) -> pa.Table:
     return pa.table(clean, names=[str(c) for c in range(len(clean))])
 
 
-def _check_zip(name: str, data: bytes, limits: Limits) -> zipfile.ZipFile:
+def check_zip(name: str, data: bytes, limits: Limits) -> zipfile.ZipFile:
     """Look inside before parsing: a zip bomb is refused, a Word file named .xlsx is named."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
