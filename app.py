@@ -7,7 +7,7 @@ import ui
 st.set_page_config(page_title="Chỉ số dịch vụ công trực tuyến", page_icon=":material/monitoring:", layout="wide")
 ui.store()  # creates the database on first start
 
-SETUP = st.Page("views/setup.py", title="Thiết lập", icon=":material/settings:")
+SETUP = st.Page("views/setup.py", title="Thiết lập", icon=":material/settings:", url_path="setup")
 if not ui.facts()["area"]["name"]:  # an empty database: its area and plan come first
     ui.flash()
     st.navigation([SETUP]).run()

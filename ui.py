@@ -194,14 +194,14 @@ def caption(card: scorecard.Scorecard) -> None:
 
 
 def no_plan(year: int) -> None:
-    """Say that the year has no plan, so nothing is judged, and offer to copy the year before's."""
-    earlier = facts()["plans"]
-    earlier = earlier[earlier["year"] < year]
+    """Say that the year has no plan, so nothing is judged, and offer to copy the nearest year's."""
+    plans = facts()["plans"]
     st.warning(f"**{scorecard.no_plan(year)}**: các tỷ lệ dưới đây không được đánh giá đạt hay chưa đạt, vì năm {year} "
                "chưa có chỉ tiêu.", icon=":material/event_busy:")
     left, right = st.columns([1, 1])
-    if len(earlier):
-        source = int(earlier["year"].max())
+    earlier, later = plans[plans["year"] < year], plans[plans["year"] > year]
+    if len(earlier) or len(later):
+        source = int(earlier["year"].max()) if len(earlier) else int(later["year"].min())
         left.button(f"Chép kế hoạch năm {source} sang năm {year}", key=f"copy_plan_{year}", icon=":material/content_copy:",
                     on_click=copy_plan, args=(source, year))
     right.page_link("views/targets.py", label=f"Nhập hoặc soạn kế hoạch năm {year}", icon=":material/target:")

@@ -298,8 +298,8 @@ def to_pptx(report: Report) -> bytes:
     below = slide("Đơn vị chưa đạt chỉ tiêu và số hồ sơ cần thêm")
     rows = pd.concat([card.below_target(k).assign(kpi=k) for k in SHOWN])
     if rows.empty:
-        below.shapes.add_textbox(Inches(0.5), Inches(2), Inches(12), Inches(1)).text_frame.text = \
-            "Mọi đơn vị có hồ sơ đều đạt chỉ tiêu."
+        below.shapes.add_textbox(Inches(0.5), Inches(2), Inches(12), Inches(1)).text_frame.text = "\n".join(
+            dict.fromkeys(f"{measures.get(k).label}: {card.none_below(k)[1]}" for k in SHOWN))
     else:
         rows = rows.head(14)
         grid = below.shapes.add_table(len(rows) + 1, 5, Inches(0.5), Inches(1.4), Inches(12.3),

@@ -69,6 +69,17 @@ class Scorecard:
         rows = rows[rows["status"] == NOT_MET].sort_values(["gap", "needed"], ascending=False, kind="stable")
         return rows.head(limit) if limit else rows
 
+    def none_below(self, kpi: str) -> tuple[bool, str]:
+        """When no unit is below target for a KPI: (whether that is good news, the sentence saying why)."""
+        met, assessed = self.met_count(kpi)
+        if self.plan is None:
+            return False, f"{self.plan_name}: không đánh giá đơn vị nào đạt hay chưa đạt."
+        if not assessed:
+            has_target = self.units.loc[self.units["kpi"] == kpi, "target"].notna().any()
+            return False, ("Chưa có đơn vị nào có hồ sơ để đánh giá." if has_target else
+                           "Kế hoạch không đặt chỉ tiêu này cho đơn vị nào.")
+        return True, "Mọi đơn vị có hồ sơ đều đạt chỉ tiêu."
+
     def totals(self, group: str | None = None) -> pd.DataFrame:
         """A row per KPI for the whole area, or one group: kpi, numerator, denominator, rate,
         target, met. Sums of the units' counts, against the area's (or group's) own target."""

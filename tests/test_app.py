@@ -89,7 +89,7 @@ def test_month_without_cashless_counts_shows_no_rate_and_a_year_without_plan_no_
     assert texts.count("Chưa có kế hoạch năm 2023: không đánh giá") == 3
     assert "Chưa có đơn vị nào để đánh giá" in texts and not any("Đạt" in t for t in texts)
     assert "Huyện Mỹ Tú · Tháng 3/2023 · Chưa có kế hoạch năm 2023" in [c.value for c in at.caption]
-    assert not [b for b in at.button if b.key == "copy_plan_2023"]  # no earlier plan to copy
+    assert at.button(key="copy_plan_2023").label == "Chép kế hoạch năm 2024 sang năm 2023"  # the nearest year's
 
 
 def test_ranking_page_matches_the_engine(demo_env):

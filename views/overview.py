@@ -40,7 +40,8 @@ st.subheader("Đơn vị xa chỉ tiêu nhất")
 for tab, key in zip(st.tabs([measures.get(k).short for k in ("online", "cashless")]), ("online", "cashless")):
     below = card.below_target(key, limit=10)
     if below.empty:
-        tab.success("Mọi đơn vị có hồ sơ đều đạt chỉ tiêu.", icon=":material/check_circle:")
+        good, why = card.none_below(key)
+        (tab.success if good else tab.info)(why, icon=":material/check_circle:" if good else ":material/info:")
         continue
     tab.dataframe(pd.DataFrame({
         "Đơn vị": below["unit"], "Tỷ lệ": below["rate"].map(fmt.percent), "Chỉ tiêu": below["target"],

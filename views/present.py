@@ -44,7 +44,7 @@ elif view == "chua-dat":
         below = card.below_target(key)
         st.subheader(measures.get(key).label)
         if below.empty:
-            st.markdown("Mọi đơn vị có hồ sơ đều đạt chỉ tiêu.")
+            st.markdown(card.none_below(key)[1])
         for r in below.itertuples():
             st.markdown(f"- **{r.unit}**: {fmt.percent(r.rate)} (chỉ tiêu {r.target}) — cần thêm "
                         f"**{fmt.number(r.needed)}** hồ sơ")

@@ -50,11 +50,12 @@ if not plans.empty:
         shown = [k.key for k in measures.CATALOGUE if k.key in set(current.targets["kpi"]) or k.key in
                  ("online", "cashless", "ontime", "digitised")]
         table = grid.assign(level=grid["level"].map(targets.LEVELS))[["level", "subject", *shown]]
+        table[shown] = table[shown].fillna("")  # an empty cell, not "None"
         edited = st.data_editor(
             table, hide_index=True, width="stretch", key="targets_editor", num_rows="fixed",
-            disabled=["level", "subject"],
-            column_config={"level": st.column_config.TextColumn("Áp dụng cho", width="small"),
-                           "subject": st.column_config.TextColumn("Đơn vị / nhóm", width="large"),
+            disabled=["level", "subject"], height=min(36 * (len(table) + 1) + 2, 560),
+            column_config={"level": st.column_config.TextColumn("Áp dụng cho"),
+                           "subject": st.column_config.TextColumn("Đơn vị / nhóm", width="medium"),
                            **{k: st.column_config.TextColumn(measures.get(k).short, help=measures.get(k).label)
                               for k in shown}})
         if st.button("Lưu chỉ tiêu", type="primary", key="save_targets", icon=":material/save:"):
