@@ -210,7 +210,7 @@ def no_plan(year: int) -> None:
 def copy_plan(source: int, year: int) -> None:
     """Next year's plan to start from: the chosen year's, copied (a button's callback)."""
     try:
-        _, stored = plan.save(store(), plan.copied(plan.of_year(store(), source), year))
+        stored = plan.copy(store(), source, year)
     except (ValueError, StoreError) as error:
         st.session_state["flash"] = ("error", str(error))
         return
@@ -226,6 +226,13 @@ def flash() -> None:
         st.success(message, icon=":material/check_circle:")
     elif kind:
         st.error(message, icon=":material/error:")
+
+
+def counted_otherwise(earlier: scorecard.Scorecard, card: scorecard.Scorecard, kpi: str) -> str:
+    """'; kỳ đó tính theo …' when the earlier period's plan counts a KPI another way: a change across
+    definitions is said, not hidden."""
+    was, now = measures.get(kpi).ratio(earlier.definitions), measures.get(kpi).ratio(card.definitions)
+    return "" if was == now else f" (kỳ đó tính theo cách khác: {was.note})"
 
 
 def target_line(card: scorecard.Scorecard, target, verdict: str) -> str:

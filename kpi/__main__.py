@@ -15,13 +15,15 @@ import pandas as pd
 
 from kpi import demo, fmt, ingest, measures, plan, roster, scorecard, setup
 from kpi.periods import SCOPES, Period
-from kpi.store import DEMO_LABEL, Store, StoreError
+from kpi.store import DEMO_LABEL, SCHEMA_VERSION, Store, StoreError
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     store = Store(args.db)
     try:
+        if store.schema_version() not in (0, SCHEMA_VERSION):
+            store.migrate()  # a database from an earlier version, brought up to date first
         return args.run(store, args)
     except (StoreError, ValueError, RuntimeError) as error:  # PlanError, InputError; reports.ChartImageError
         print(f"Lỗi: {error}", file=sys.stderr)
@@ -280,7 +282,7 @@ def _plan_export(store: Store, args) -> int:
 
 def _plan_copy(store: Store, args) -> int:
     to_year = args.to_year or args.year + 1
-    _, stored = plan.save(store, plan.copied(plan.of_year(store, args.year), to_year))
+    stored = plan.copy(store, args.year, to_year)
     print(f"Đã chép kế hoạch năm {args.year} sang năm {to_year}: «{stored.name}», "
           f"{fmt.number(len(stored.targets))} chỉ tiêu. Sửa chỉ tiêu cho năm {to_year} trên trang «Chỉ tiêu».")
     return 0

@@ -24,14 +24,16 @@ HELP_SHEET = "Hướng dẫn"
 MAX_ROWS, MAX_COLUMNS = 3_000, 40  # an Appendix of a province lists about 150 units
 _NAME = re.compile(r"\b(don vi|co quan|dia phuong|ten)\b")
 _STT = re.compile(r"^(stt|tt|so thu tu)$")
-_ROMAN = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|[A-H])[.)]?$", re.IGNORECASE)
+_NUMERAL = r"(?=[IVXL])L?X{0,3}(?:IX|IV|V?I{0,3})|[A-H]"  # I … XLIX, or a capital letter A … H
+_ROMAN = re.compile(rf"^(?:{_NUMERAL})[.)]?$", re.IGNORECASE)
 _LETTER = re.compile(r"^[a-h][.)]?$")  # "a", "b": items under a numbered row, not sections
-_ROMAN_IN_NAME = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|[A-H])[.)]\s+(.+)$")
+_ROMAN_IN_NAME = re.compile(rf"^({_NUMERAL})[.)]\s+(.+)$")
 _NUMBERED = re.compile(r"^\d{1,4}[.)]?\s+(.+)$")
 _AREA_ROW = re.compile(r"^(toan|chung toan|chung cua|ca) (huyen|tinh|thanh pho|xa|phuong|thi tran|dac khu|thi xa|"
-                       r"quan|dia ban)\b|^muc tieu chung\b")
+                       r"quan|dia ban)\b|^muc tieu chung\b|^(tong cong|tong so|tong|cong)\s*[:.]?$")
 _IGNORED = re.compile(r"ghi chu|chu thich|don vi (chu tri|phoi hop)|thoi gian|can cu|^(stt|tt)$")
-_FOOTER = re.compile(r"^(ghi chu|luu y|nguoi lap|noi nhan)\b|\bky ten\b|chu tich|^tm\.? |^kt\.? ")
+_FOOTER = re.compile(r"^[\s*•\-–(]*(ghi chu|luu y|nguoi lap|noi nhan|tm\.? |kt\.? |chu tich)|\bky ten\b")
+_TOO_SMALL = re.compile(r"^(0([.,]\d+)?|1([.,]0+)?)$")  # 0,9 typed without "%": meant 90%?
 _COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
 _AREA = re.compile(r"(?:của|thuộc)\s+(?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+((?:tỉnh|thành phố|huyện|quận|thị xã|"
                    r"xã|phường|thị trấn|đặc khu)\s+.+?)\s*(?:\bvề\b|\bv/v\b|\bban hành\b|[,;()]|$)", re.IGNORECASE)
@@ -60,13 +62,17 @@ def read(file_name: str, data: bytes, *, year: int | None = None, area: str | No
         try:
             plan = _read_sheet(file_name, sheet, year, area)
             break
-        except PlanError as error:
+        except _NoTable as error:  # another sheet may hold the Appendix; any other mistake is said at once
             first_error = first_error or error
     else:
         raise first_error or PlanError(f"Tệp {file_name} không có trang nào.")
     if DEFINITIONS_SHEET in book.sheetnames:
         plan.definitions = _definitions(file_name, book[DEFINITIONS_SHEET])
     return plan
+
+
+class _NoTable(PlanError):
+    """A sheet without the Appendix's table."""
 
 
 def _cell_text(cell) -> str | None:
@@ -128,7 +134,7 @@ def _read_sheet(file_name: str, sheet, year: int | None, area: str | None) -> Pl
     try:
         header, span, name_col = _find_header(grid, merges)
     except PlanError as error:
-        raise PlanError(f"{where}: {error}.") from None
+        raise _NoTable(f"{where}: {error}.") from None
     columns, stt_col = {}, None
     for c, heading in _headings(grid, merges, header, span).items():
         cell = f"{where}, dòng {header + 1}, cột {get_column_letter(c + 1)} («{heading}»)"
@@ -156,16 +162,19 @@ def _read_sheet(file_name: str, sheet, year: int | None, area: str | None) -> Pl
     if not area:
         raise PlanError(f"{where}: tiêu đề không ghi địa bàn («… của UBND tỉnh …»); hãy chỉ rõ địa bàn.")
 
-    entries, units, groups, group = [], [], [], None
+    entries, units, groups, group, notes = [], [], [], None, []
     start = header + span
     if start < len(grid) and all(_COLUMN_NUMBER.match(v) for v in grid[start] if v):
         start += 1  # the row of column numbers (1) (2) (3)
+    _fill_body(grid, merges, start, set(columns))
+    read = [c for c in (stt_col, name_col, *columns) if c is not None]
     for r in range(start, len(grid)):
-        row = grid[r] + [None] * (name_col + 1 - len(grid[r]))
+        row = grid[r] + [None] * (max(read) + 1 - len(grid[r]))
+        if any(row[c] and _FOOTER.search(text.plain(row[c])) for c in read):
+            break  # notes, the signature block
         name, stt = row[name_col], row[stt_col] if stt_col is not None else None
-        cells = {key: row[c] for c, key in columns.items() if c < len(row) and row[c]}
-        if name and _FOOTER.search(text.plain(name)):
-            break
+        stt = None if stt == name else stt  # STT and name typed in one merged cell: "II. Một cửa cấp xã"
+        cells = {key: row[c] for c, key in columns.items() if row[c]}
         if not name:
             if cells:
                 raise PlanError(f"{where}, dòng {r + 1}: có chỉ tiêu nhưng không có tên đơn vị hay nhóm.")
@@ -177,6 +186,8 @@ def _read_sheet(file_name: str, sheet, year: int | None, area: str | None) -> Pl
             level, subject = "group", group
         elif not stt and _AREA_ROW.search(text.plain(name)):
             level, subject = "area", area
+            if not _AREA_ROW.search(text.plain(name)).group(1):
+                notes.append(f"Dòng {r + 1} «{name}»: đọc là chỉ tiêu chung của toàn địa bàn.")
         else:
             if not stt and (m := _NUMBERED.match(name)):
                 name = m.group(1).strip()
@@ -187,15 +198,31 @@ def _read_sheet(file_name: str, sheet, year: int | None, area: str | None) -> Pl
             level, subject = "unit", name
         for c, key in columns.items():
             if key in cells:
-                heading = measures.get(key).label
-                entries.append((key, level, subject, cells[key],
-                                f"{at}, cột {get_column_letter(c + 1)} («{heading}»)"))
+                place = f"{at}, cột {get_column_letter(c + 1)} («{measures.get(key).label}»)"
+                if _TOO_SMALL.match(cells[key]):
+                    raise PlanError(f"{place}: «{cells[key]}» là một tỷ lệ phần trăm quá nhỏ; nếu là "
+                                    f"{fmt.number(float(cells[key].replace(',', '.')) * 100)}% hãy ghi "
+                                    f"«{fmt.number(float(cells[key].replace(',', '.')) * 100)}%».")
+                entries.append((key, level, subject, cells[key], place))
     if not groups:
-        raise PlanError(f"{where}: không có dòng đơn vị hay nhóm nào dưới dòng tiêu đề (dòng {header + 1}).")
+        raise _NoTable(f"{where}: không có dòng đơn vị hay nhóm nào dưới dòng tiêu đề (dòng {header + 1}).")
     document = found.get("document")
     return Plan(year=int(year), name=found.get("name") or default_name(int(year), document), area=area,
                 units=pd.DataFrame(units, columns=["unit", "group"]), targets=target_rows(entries), groups=groups,
-                document=document, source=found.get("source"))
+                document=document, source=found.get("source"), notes=notes)
+
+
+def _fill_body(grid, merges, start: int, kpi_columns: set[int]) -> None:
+    """Merged cells below the header: a wording merged down a KPI column holds for each row it spans; a
+    name merged across columns is read from its first cell, never spread into the KPI columns."""
+    for r0, c0, r1, c1 in merges:
+        if r1 < start or r0 >= len(grid) or c0 >= len(grid[r0]):
+            continue
+        value = grid[r0][c0]
+        for r in range(max(r0, start), min(r1, len(grid) - 1) + 1):
+            for c in range(c0, min(c1, len(grid[r]) - 1) + 1):
+                if (r, c) != (r0, c0) and not (c in kpi_columns and c != c0):
+                    grid[r][c] = value
 
 
 def _title(lines: list[str]) -> dict:
@@ -203,8 +230,9 @@ def _title(lines: list[str]) -> dict:
     found = {}
     for line in lines:
         key, _, value = line.partition(":")
-        if text.plain(key) in _FIELDS and value.strip():
-            found[_FIELDS[text.plain(key)]] = value.strip()
+        if text.plain(key) in _FIELDS:
+            found[_FIELDS[text.plain(key)]] = None if text.plain(value) in ("", "chua co", "khong co", "-") else \
+                value.strip()
         elif text.plain(line).startswith(("(kem theo", "kem theo")):
             found.setdefault("source", re.sub(r"^\(?\s*kèm theo\s*", "", line, flags=re.IGNORECASE).rstrip(") "))
     for line in lines:
@@ -261,8 +289,7 @@ def write(plan: Plan, blank_rows: int = 0) -> bytes:
     if plan.source:
         title.append(f"(Kèm theo {plan.source})")
     title += [f"Tên kế hoạch: {plan.name}", f"Địa bàn: {plan.area}"]
-    if plan.document:
-        title.append(f"Số văn bản: {plan.document}")
+    title.append(f"Số văn bản: {plan.document or 'chưa có'}")
     for r, line in enumerate(title, start=1):
         sheet.cell(r, 1, line).font = Font(bold=r <= 2, italic=r > 2, size=13 if r <= 2 else 11)
         sheet.cell(r, 1).alignment = Alignment(horizontal="center")

@@ -137,7 +137,7 @@ def _from_toml(file_name: str, data: bytes, year: int | None, area: str | None) 
     entries, units, names = [], [], []
 
     def wordings(where: str, level: str, subject: str, table) -> None:
-        if not isinstance(table, dict):
+        if not isinstance(table, dict) or not all(isinstance(w, (str, int, float)) for w in table.values()):
             raise PlanError(f"{where}: chỉ tiêu phải là bảng «kpi = \"mức\"».")
         entries.extend((kpi, level, subject, wording, f"{where}, chỉ tiêu «{kpi}»") for kpi, wording in table.items())
 
@@ -151,15 +151,21 @@ def _from_toml(file_name: str, data: bytes, year: int | None, area: str | None) 
         wordings(f"Tệp {file_name}, nhóm «{gname}»", "group", gname, group.get("targets", {}))
         for entry in group.get("units", []):
             own = {k: v for k, v in entry.items() if k != "name"} if isinstance(entry, dict) else {}
-            unit = str(entry.get("name", "") if isinstance(entry, dict) else entry).strip()
+            unit = entry.get("name", "") if isinstance(entry, dict) else entry
+            if not isinstance(unit, str):
+                raise PlanError(f"Tệp {file_name}, nhóm «{gname}»: tên đơn vị phải là chữ («{unit}»).")
+            unit = unit.strip()
             if not unit:
                 raise PlanError(f"Tệp {file_name}, nhóm «{gname}»: có đơn vị không ghi tên.")
             units.append((unit, gname))
             wordings(f"Tệp {file_name}, đơn vị «{unit}»", "unit", unit, own)
     definitions = raw.get("definitions", {})
-    if not isinstance(definitions, dict):
+    if not isinstance(definitions, dict) or not all(isinstance(v, str) for v in definitions.values()):
         raise PlanError(f"Tệp {file_name}: «definitions» phải là bảng «kpi = \"cách tính\"».")
     document = raw.get("document")
+    for key in ("name", "document", "source"):
+        if not isinstance(raw.get(key, ""), str):
+            raise PlanError(f"Tệp {file_name}: «{key}» phải là chữ, trong ngoặc kép.")
     return Plan(year=year, name=str(raw.get("name") or default_name(year, document)).strip(), area=area.strip(),
                 units=pd.DataFrame(units, columns=["unit", "group"]), targets=target_rows(entries), groups=names,
                 document=document, source=raw.get("source"), definitions=dict(definitions))
@@ -209,7 +215,7 @@ def resolve(plan: Plan, units: pd.DataFrame, aliases: pd.DataFrame | None = None
     for group in plan.groups:
         listed = plan.units.loc[plan.units["group"] == group, "unit"].map(renamed).tolist()
         if not listed:
-            known = units.loc[units["group"] == group, "unit"].tolist() if len(units) else []
+            known = units.loc[(units["group"] == group) & units["until"].isna(), "unit"].tolist() if len(units) else []
             listed = known or [group]
             notes.append(f"Nhóm «{group}» không liệt kê đơn vị: áp dụng cho {len(known)} đơn vị đã có của nhóm."
                          if known else f"Nhóm «{group}» không liệt kê đơn vị: coi nhóm là một đơn vị.")
@@ -222,10 +228,40 @@ def resolve(plan: Plan, units: pd.DataFrame, aliases: pd.DataFrame | None = None
     return resolved
 
 
-def copied(plan: Plan, year: int) -> Plan:
-    """Next year's plan to start from: the same units, groups, targets and definitions."""
-    return replace(plan, year=year, name=default_name(year), document=None, notes=[],
-                   source=f"Chép từ «{plan.name}»; sửa chỉ tiêu theo kế hoạch năm {year}.")
+def with_units(plan: Plan, units: pd.DataFrame) -> Plan:
+    """The plan with the area's units it does not list yet (added since, or by an import), each in its
+    own group: for giving them targets (Store.set_targets then takes them into the plan)."""
+    from kpi import roster
+
+    alive = units[roster.alive(units, roster.month_key(plan.year, 1), roster.month_key(plan.year, 12))
+                  & units["successor"].isna()]
+    extra = alive.loc[~alive["unit"].isin(plan.units["unit"]), ["unit", "group"]]
+    if extra.empty:
+        return plan
+    members = pd.concat([plan.units, extra], ignore_index=True)
+    order = list(dict.fromkeys([*plan.groups, *extra["group"]]))
+    members = members.sort_values("group", key=lambda g: g.map(order.index), kind="stable").reset_index(drop=True)
+    return replace(plan, units=members, groups=order)
+
+
+def copied(plan: Plan, year: int, units: pd.DataFrame) -> Plan:
+    """Another year's plan to start from: the same groups, targets and definitions, for the units as
+    they are at that year's start (Store.units): a unit merged since is replaced by the unit it became,
+    a retired one is left out, with its own targets."""
+    from kpi import roster
+
+    start = roster.month_key(year, 1)
+    became = roster.successors(units, start)
+    names = dict(zip(units["unit_id"], units["unit"]))
+    ids = dict(zip(units["unit"], units["unit_id"]))
+    retired = set(units.loc[(units["until"] <= start).fillna(False) & units["successor"].isna(), "unit"])
+    members = plan.units.assign(unit=plan.units["unit"].map(
+        lambda u: names[became[ids[u]]] if ids.get(u) in became else u))
+    members = members[~members["unit"].isin(retired)].drop_duplicates("unit").reset_index(drop=True)
+    own = plan.targets["level"] == "unit"
+    targets = plan.targets[~own | plan.targets["subject"].isin(set(members["unit"]))].reset_index(drop=True)
+    return replace(plan, year=year, name=default_name(year), document=None, source=None, notes=[], units=members,
+                   targets=targets)
 
 
 def stored(meta: dict, roster: pd.DataFrame, targets: pd.DataFrame, definitions: dict[str, str]) -> Plan:
@@ -234,6 +270,13 @@ def stored(meta: dict, roster: pd.DataFrame, targets: pd.DataFrame, definitions:
                 source=meta.get("source"), units=roster[["unit", "group"]].reset_index(drop=True),
                 targets=targets[TARGET_COLUMNS].reset_index(drop=True), groups=list(dict.fromkeys(roster["group"])),
                 definitions=dict(definitions))
+
+
+def check_area(plan: Plan, area: str | None) -> None:
+    """A database holds one area: a plan of another is refused."""
+    if area and not same_area(area, plan.area):
+        raise PlanError(f"Kế hoạch «{plan.name}» là của «{plan.area}», cơ sở dữ liệu này là của «{area}». Mỗi cơ sở "
+                        f"dữ liệu giữ một địa bàn: hãy tạo cơ sở dữ liệu khác cho «{plan.area}».")
 
 
 def same_area(a: str | None, b: str | None) -> bool:
@@ -247,9 +290,7 @@ def save(store, plan: Plan, replace: bool = False) -> tuple[int, Plan]:
     """Store a plan read from a file for the database's area, in the database's unit names;
     a plan of another area is refused. Returns its plan_id and the plan as stored."""
     area = store.area()["name"]
-    if area and not same_area(area, plan.area):
-        raise PlanError(f"Kế hoạch «{plan.name}» là của «{plan.area}», cơ sở dữ liệu này là của «{area}». Mỗi cơ sở "
-                        f"dữ liệu giữ một địa bàn: hãy tạo cơ sở dữ liệu khác cho «{plan.area}».")
+    check_area(plan, area)
     with store.reading():
         units, aliases = store.units(), store.aliases()
     resolved = resolve(replace_area(plan, area), units, aliases)
@@ -289,3 +330,8 @@ def plans_table(plans: pd.DataFrame) -> pd.DataFrame:
         "Chỉ tiêu": plans["targets"].map(fmt.number),
         "Đánh giá": plans["year"].map(lambda y: f"các kỳ của năm {int(y)}"),
     })
+
+
+def copy(store, source_year: int, year: int) -> Plan:
+    """Store a copy of one year's plan as another year's (refused if that year has one). Returns it."""
+    return save(store, copied(of_year(store, source_year), year, store.units()))[1]

@@ -1,13 +1,11 @@
 """Creating a database: for an area and its plan, for an area alone, or on sample data."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from kpi import demo, plan
 from kpi.store import Store, StoreError
 
 
-def initialise(store: Store, plan_file: Path | None = None, *, sample: str | None = None, year: int | None = None,
+def initialise(store: Store, plan_file=None, *, sample: str | None = None, year: int | None = None,
                area: str | None = None, level: str | None = None) -> dict:
     """Migrate the schema, then: load a sample ("district", "province"), which replaces what the
     database holds if that is itself sample data; or store a plan file (its area becomes the
@@ -15,18 +13,25 @@ def initialise(store: Store, plan_file: Path | None = None, *, sample: str | Non
     store.migrate()
     if sample:
         return load_sample(store, sample)
-    done = {"area": area, "plans": [], "units": 0, "rows": 0, "months": []}
     loaded = plan.load(plan_file, year) if plan_file else None
-    if loaded and area and not plan.same_area(area, loaded.area):
-        raise plan.PlanError(f"Tệp {Path(plan_file).name} là kế hoạch của «{loaded.area}», không phải «{area}».")
+    stored = start(store, area or (loaded.area if loaded else None), level, loaded)
+    return {"area": store.area()["name"], "plans": [stored.name] if stored else [],
+            "units": len(stored.units) if stored else 0, "rows": 0, "months": []}
+
+
+def start(store: Store, area: str | None, level: str | None, first: plan.Plan | None = None,
+          replace_sample: bool = False) -> plan.Plan | None:
+    """Set a database up for an area: its name and level, and its first plan, all in one transaction
+    (`replace_sample`: in place of the sample data it holds). Returns the plan as stored."""
+    if first is not None:
+        plan.check_area(first, area)
     with store.transaction():
-        if area or level:
-            store.set_area(store.area()["name"] or area or loaded.area, level)
-        if loaded:
-            _, stored = plan.save(store, loaded)
-            done |= {"plans": [stored.name], "units": len(stored.units)}
-        done["area"] = store.area()["name"]
-    return done
+        if replace_sample:
+            store.start_over()
+        current = store.area()["name"]
+        if area and not current or level:
+            store.set_area(current or area, level)
+        return plan.save(store, first)[1] if first is not None else None
 
 
 def load_sample(store: Store, key: str) -> dict:
@@ -34,7 +39,6 @@ def load_sample(store: Store, key: str) -> dict:
         raise StoreError(f"Không có dữ liệu mẫu «{key}»; chọn một trong: {', '.join(demo.SAMPLES)}")
     sample = demo.SAMPLES[key]
     counts = demo.generate(sample)
-    store.migrate()
     with store.transaction():  # one change: a reader sees the old sample or the new one, never half
         store.start_over()  # refused once real files were imported
         store.set_area(sample.area, sample.level)

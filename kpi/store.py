@@ -99,6 +99,7 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE units ADD COLUMN until INTEGER",
         "ALTER TABLE units ADD COLUMN successor INTEGER",
         "ALTER TABLE units ADD COLUMN added_by INTEGER",
+        "ALTER TABLE unit_aliases ADD COLUMN added_by INTEGER",
         # plans by year: the units each targets, in its groups and order, and its KPI definitions
         "ALTER TABLE plans ADD COLUMN document VARCHAR",
         """CREATE TABLE plan_units (
@@ -144,6 +145,17 @@ class StoreBusy(StoreError):
     pass
 
 
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.RLock:
+    """One writer at a time per file within this process: the app's sessions share DuckDB's instance,
+    where two transactions could each pass a check (one plan a year) before the other commits."""
+    with _LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(str(path.resolve()), threading.RLock())
+
+
 def default_path() -> Path:
     return Path(os.environ.get("KPI_DB") or DEFAULT_DB)
 
@@ -185,6 +197,8 @@ class Store:
                 delay = min(delay * 2, 0.25)
         try:
             yield con
+        except duckdb.Error as error:  # said in words, never as a traceback
+            raise StoreError(f"Lỗi cơ sở dữ liệu {self.path}: {str(error).splitlines()[0]}") from error
         finally:
             con.close()
 
@@ -198,7 +212,7 @@ class Store:
                 raise StoreError("Không ghi được trong lúc đang đọc.")  # a programming error, said plainly
             yield current
             return
-        with self._connect(write=True) as con:
+        with _write_lock(self.path), self._connect(write=True) as con:
             con.begin()
             self._local.con, self._local.writing = con, True
             try:
@@ -352,8 +366,13 @@ class Store:
 
     # -- writes ------------------------------------------------------------------------
     def set_area(self, name: str, level: str | None) -> None:
-        """Name the area this database holds, and its level."""
+        """Name the area this database holds, and its level; its plans take the new name."""
         with self.transaction() as con:
+            old = con.execute("SELECT value FROM meta WHERE key = 'area'").fetchall()
+            if old and old[0][0] != name:
+                con.execute("UPDATE plans SET area = ? WHERE area = ?", [name, old[0][0]])
+                con.execute("UPDATE plan_targets SET subject = ? WHERE level = 'area' AND subject = ?",
+                            [name, old[0][0]])
             con.execute("INSERT OR REPLACE INTO meta VALUES ('area', ?)", [name])
             if level:
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('area_level', ?)", [level])
@@ -390,6 +409,7 @@ class Store:
                                        "RETURNING plan_id", [plan.name, plan.year, plan.area, plan.document, plan.source])
             con.execute('INSERT INTO plan_units SELECT ?, u.unit_id, r."group", r.position FROM roster r '
                         "JOIN units u ON u.name = r.unit", [plan_id])
+            con.unregister("roster")
             _write_targets(con, plan_id, plan.targets)
             for kpi, variant in plan.definitions.items():
                 con.execute("INSERT INTO plan_definitions VALUES (?, ?, ?)", [plan_id, kpi, variant])
@@ -403,10 +423,17 @@ class Store:
                         [name, document or None, source or None, plan_id])
 
     def set_targets(self, plan_id: int, targets: pd.DataFrame) -> None:
-        """Replace a plan's targets ([kpi, level, subject, comparator, threshold, wording]) in one transaction."""
+        """Replace a plan's targets ([kpi, level, subject, comparator, threshold, wording]) in one transaction;
+        a unit given a target of its own that the plan did not list joins it."""
         with self.transaction() as con:
             con.execute("DELETE FROM plan_targets WHERE plan_id = ?", [plan_id])
             _write_targets(con, plan_id, targets)
+            con.execute(
+                "INSERT INTO plan_units SELECT ?, u.unit_id, u.group_name, "
+                "(SELECT coalesce(max(position), 0) FROM plan_units WHERE plan_id = ?) + row_number() OVER (ORDER BY "
+                "u.position) FROM units u WHERE u.name IN (SELECT subject FROM plan_targets WHERE plan_id = ? AND "
+                "level = 'unit') AND u.unit_id NOT IN (SELECT unit_id FROM plan_units WHERE plan_id = ?)",
+                [plan_id, plan_id, plan_id, plan_id])
 
     def set_definition(self, plan_id: int, kpi: str, variant: str) -> None:
         """Choose the denominator variant of a KPI for one plan (measures.CATALOGUE lists them)."""
@@ -428,7 +455,7 @@ class Store:
         """Empty a database that holds only sample data, for a committee to set up its own area.
         Refused once real files have been imported: those are never thrown away here."""
         with self.transaction() as con:
-            if _scalar(con, "SELECT count(*) FROM imports WHERE kind = 'file'"):
+            if _scalar(con, "SELECT count(*) FROM imports WHERE kind = 'file' AND undone_at IS NULL"):
                 raise StoreError("Cơ sở dữ liệu đã có số liệu nhập từ tệp; không xoá để thiết lập lại.")
             for table in ("monthly_counts", "replaced_counts", "imports", "plan_targets", "plan_units",
                           "plan_definitions", "plans", "unit_aliases", "units"):
@@ -454,7 +481,7 @@ class Store:
             con.execute("UPDATE units SET name = ? WHERE unit_id = ?", [new_name, unit_id])
             con.execute("UPDATE plan_targets SET subject = ? WHERE level = 'unit' AND subject = ?", [new_name, name])
             if alias:
-                con.execute("INSERT OR REPLACE INTO unit_aliases VALUES (?, ?)", [alias, unit_id])
+                con.execute("INSERT OR REPLACE INTO unit_aliases VALUES (?, ?, NULL)", [alias, unit_id])
 
     def regroup_unit(self, name: str, group: str, from_year: int | None = None) -> int:
         """Move a unit to another group, in the plans of `from_year` and later (all when None).
@@ -504,7 +531,7 @@ class Store:
     def set_alias(self, alias: str, unit: str) -> None:
         """`alias` (a name's key) means `unit` in the files imported from now on."""
         with self.transaction() as con:
-            con.execute("INSERT OR REPLACE INTO unit_aliases VALUES (?, ?)", [alias, _unit_id(con, unit)])
+            con.execute("INSERT OR REPLACE INTO unit_aliases VALUES (?, ?, NULL)", [alias, _unit_id(con, unit)])
 
     def remove_alias(self, alias: str) -> bool:
         with self.transaction() as con:
@@ -544,8 +571,8 @@ class Store:
             if new_units is not None and len(new_units):
                 _add_units(con, new_units, added_by=import_id)
             for alias, unit in (aliases or {}).items():
-                con.execute("INSERT OR REPLACE INTO unit_aliases SELECT ?, unit_id FROM units WHERE name = ?",
-                            [alias, unit])
+                con.execute("INSERT OR REPLACE INTO unit_aliases SELECT ?, unit_id, ? FROM units WHERE name = ?",
+                            [alias, import_id, unit])
             con.register("incoming", counts)
             stored = con.execute(
                 "SELECT u.name, i.year, i.month FROM incoming i JOIN units u ON u.name = i.unit "
@@ -593,7 +620,8 @@ class Store:
             con.execute("UPDATE imports SET undone_at = current_timestamp WHERE import_id = ?", [import_id])
             # the units this import added go too, unless something else now holds on to them
             added = con.execute(
-                "SELECT unit_id, name FROM units u WHERE added_by = ? "
+                "SELECT unit_id, name FROM units u WHERE (added_by = ? OR added_by IN "
+                "(SELECT import_id FROM imports WHERE undone_at IS NOT NULL)) "
                 "AND NOT EXISTS (SELECT 1 FROM monthly_counts c WHERE c.unit_id = u.unit_id) "
                 "AND NOT EXISTS (SELECT 1 FROM replaced_counts r WHERE r.unit_id = u.unit_id) "
                 "AND NOT EXISTS (SELECT 1 FROM plan_units p WHERE p.unit_id = u.unit_id) "
@@ -601,7 +629,8 @@ class Store:
                 "AND NOT EXISTS (SELECT 1 FROM plan_targets t WHERE t.level = 'unit' AND t.subject = u.name) "
                 "ORDER BY position", [import_id]).fetchall()
             ids = [unit_id for unit_id, _ in added]
-            con.execute("DELETE FROM unit_aliases WHERE unit_id IN (SELECT unnest(?::INTEGER[]))", [ids])
+            con.execute("DELETE FROM unit_aliases WHERE added_by = ? OR unit_id IN (SELECT unnest(?::INTEGER[]))",
+                        [import_id, ids])
             con.execute("DELETE FROM units WHERE unit_id IN (SELECT unnest(?::INTEGER[]))", [ids])
             return {"removed": removed, "restored": restored, "file_name": file_name,
                     "units_removed": [name for _, name in added]}

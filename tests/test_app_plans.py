@@ -148,7 +148,9 @@ def test_an_appendix_of_another_area_is_refused_on_the_page(tmp_path, monkeypatc
                      title=["CHỈ TIÊU NĂM 2026", "(Kèm theo Kế hoạch số 3/KH-UBND ngày 02/01/2026 của UBND tỉnh Gia Lai)"])
     at.file_uploader(key="plan_upload_0").set_value(("gia-lai.xlsx", other, XLSX)).run()
     assert not at.exception
-    assert at.error[0].value == "Kế hoạch là của «Tỉnh Gia Lai», cơ sở dữ liệu này là của «Huyện Mỹ Tú»."
+    assert at.error[0].value == ("Kế hoạch «Kế hoạch 3/KH-UBND năm 2026» là của «Tỉnh Gia Lai», cơ sở dữ liệu này là "
+                                 "của «Huyện Mỹ Tú». Mỗi cơ sở dữ liệu giữ một địa bàn: hãy tạo cơ sở dữ liệu khác "
+                                 "cho «Tỉnh Gia Lai».")
     assert len(store.plans()) == 1
 
 

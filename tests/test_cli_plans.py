@@ -132,3 +132,17 @@ def test_the_province_sample(cli_env):
     again = kpi(cli_env, "init", "--demo")  # sample replaces sample: back to the district
     assert again.returncode == 0 and "Huyện Mỹ Tú" in again.stdout
     assert "Hòa Lâm" not in kpi(cli_env, "unit", "list").stdout
+
+
+def test_a_database_of_the_previous_version_is_brought_up_to_date_by_any_command(cli_env, tmp_path):
+    from kpi.store import MIGRATIONS, Store
+    path = tmp_path / "v2.duckdb"
+    with Store(path).transaction() as con:
+        for version in (1, 2):
+            for statement in MIGRATIONS[version]:
+                con.execute(statement)
+        con.execute("INSERT INTO meta VALUES ('schema_version', '2'), ('area', 'Huyện Mỹ Tú')")
+        con.execute("INSERT INTO plans (name, year, area) VALUES ('Kế hoạch 64/KH-UBND năm 2024', 2024, 'Huyện Mỹ Tú')")
+    listed = kpi(dict(cli_env, KPI_DB=str(path)), "plan", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "Kế hoạch 64/KH-UBND năm 2024" in listed.stdout

@@ -133,6 +133,11 @@ def test_an_unknown_kpi_column_is_named():
     ('year = 2025\narea = "Huyện Mỹ Tú"\n[[groups]]\nname = "A"\nunits = [\n', "không phải tệp kế hoạch đọc được"),
     ('year = 2025\narea = "Huyện Mỹ Tú"\n[definitions]\ncashless = "moi"\n[[groups]]\nname = "A"\nunits = ["X"]\n',
      "cách tính «cashless = moi» không có; chọn một trong: fee_online, fee_all"),
+    ('year = 2025\narea = "Huyện Mỹ Tú"\n[definitions]\nonline = ["a"]\n[[groups]]\nname = "A"\nunits = ["X"]\n',
+     "«definitions» phải là bảng"),
+    ('year = 2025\narea = "Huyện Mỹ Tú"\n[[groups]]\nname = "A"\nunits = [["X"]]\n', "tên đơn vị phải là chữ"),
+    ('year = 2025\narea = "Huyện Mỹ Tú"\ndocument = 64\n[[groups]]\nname = "A"\nunits = ["X"]\n',
+     "«document» phải là chữ"),
 ])
 def test_a_bad_toml_plan_is_refused_in_vietnamese(toml, message):
     with pytest.raises(PlanError, match=message):
@@ -160,7 +165,7 @@ def _row(card, unit, kpi="online"):
 def test_each_year_is_judged_by_its_own_plan_and_a_year_without_one_is_not_judged(store):
     store.import_counts(count_rows([_online("Phòng Tư pháp", y, 6, 45, 5) for y in (2024, 2025, 2026)]),
                         file_name="t6.xlsx")
-    next_year = plan.copied(plan.of_year(store, 2024), 2025)
+    next_year = plan.copied(plan.of_year(store, 2024), 2025, store.units())
     targets = next_year.targets
     targets.loc[(targets["subject"] == "Phòng Tư pháp") & (targets["kpi"] == "online"),
                 ["comparator", "threshold", "wording"]] = ["ge", 90.0, "Tối thiểu 90%"]
@@ -181,7 +186,7 @@ def test_each_year_is_judged_by_its_own_plan_and_a_year_without_one_is_not_judge
 def test_each_plan_has_its_own_definitions(store):
     store.import_counts(count_rows([{**_online("Xã Mỹ Tú", y, 3, 10, 10), "fee_online": 4, "fee_dossiers": 10,
                                      "paid_online": 4} for y in (2024, 2025)]), file_name="t3.xlsx")
-    plan.save(store, plan.copied(plan.of_year(store, 2024), 2025))
+    plan.copy(store, 2024, 2025)
     store.set_definition(store.plan_of_year(2025)["plan_id"], "cashless", "fee_all")
     old, new = (scorecard.build(store, Period(y, 3)) for y in (2024, 2025))
     assert _row(old, "Xã Mỹ Tú", "cashless")[["numerator", "denominator", "rate"]].tolist() == [4, 4, 100.0]
@@ -268,13 +273,21 @@ def test_undo_removes_the_units_an_import_added(store):
     done = store.undo_import(first["import_id"])
     assert done["units_removed"] == ["Xã Mới Lập"]
     assert "Xã Mới Lập" not in set(store.units()["unit"]) and store.aliases().empty
+    # a name matched to an existing unit by an import is forgotten with it: a wrong match is not repeated
+    matched = store.import_counts(count_rows([_online("Xã Mỹ Tú", 2024, 3, 5, 5)]), file_name="a2.xlsx",
+                                  aliases={"my tu cu": "Xã Mỹ Tú"})
+    assert store.aliases()["alias"].tolist() == ["my tu cu"]
+    store.undo_import(matched["import_id"])
+    assert store.aliases().empty
     # a unit another import has counts for stays until that import is undone too
     one = store.import_counts(count_rows([_online("Xã Mới", 2024, 4, 5, 5)]), file_name="b.xlsx",
                               new_units=pd.DataFrame({"unit": ["Xã Mới"], "group": ["Một cửa cấp xã"]}))
     two = store.import_counts(count_rows([_online("Xã Mới", 2024, 5, 5, 5)]), file_name="c.xlsx")
     assert store.undo_import(one["import_id"])["units_removed"] == []
     assert "Xã Mới" in set(store.units()["unit"])
-    store.undo_import(two["import_id"])
+    assert store.undo_import(two["import_id"])["units_removed"] == ["Xã Mới"]  # its own import undone already
+    store.start_over()  # every real import undone: the database may be set up again
+    assert store.units().empty and store.plans().empty
 
 
 def test_a_version_2_database_is_migrated_with_its_plan_and_its_definition(tmp_path):
@@ -296,3 +309,104 @@ def test_a_version_2_database_is_migrated_with_its_plan_and_its_definition(tmp_p
     assert store.targets(1)["wording"].tolist() == ["Trên 90"]
     store.delete_plan(1)  # no foreign key left to stop it
     assert store.plans().empty
+
+
+def _book(rows: list, merges: tuple = (), headings: list | None = None) -> bytes:
+    """An Appendix sheet with the Mỹ Tú title, a header and `rows`; `merges` as openpyxl ranges ("D9:D11")."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "PL1"
+    for line in ("CHỈ TIÊU NĂM 2024", "(Kèm theo Kế hoạch số 64/KH-UBND ngày 05/4/2024 của UBND huyện Mỹ Tú)"):
+        sheet.append([line])
+    sheet.append(["STT", "Đơn vị", *(headings or ["Tỷ lệ trực tuyến (%)", "Thanh toán không dùng tiền mặt (%)"])])
+    for row in rows:  # the first body row is row 4
+        sheet.append(list(row))
+    for merged in merges:
+        sheet.merge_cells(merged)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _targets(read: plan.Plan) -> list:
+    return read.targets[["kpi", "level", "subject", "wording"]].values.tolist()
+
+
+def test_merged_cells_notes_totals_and_signatures_below_the_table():
+    group = ("I", "Một cửa cấp huyện", "Trên 90", "Tối thiểu 40%")
+    # a wording merged down its column holds for every row it spans
+    down = plan.read("a.xlsx", _book([("I", "Một cửa cấp huyện", None, None), (1, "Phòng Nội vụ", "Trên 90", "Tối thiểu 40%"),
+                                      (2, "Phòng Tư pháp", "Trên 90", None), (3, "Thanh tra", "Trên 90", None)],
+                                     merges=("D5:D7",)))
+    assert [s for k, lv, s, w in _targets(down) if k == "cashless"] == ["Phòng Nội vụ", "Phòng Tư pháp", "Thanh tra"]
+    # a section typed in one merged cell over STT, name and the targets
+    merged = plan.read("b.xlsx", _book([group, (1, "Phòng Nội vụ", None, None), ("II. Một cửa cấp xã", None, None, None),
+                                        (1, "Xã Mỹ Hương", "Trên 80", None)], merges=("A6:D6",)))
+    assert merged.groups == ["Một cửa cấp huyện", "Một cửa cấp xã"]
+    assert merged.units.values.tolist() == [["Phòng Nội vụ", "Một cửa cấp huyện"], ["Xã Mỹ Hương", "Một cửa cấp xã"]]
+    # a signature block to the right, notes in the STT or name column: the table ends there
+    for tail in ([(None, None, None, "TM. ỦY BAN NHÂN DÂN"), (None, None, None, "KT. CHỦ TỊCH")],
+                 [("Ghi chú:", "Các đơn vị chưa có chỉ tiêu riêng áp dụng chỉ tiêu nhóm", None, None)],
+                 [(None, "* Ghi chú: chỉ tiêu tính theo năm", None, None)]):
+        ended = plan.read("c.xlsx", _book([group, (1, "Phòng Nội vụ", None, None), (None, None, None, None), *tail]))
+        assert ended.units["unit"].tolist() == ["Phòng Nội vụ"]
+    # a total row is the area's row, said in the notes
+    total = plan.read("d.xlsx", _book([group, (1, "Phòng Nội vụ", None, None), (None, "Tổng cộng", "Trên 80", "Trên 40")]))
+    assert ["online", "area", "Huyện Mỹ Tú", "Trên 80"] in _targets(total)
+    assert total.notes == ["Dòng 6 «Tổng cộng»: đọc là chỉ tiêu chung của toàn địa bàn."]
+    # 0,9 typed as a number without "%" is not silently 0,9%
+    with pytest.raises(PlanError, match=r"dòng 4, cột C \(«Tỷ lệ hồ sơ trực tuyến»\): «0,9» là một tỷ lệ phần trăm quá "
+                                        r"nhỏ; nếu là 90% hãy ghi «90%»"):
+        plan.read("e.xlsx", _book([("I", "Một cửa cấp huyện", 0.9, 0.4), (1, "Phòng Nội vụ", None, None)]))
+
+
+def test_a_mistake_on_the_first_sheet_is_said_even_when_another_sheet_reads():
+    book = openpyxl.load_workbook(io.BytesIO(_book([("I", "Một cửa cấp huyện", "Khá", None), (1, "Phòng Nội vụ", None,
+                                                                                          None)])))
+    copy = book.copy_worksheet(book["PL1"])
+    copy["C4"] = "Trên 90"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(PlanError, match="trang «PL1», dòng 4, cột C .*không hiểu mức chỉ tiêu «Khá»"):
+        plan.read("two.xlsx", buffer.getvalue())
+
+
+def test_thirteen_groups_and_a_copied_plan_come_back_from_their_export(store):
+    numerals = "I II III IV V VI VII VIII IX X XI XII XIII XIV".split()
+    rows = [row for g, numeral in enumerate(numerals, 1) for row in ((numeral, f"Nhóm {g}", "Trên 90", None),
+                                                                      (1, f"Đơn vị {g}", None, None))]
+    many = plan.read("many.xlsx", _book(rows))
+    assert len(many.groups) == 14 and many.groups[12] == "Nhóm 13" and many.units["unit"].iloc[-1] == "Đơn vị 14"
+    same_plan(many, plan.read("again.xlsx", appendix.write(many)))
+    copy = plan.copy(store, 2024, 2025)
+    assert (copy.name, copy.document, copy.source) == ("Kế hoạch năm 2025", None, None)
+    same_plan(copy, plan.read("copy.xlsx", appendix.write(copy)))  # not the 2024 document number
+
+
+def test_a_copy_is_of_the_units_as_they_are_in_its_year(store):
+    store.merge_units(["Xã Mỹ Tú", "Xã Phú Mỹ"], "Xã Mỹ Phú", 202501, group="Một cửa cấp xã")
+    store.retire_unit("Thanh tra", 202501)
+    copy = plan.copy(store, 2024, 2025)
+    communes = copy.units.loc[copy.units["group"] == "Một cửa cấp xã", "unit"].tolist()
+    assert "Xã Mỹ Phú" in communes and not {"Xã Mỹ Tú", "Xã Phú Mỹ"} & set(communes) and len(communes) == 8
+    assert "Thanh tra" not in set(copy.units["unit"]) and "Thanh tra" not in set(copy.targets["subject"])
+    card = scorecard.build(store, Period(2025, 1))
+    assert _row(card, "Xã Mỹ Phú")["target"] == "Trên 90"  # its group's, in the copied plan
+
+
+def test_renaming_the_area_carries_into_its_plans(store):
+    store.set_area("Huyện Mỹ Tú (cũ)", "district")
+    assert store.plans()["area"].tolist() == ["Huyện Mỹ Tú (cũ)"]
+    assert set(store.targets(1).query("level == 'area'")["subject"]) == {"Huyện Mỹ Tú (cũ)"}
+    assert plan.copy(store, 2024, 2025).area == "Huyện Mỹ Tú (cũ)"
+    assert scorecard.build(store, Period(2024, 6)).totals().set_index("kpi").at["online", "target"] == "Trên 80%"
+
+
+def test_a_target_given_to_a_unit_the_plan_did_not_list_takes_it_into_the_plan(store):
+    store.import_counts(count_rows([_online("Xã Mới Lập", 2024, 3, 5, 5)]), file_name="a.xlsx",
+                        new_units=pd.DataFrame({"unit": ["Xã Mới Lập"], "group": ["Một cửa cấp xã"]}))
+    targets = pd.concat([store.targets(1), plan.target_rows([("online", "unit", "Xã Mới Lập", "Trên 50", "")])])
+    store.set_targets(1, targets)
+    assert store.roster(1)["unit"].iloc[-1] == "Xã Mới Lập"
+    judged = _row(scorecard.build(store, Period(2024, 3)), "Xã Mới Lập")
+    assert judged[["target", "rate", "status", "needed"]].tolist() == ["Trên 50", 50.0, scorecard.NOT_MET, 1]

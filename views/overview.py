@@ -21,10 +21,11 @@ for column, key in zip(st.columns(len(CARDS)), CARDS):
     met, assessed = card.met_count(key)
     with column.container(border=True):
         st.metric(kpi.label, fmt.percent(row["rate"]), delta=fmt.change(row["rate"], before.loc[key, "rate"]),
-                  help=f"Thay đổi so với {previous.period.label}")
+                  help=f"Thay đổi so với {previous.period.label}" + ui.counted_otherwise(previous, card, key))
         st.markdown(ui.target_line(card, row["target"], verdict))
         st.caption(f"So với cùng kỳ năm trước ({year_before.period.label}): "
-                   f"{fmt.change(row['rate'], last_year.loc[key, 'rate']) or fmt.MISSING}")
+                   f"{fmt.change(row['rate'], last_year.loc[key, 'rate']) or fmt.MISSING}"
+                   + ui.counted_otherwise(year_before, card, key))
         st.markdown(f"**{met}/{assessed}** đơn vị đạt chỉ tiêu" if assessed else "Chưa có đơn vị nào để đánh giá")
         st.caption(f"{fmt.number(row['numerator'])} / {fmt.number(row['denominator'])} hồ sơ · "
                    f"{kpi.ratio(card.definitions).note}")

@@ -71,13 +71,7 @@ if st.button("Bắt đầu", type="primary", key="setup_go", disabled=not ready,
             message = f"Đã nạp {DEMO_LABEL.lower()}: {done['area']}, {done['units']} đơn vị."
         else:
             read = plan.read(file.name, file.getvalue(), area=name) if file is not None else None
-            if read is not None and not plan.same_area(name, read.area):
-                raise plan.PlanError(f"Phụ lục là kế hoạch của «{read.area}», không phải «{name}».")
-            with store.transaction():  # all of it, or nothing: the sample stays if the plan cannot be stored
-                if replacing:
-                    store.start_over()
-                store.set_area(name, level)
-                stored = plan.save(store, read)[1] if read is not None else None
+            stored = setup.start(store, name, level, read, replace_sample=replacing)
             message = f"Đã thiết lập {name}."
             if stored is not None:
                 message += (f" Kế hoạch «{stored.name}»: {len(stored.units)} đơn vị, {len(stored.targets)} chỉ tiêu. "

@@ -46,7 +46,7 @@ if not plans.empty:
         st.caption("Ghi đúng lời văn bản: «Trên 90» là lớn hơn hẳn 90% (90,00% chưa đạt), «Tối thiểu 40%», «Từ 98% "
                    "trở lên», «Đạt 100%», «>= 98» là từ mức đó trở lên. Ô để trống ở dòng đơn vị: dùng chỉ tiêu của "
                    "nhóm. Bấm «Lưu chỉ tiêu» để ghi mọi thay đổi cùng lúc.")
-        grid = current.target_grid()
+        grid = plan.with_units(current, known["units"]).target_grid()
         shown = [k.key for k in measures.CATALOGUE if k.key in set(current.targets["kpi"]) or k.key in
                  ("online", "cashless", "ontime", "digitised")]
         table = grid.assign(level=grid["level"].map(targets.LEVELS))[["level", "subject", *shown]]
@@ -104,7 +104,7 @@ if not plans.empty:
             if st.button(f"Chép kế hoạch năm {year} sang năm {target_year}", key="copy_plan",
                          icon=":material/content_copy:"):
                 try:
-                    _, copy = plan.save(store, plan.copied(current, target_year))
+                    copy = plan.copy(store, year, target_year)
                 except (ValueError, StoreError) as error:
                     st.error(str(error), icon=":material/error:")
                 else:
@@ -154,8 +154,7 @@ if upload is not None:
     try:
         read = plan.read(upload.name, upload.getvalue(), year=int(year_given) if year_given else None,
                          name=name_given or None, area=area["name"])
-        if area["name"] and not plan.same_area(area["name"], read.area):
-            raise plan.PlanError(f"Kế hoạch là của «{read.area}», cơ sở dữ liệu này là của «{area['name']}».")
+        plan.check_area(read, area["name"])
         preview = plan.resolve(plan.replace_area(read, area["name"]), known["units"], known["aliases"])
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
