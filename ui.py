@@ -35,7 +35,7 @@ def _key() -> tuple[str, tuple]:
 def _facts(path: str, version: tuple) -> dict:
     with Store(path).reading() as s:
         return {"months": s.months(), "plans": s.plans(), "units": s.units(), "sample": s.has_demo_data(),
-                "area": s.area(), "aliases": s.aliases()}
+                "area": s.area(), "aliases": s.aliases(), "definitions": s.definitions_by_year()}
 
 
 def facts() -> dict:
@@ -226,6 +226,15 @@ def flash() -> None:
         st.success(message, icon=":material/check_circle:")
     elif kind:
         st.error(message, icon=":material/error:")
+
+
+def trend(rows: pd.DataFrame, kpis: list[str], card: scorecard.Scorecard, lines: dict, title: str):
+    """charts.trend with the card's targets over its own year, and where a KPI starts being counted
+    another way."""
+    from kpi import charts
+
+    return charts.trend(rows, kpis, lines, title, target_year=card.period.year,
+                        breaks=history.definition_breaks(rows, facts()["definitions"], kpis))
 
 
 def counted_otherwise(earlier: scorecard.Scorecard, card: scorecard.Scorecard, kpi: str) -> str:

@@ -94,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     copied = plans.add_parser("copy", help="chép kế hoạch của một năm sang năm khác (mặc định: năm sau)")
     copied.add_argument("year", type=int, metavar="NĂM")
     copied.add_argument("--to", type=int, dest="to_year", help="năm nhận (mặc định: NĂM + 1)")
+    copied.add_argument("--replace", action="store_true", help="thay kế hoạch đã có của năm nhận")
     copied.set_defaults(run=_plan_copy)
     define = plans.add_parser("define", help="xem hoặc chọn cách tính (mẫu số) của một chỉ tiêu trong kế hoạch")
     define.add_argument("year", type=int, metavar="NĂM")
@@ -147,8 +148,15 @@ def _parser() -> argparse.ArgumentParser:
 def _init(store: Store, args) -> int:
     if args.demo and args.plan:
         raise ValueError("Chọn một: --demo (dữ liệu mẫu) hoặc --plan TỆP (kế hoạch của địa bàn).")
-    done = setup.initialise(store, args.plan, sample=args.demo, year=args.year, area=args.area, level=args.level)
-    message = f"Đã tạo {store.path}: {done['area'] or 'chưa đặt tên địa bàn'}"
+    new = not store.path.exists()
+    try:
+        done = setup.initialise(store, args.plan, sample=args.demo, year=args.year, area=args.area, level=args.level)
+    except BaseException:
+        if new:  # a refused init leaves no empty database behind
+            for path in (store.path, store.path.with_name(store.path.name + ".wal")):
+                path.unlink(missing_ok=True)
+        raise
+    message = f"{'Đã tạo' if new else 'Đã cập nhật'} {store.path}: {done['area'] or 'chưa đặt tên địa bàn'}"
     if done["plans"]:
         message += f", kế hoạch «{'», «'.join(done['plans'])}», {fmt.number(done['units'])} đơn vị"
     if args.demo:
@@ -282,7 +290,7 @@ def _plan_export(store: Store, args) -> int:
 
 def _plan_copy(store: Store, args) -> int:
     to_year = args.to_year or args.year + 1
-    stored = plan.copy(store, args.year, to_year)
+    stored = plan.copy(store, args.year, to_year, replace=args.replace)
     print(f"Đã chép kế hoạch năm {args.year} sang năm {to_year}: «{stored.name}», "
           f"{fmt.number(len(stored.targets))} chỉ tiêu. Sửa chỉ tiêu cho năm {to_year} trên trang «Chỉ tiêu».")
     return 0
@@ -388,7 +396,8 @@ def _unit_alias(store: Store, args) -> int:
 
     if args.action == "list":
         aliases = store.aliases()
-        print(aliases.rename(columns={"alias": "Tên khác (dạng so khớp)", "unit": "Đơn vị"}).to_string(index=False)
+        print(aliases[["written", "unit", "alias"]].rename(columns={
+            "written": "Tên khác", "unit": "Đơn vị", "alias": "Dạng so khớp"}).to_string(index=False)
               if not aliases.empty else "Chưa có tên khác nào.")
         return 0
     if not args.alias:
@@ -396,7 +405,7 @@ def _unit_alias(store: Store, args) -> int:
     if args.action == "add":
         if not args.unit:
             raise ValueError("Cần ĐƠN_VỊ mà tên khác chỉ tới.")
-        store.set_alias(names.key(args.alias), args.unit)
+        store.set_alias(names.key(args.alias), args.unit, args.alias.strip())
         print(f"Từ nay tệp ghi «{args.alias}» được hiểu là «{args.unit}».")
     elif store.remove_alias(names.key(args.alias)) or store.remove_alias(args.alias):
         print(f"Đã bỏ tên khác «{args.alias}».")
@@ -423,7 +432,8 @@ def _table(card: scorecard.Scorecard, contract: dict, group: str | None) -> str:
         lines.append(f"({DEMO_LABEL})")
     text = scorecard.ranking_text(card.ranking(kpi, group))
     text = text[["Hạng", "Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Cần thêm (hồ sơ)"]]
-    lines.append(text.rename(columns={"Cần thêm (hồ sơ)": "Cần thêm"}).to_string(index=False))
+    lines.append(text.rename(columns={"Cần thêm (hồ sơ)": "Cần thêm"}).to_string(index=False) if len(text) else
+                 "Chưa có đơn vị nào.")
     area = contract["area"][kpi]
     verdict = {True: "đạt", False: "chưa đạt", None: "không đánh giá"}[area["met"]]
     lines.append(f"Toàn bộ: {fmt.number(area['numerator'])}/{fmt.number(area['denominator'])} = "

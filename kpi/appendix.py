@@ -137,7 +137,8 @@ def _read_sheet(file_name: str, sheet, year: int | None, area: str | None) -> Pl
         raise _NoTable(f"{where}: {error}.") from None
     columns, stt_col = {}, None
     for c, heading in _headings(grid, merges, header, span).items():
-        cell = f"{where}, dòng {header + 1}, cột {get_column_letter(c + 1)} («{heading}»)"
+        typed = max((r for r in range(header, header + span) if c < len(grid[r]) and grid[r][c]), default=header)
+        cell = f"{where}, dòng {typed + 1}, cột {get_column_letter(c + 1)} («{heading}»)"
         words = text.plain(heading)
         if c == name_col:
             continue
@@ -162,7 +163,7 @@ def _read_sheet(file_name: str, sheet, year: int | None, area: str | None) -> Pl
     if not area:
         raise PlanError(f"{where}: tiêu đề không ghi địa bàn («… của UBND tỉnh …»); hãy chỉ rõ địa bàn.")
 
-    entries, units, groups, group, notes = [], [], [], None, []
+    entries, units, groups, group, notes, seen = [], [], [], None, [], {}
     start = header + span
     if start < len(grid) and all(_COLUMN_NUMBER.match(v) for v in grid[start] if v):
         start += 1  # the row of column numbers (1) (2) (3)
@@ -194,6 +195,9 @@ def _read_sheet(file_name: str, sheet, year: int | None, area: str | None) -> Pl
             if group is None:
                 group = "Các đơn vị"
                 groups.append(group)
+            if (same := " ".join(name.casefold().split())) in seen:
+                raise PlanError(f"{where}, dòng {seen[same]} và {r + 1}: đơn vị «{name}» được liệt kê hai lần.")
+            seen[same] = r + 1
             units.append((name, group))
             level, subject = "unit", name
         for c, key in columns.items():

@@ -29,12 +29,17 @@ def target_lines(rows: pd.DataFrame) -> dict[str, tuple[float, str]]:
     return {k: (float(r["threshold"]), r["target"]) for k, r in rows.iterrows() if pd.notna(r["threshold"])}
 
 
-def trend(rows: pd.DataFrame, kpis: list[str], targets: dict[str, tuple[float, str]], title: str) -> go.Figure:
+def trend(rows: pd.DataFrame, kpis: list[str], targets: dict[str, tuple[float, str]], title: str,
+          target_year: int | None = None, breaks: list[tuple[int, str]] = ()) -> go.Figure:
     """Monthly rates of `kpis` (rows: year, month, kpi, rate, numerator, denominator), each with
-    its target as a dashed line labelled in the plan's words (targets: kpi -> (threshold, wording))."""
+    its target as a dashed line labelled in the plan's words (targets: kpi -> (threshold, wording)),
+    drawn over the months of `target_year` only: a plan judges its own year. `breaks`: (year, text)
+    where the KPIs start being counted another way, marked at that year's first month."""
     fig = go.Figure()
+    months = rows[["year", "month"]].drop_duplicates().sort_values(["year", "month"])
+    labels = _month_labels(months)
     for key in kpis:
-        line = rows[rows["kpi"] == key]
+        line = rows[rows["kpi"] == key].sort_values(["year", "month"])
         if line.empty:
             continue
         label = measures.get(key).label
@@ -47,10 +52,22 @@ def trend(rows: pd.DataFrame, kpis: list[str], targets: dict[str, tuple[float, s
                           + "</extra>"))
         if key in targets:
             threshold, wording = targets[key]
-            fig.add_hline(y=threshold, line_dash="dash", line_color=LINE_COLOURS.get(key),
-                          annotation_text=f"Chỉ tiêu {label.lower()}: {wording}", annotation_position="top left")
+            judged = [i for i, y in enumerate(months["year"]) if target_year is None or y == target_year]
+            if not judged:
+                continue
+            fig.add_shape(type="line", xref="x", x0=judged[0] - 0.4, x1=judged[-1] + 0.4, y0=threshold, y1=threshold,
+                          line=dict(color=LINE_COLOURS.get(key), dash="dash", width=2))
+            fig.add_annotation(x=judged[0] - 0.4, y=threshold, xref="x", text=f"Chỉ tiêu {label.lower()}: {wording}",
+                               showarrow=False, xanchor="left", yanchor="bottom",
+                               font=dict(color=LINE_COLOURS.get(key)), bgcolor="rgba(255,255,255,0.8)")
+    for year, text in breaks:
+        first = [i for i, y in enumerate(months["year"]) if y == year]
+        if first and first[0] > 0:
+            fig.add_vline(x=first[0] - 0.5, line_dash="dot", line_color="#616161")
+            fig.add_annotation(x=first[0] - 0.5, y=1, yref="paper", text=text, showarrow=False, xanchor="left",
+                               yanchor="top", font=dict(size=12, color="#424242"), bgcolor="rgba(255,255,255,0.8)")
     fig.update_yaxes(title="Tỷ lệ (%)", ticksuffix="%", rangemode="tozero")
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)
     return _layout(fig, title)
 
 

@@ -42,3 +42,17 @@ def ranks(monthly: pd.DataFrame, kpi: str) -> pd.DataFrame:
                           .rank(method="min", ascending=False).astype("Int64"))
     rows["ranked"] = rows.groupby(["year", "month"])["rate"].transform("count")
     return rows.sort_values(["unit", "year", "month"]).reset_index(drop=True)
+
+
+def definition_breaks(monthly: pd.DataFrame, definitions: dict[int, dict[str, str]],
+                      kpis: list[str]) -> list[tuple[int, str]]:
+    """(year, text) for each year of `monthly` whose plan counts one of `kpis` otherwise than the year
+    before's: a trend across it is not like for like, and the chart says so."""
+    years = sorted({int(y) for y in monthly["year"]})
+    breaks = []
+    for before, year in zip(years, years[1:]):
+        changed = [measures.get(k).short.lower() for k in kpis
+                   if measures.get(k).ratio(definitions.get(before, {})) != measures.get(k).ratio(definitions.get(year, {}))]
+        if changed:
+            breaks.append((year, f"Từ 01/{year}: {', '.join(changed)} tính theo cách khác"))
+    return breaks

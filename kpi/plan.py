@@ -4,6 +4,7 @@ sets. Read from TOML or from the Appendix typed in Excel (kpi.appendix), and che
 anything is stored."""
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -123,9 +124,17 @@ def _from_toml(file_name: str, data: bytes, year: int | None, area: str | None) 
     `targets` apply to each of its units that has none of its own."""
     try:
         raw = tomllib.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise PlanError(f"Tệp {file_name} không phải tệp kế hoạch đọc được (.xlsx hoặc .toml): {error}") from None
+    except UnicodeDecodeError:
+        raise PlanError(f"Tệp {file_name} không phải bảng tính Excel (.xlsx) hay tệp kế hoạch .toml.") from None
+    except tomllib.TOMLDecodeError as error:
+        at = re.search(r"line (\d+), column (\d+)", str(error))
+        where = f" (lỗi ở dòng {at.group(1)}, cột {at.group(2)})" if at else ""
+        what = "tệp kế hoạch .toml viết sai" if file_name.lower().endswith(".toml") else \
+            "không phải bảng tính Excel (.xlsx) hay tệp kế hoạch .toml"
+        raise PlanError(f"Tệp {file_name}: {what}{where}.") from None
     year = raw.get("year") or year
+    if year is not None and not isinstance(year, int):
+        raise PlanError(f"Tệp {file_name}: năm «{year}» phải là một số, ví dụ «year = 2026».")
     if not isinstance(year, int):
         raise PlanError(f"Tệp {file_name}: thiếu năm của kế hoạch («year = 2026»), hoặc chỉ rõ bằng --year.")
     area = area or raw.get("area")
@@ -279,11 +288,20 @@ def check_area(plan: Plan, area: str | None) -> None:
                         f"dữ liệu giữ một địa bàn: hãy tạo cơ sở dữ liệu khác cho «{plan.area}».")
 
 
+_LEVEL_WORDS = ("thành phố", "thị xã", "thị trấn", "đặc khu", "tỉnh", "huyện", "quận", "xã", "phường")
+
+
 def same_area(a: str | None, b: str | None) -> bool:
-    """"Huyện Mỹ Tú", "UBND huyện Mỹ Tú" and "huyện Mỹ Tú" are one area."""
-    def bare(name: str) -> str:
-        return " ".join(text.nfc(name).casefold().removeprefix("ubnd ").removeprefix("ủy ban nhân dân ").split())
-    return bool(a and b) and bare(a) == bare(b)
+    """"Huyện Mỹ Tú", "UBND huyện Mỹ Tú" and "huyện Mỹ Tú" are one area; so are "Gia Lai" and "Tỉnh Gia
+    Lai", but not "Huyện Mỹ Tú" and "Xã Mỹ Tú"."""
+    def bare(name: str) -> tuple[str, str]:
+        name = " ".join(text.nfc(name).casefold().removeprefix("ubnd ").removeprefix("ủy ban nhân dân ").split())
+        level = next((w for w in _LEVEL_WORDS if name.startswith(w + " ")), "")
+        return level, name.removeprefix(level).strip()
+    if not (a and b):
+        return False
+    (level_a, name_a), (level_b, name_b) = bare(a), bare(b)
+    return name_a == name_b and (level_a == level_b or not level_a or not level_b)
 
 
 def save(store, plan: Plan, replace: bool = False) -> tuple[int, Plan]:
@@ -332,6 +350,7 @@ def plans_table(plans: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def copy(store, source_year: int, year: int) -> Plan:
-    """Store a copy of one year's plan as another year's (refused if that year has one). Returns it."""
-    return save(store, copied(of_year(store, source_year), year, store.units()))[1]
+def copy(store, source_year: int, year: int, replace: bool = False) -> Plan:
+    """Store a copy of one year's plan as another year's (refused if that year has one, unless
+    `replace`). Returns it."""
+    return save(store, copied(of_year(store, source_year), year, store.units()), replace=replace)[1]

@@ -27,6 +27,7 @@ class Report:
     previous: scorecard.Scorecard
     monthly: pd.DataFrame  # the area's rates month by month (history.trend)
     counts: pd.DataFrame  # the period's counts per unit: unit, group, *COUNTS summed over its months
+    definitions: dict[int, dict[str, str]]  # each year's plan's definitions (Store.definitions_by_year)
 
     @property
     def period(self) -> Period:
@@ -50,7 +51,7 @@ def build(store: Store, period: Period, span: int = 24) -> Report:
     listed = card.units[["unit", "group", "position"]].drop_duplicates("unit")
     counts = counts.merge(units[["unit_id", "unit"]], on="unit_id").merge(listed, on="unit")
     summed = counts.groupby(["position", "unit", "group"], sort=True)[list(measures.COUNTS)].sum(min_count=1)
-    return Report(card, previous, trend, summed.reset_index().drop(columns="position"))
+    return Report(card, previous, trend, summed.reset_index().drop(columns="position"), definitions)
 
 
 def _area_word(area: str) -> str:
@@ -321,8 +322,9 @@ def to_pptx(report: Report) -> bytes:
             series = months.merge(monthly[monthly["kpi"] == key], on=["year", "month"], how="left")["rate"]
             data.add_series(measures.get(key).label, [None if pd.isna(v) else round(float(v), 2) for v in series])
             target = totals.loc[key]
-            if pd.notna(target["threshold"]):
-                data.add_series(f"Chỉ tiêu: {target['target']}", [float(target["threshold"])] * len(months))
+            if pd.notna(target["threshold"]):  # over the months of the plan's own year only
+                data.add_series(f"Chỉ tiêu: {target['target']}", [float(target["threshold"]) if y == card.period.year
+                                                                 else None for y in months["year"]])
         chart = trend.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, Inches(0.5), Inches(1.4), Inches(12.3),
                                        Inches(5.5), data).chart
         chart.has_legend, chart.legend.position, chart.legend.include_in_layout = True, XL_LEGEND_POSITION.BOTTOM, False
@@ -375,8 +377,9 @@ def figures(report: Report) -> dict[str, object]:
     card = report.card
     totals = card.totals().set_index("kpi")
     lines = charts.target_lines(totals)
-    out = {"dien-bien-theo-thang": charts.trend(report.monthly, list(SHOWN), lines,
-                                                f"{card.area}: tỷ lệ theo tháng")}
+    out = {"dien-bien-theo-thang": charts.trend(
+        report.monthly, list(SHOWN), lines, f"{card.area}: tỷ lệ theo tháng", target_year=card.period.year,
+        breaks=history.definition_breaks(report.monthly, report.definitions, list(SHOWN)))}
     for key in SHOWN:
         ranked = card.ranking(key)
         if ranked["rate"].notna().any():

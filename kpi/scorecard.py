@@ -84,7 +84,8 @@ class Scorecard:
         """A row per KPI for the whole area, or one group: kpi, numerator, denominator, rate,
         target, met. Sums of the units' counts, against the area's (or group's) own target."""
         rows = self.units if group is None else self.units[self.units["group"] == group]
-        total = measures.combine(rows[["kpi", "numerator", "denominator"]], [])
+        total = pd.DataFrame({"kpi": list(measures.KPIS)}).merge(  # every KPI, even for an area without units
+            measures.combine(rows[["kpi", "numerator", "denominator"]], []), on="kpi", how="left")
         level = self.target_table[(self.target_table["level"] == ("area" if group is None else "group"))
                                   & ((group is None) | (self.target_table["subject"] == group))]
         total["target"] = total["kpi"].map(dict(zip(level["kpi"], level["wording"])))

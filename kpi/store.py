@@ -99,7 +99,8 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE units ADD COLUMN until INTEGER",
         "ALTER TABLE units ADD COLUMN successor INTEGER",
         "ALTER TABLE units ADD COLUMN added_by INTEGER",
-        "ALTER TABLE unit_aliases ADD COLUMN added_by INTEGER",
+        "ALTER TABLE unit_aliases ADD COLUMN added_by INTEGER",  # the import whose name matching saved it
+        "ALTER TABLE unit_aliases ADD COLUMN written VARCHAR",  # the name as a file or a person wrote it
         # plans by year: the units each targets, in its groups and order, and its KPI definitions
         "ALTER TABLE plans ADD COLUMN document VARCHAR",
         """CREATE TABLE plan_units (
@@ -355,7 +356,9 @@ class Store:
         return None if found.empty else found.iloc[0]
 
     def aliases(self) -> pd.DataFrame:
-        return self.query("SELECT a.alias, u.name AS unit FROM unit_aliases a JOIN units u USING (unit_id)")
+        """Other names of units: alias (the key names are matched by), unit, written (as it was written)."""
+        return self.query("SELECT a.alias, u.name AS unit, coalesce(a.written, a.alias) AS written "
+                          "FROM unit_aliases a JOIN units u USING (unit_id) ORDER BY u.position, a.alias")
 
     def stored_months(self, units: list[str], year: int, month: int) -> list[str]:
         """Which of these units already have counts for the month."""
@@ -387,8 +390,8 @@ class Store:
                 con.execute("INSERT INTO meta VALUES ('area', ?)", [plan.area])
             same_year = con.execute("SELECT plan_id, name FROM plans WHERE year = ?", [plan.year]).fetchall()
             if same_year and not replace:
-                raise StoreError(f"Đã có kế hoạch năm {plan.year} («{same_year[0][1]}»). Chọn thay thế (--replace) "
-                                 f"nếu kế hoạch mới thay cho kế hoạch đó.")
+                raise StoreError(f"Đã có kế hoạch năm {plan.year} («{same_year[0][1]}»). Nếu kế hoạch mới thay cho kế "
+                                 f"hoạch đó, chọn thay thế (trang «Chỉ tiêu», hoặc --replace của plan import, plan copy).")
             named = con.execute("SELECT year FROM plans WHERE name = ? AND year <> ?", [plan.name, plan.year]).fetchall()
             if named:
                 raise StoreError(f"Tên «{plan.name}» đã là tên kế hoạch năm {named[0][0]}; hãy đặt tên khác.")
@@ -457,6 +460,11 @@ class Store:
         with self.transaction() as con:
             if _scalar(con, "SELECT count(*) FROM imports WHERE kind = 'file' AND undone_at IS NULL"):
                 raise StoreError("Cơ sở dữ liệu đã có số liệu nhập từ tệp; không xoá để thiết lập lại.")
+            sample = _scalar(con, "SELECT count(*) FROM imports WHERE kind = 'demo'")  # set up from a sample
+            area = con.execute("SELECT value FROM meta WHERE key = 'area'").fetchall()
+            if area and not sample and _scalar(con, "SELECT (SELECT count(*) FROM plans) + (SELECT count(*) FROM units)"):
+                raise StoreError(f"Cơ sở dữ liệu {self.path} đã được thiết lập cho «{area[0][0]}» (kế hoạch, đơn vị); "
+                                 "không xoá để thay bằng dữ liệu khác. Hãy dùng một tệp cơ sở dữ liệu khác (--db).")
             for table in ("monthly_counts", "replaced_counts", "imports", "plan_targets", "plan_units",
                           "plan_definitions", "plans", "unit_aliases", "units"):
                 con.execute(f"DELETE FROM {table}")
@@ -481,7 +489,7 @@ class Store:
             con.execute("UPDATE units SET name = ? WHERE unit_id = ?", [new_name, unit_id])
             con.execute("UPDATE plan_targets SET subject = ? WHERE level = 'unit' AND subject = ?", [new_name, name])
             if alias:
-                con.execute("INSERT OR REPLACE INTO unit_aliases VALUES (?, ?, NULL)", [alias, unit_id])
+                con.execute("INSERT OR REPLACE INTO unit_aliases VALUES (?, ?, NULL, ?)", [alias, unit_id, name])
 
     def regroup_unit(self, name: str, group: str, from_year: int | None = None) -> int:
         """Move a unit to another group, in the plans of `from_year` and later (all when None).
@@ -528,10 +536,12 @@ class Store:
         with self.transaction() as con:
             con.execute("UPDATE units SET until = NULL, successor = NULL WHERE unit_id = ?", [_unit_id(con, name)])
 
-    def set_alias(self, alias: str, unit: str) -> None:
-        """`alias` (a name's key) means `unit` in the files imported from now on."""
+    def set_alias(self, alias: str, unit: str, written: str | None = None) -> None:
+        """`alias` (a name's key; `written` as typed) means `unit` in the files imported from now on."""
         with self.transaction() as con:
-            con.execute("INSERT OR REPLACE INTO unit_aliases VALUES (?, ?, NULL)", [alias, _unit_id(con, unit)])
+            kept = con.execute("SELECT written FROM unit_aliases WHERE alias = ?", [alias]).fetchall()
+            con.execute("INSERT OR REPLACE INTO unit_aliases VALUES (?, ?, NULL, ?)",
+                        [alias, _unit_id(con, unit), written or (kept[0][0] if kept else None)])
 
     def remove_alias(self, alias: str) -> bool:
         with self.transaction() as con:
@@ -539,7 +549,7 @@ class Store:
 
     def import_counts(self, counts: pd.DataFrame, *, file_name: str, sha256: str | None = None,
                       imported_by: str | None = None, replace: bool = False, new_units: pd.DataFrame | None = None,
-                      aliases: dict[str, str] | None = None) -> dict:
+                      aliases: dict[str, str] | None = None, alias_names: dict[str, str] | None = None) -> dict:
         """Store a file's counts ([unit, year, month, *COUNTS], NA for a count not given) as one
         import, in one transaction: all of it, or nothing.
 
@@ -571,8 +581,8 @@ class Store:
             if new_units is not None and len(new_units):
                 _add_units(con, new_units, added_by=import_id)
             for alias, unit in (aliases or {}).items():
-                con.execute("INSERT OR REPLACE INTO unit_aliases SELECT ?, unit_id, ? FROM units WHERE name = ?",
-                            [alias, import_id, unit])
+                con.execute("INSERT OR REPLACE INTO unit_aliases SELECT ?, unit_id, ?, ? FROM units WHERE name = ?",
+                            [alias, import_id, (alias_names or {}).get(alias), unit])
             con.register("incoming", counts)
             stored = con.execute(
                 "SELECT u.name, i.year, i.month FROM incoming i JOIN units u ON u.name = i.unit "

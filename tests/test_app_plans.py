@@ -71,11 +71,11 @@ def test_a_definition_change_says_what_it_does_before_it_is_saved(demo, monkeypa
     at.radio(key="variant_cashless_2024").set_value("fee_all").run()
     before = scorecard.build(demo, Period(2024, 12, "ytd"))
     after = scorecard.build(demo, Period(2024, 12, "ytd"), definitions={"cashless": "fee_all"})
-    expected = "Nếu đổi: " + scorecard.definition_change(before, after, "cashless")
-    assert expected.startswith("Nếu đổi: Lũy kế đến tháng 12/2024: toàn địa bàn ")
+    expected = "Nếu đổi «Không dùng tiền mặt»: " + scorecard.definition_change(before, after, "cashless")
+    assert expected.startswith("Nếu đổi «Không dùng tiền mặt»: Lũy kế đến tháng 12/2024: toàn địa bàn ")
     assert expected in [i.value for i in at.info]
     assert demo.definitions(1) == {}  # not yet
-    at.button(key="save_variant_cashless").click().run()
+    at.button(key="save_definitions").click().run()
     assert demo.definitions(1) == {"cashless": "fee_all"}
     at.switch_page("views/overview.py").run()
     metrics = {m.label: m for m in at.metric}
@@ -110,6 +110,7 @@ def test_a_plan_copied_to_the_next_year_on_the_targets_page(demo, monkeypatch):
     at.button(key="copy_plan").click().run()
     assert not at.exception
     assert table(at, "Năm")["Năm"].tolist() == ["2025", "2024"]
+    assert at.selectbox(key="plan_year").value == 2025  # the copy is the plan shown, to be edited
     copied = plan.of_year(demo, 2025)
     original = plan.of_year(demo, 2024)
     assert copied.units.equals(original.units) and len(copied.targets) == len(original.targets) == 28

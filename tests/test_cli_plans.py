@@ -146,3 +146,23 @@ def test_a_database_of_the_previous_version_is_brought_up_to_date_by_any_command
     listed = kpi(dict(cli_env, KPI_DB=str(path)), "plan", "list")
     assert listed.returncode == 0, listed.stderr
     assert "Kế hoạch 64/KH-UBND năm 2024" in listed.stdout
+
+
+def test_init_never_wipes_a_database_set_up_for_an_area(cli_env, tmp_path):
+    path = tmp_path / "pl1-2026.xlsx"
+    path.write_bytes(appendix(PROVINCE_ROWS, title=PROVINCE_TITLE))
+    assert kpi(cli_env, "init", "--plan", str(path)).returncode == 0
+    wiped = kpi(cli_env, "init", "--demo")
+    assert wiped.returncode == 2 and "đã được thiết lập cho «Tỉnh Hòa Lâm»" in wiped.stderr
+    assert "Sở Tư pháp" in kpi(cli_env, "unit", "list").stdout
+    again = kpi(cli_env, "init")
+    assert again.returncode == 0 and again.stdout.startswith("Đã cập nhật ")
+
+
+def test_a_refused_init_leaves_no_database_behind(cli_env, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('area = "Tỉnh X"\n[[groups]]\nname = "A"\nunits = ["B"]\n', encoding="utf-8")
+    refused = kpi(cli_env, "init", "--plan", str(bad))
+    assert refused.returncode == 2 and "thiếu năm của kế hoạch" in refused.stderr
+    missing = kpi(cli_env, "plan", "list")
+    assert missing.returncode == 2 and "Chưa có cơ sở dữ liệu" in missing.stderr

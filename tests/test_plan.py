@@ -130,7 +130,9 @@ def test_an_unknown_kpi_column_is_named():
     ('year = 2025\narea = "Huyện Mỹ Tú"\n[[groups]]\nname = "A"\nunits = ["Xã Mỹ Tú"]\ntargets = {hai_long = "Trên 90"}\n',
      "Tệp k.toml, nhóm «A», chỉ tiêu «hai_long»: không có chỉ tiêu «hai_long»"),
     ('area = "Huyện Mỹ Tú"\n[[groups]]\nname = "A"\nunits = ["Xã Mỹ Tú"]\n', "thiếu năm của kế hoạch"),
-    ('year = 2025\narea = "Huyện Mỹ Tú"\n[[groups]]\nname = "A"\nunits = [\n', "không phải tệp kế hoạch đọc được"),
+    ('year = 2025\narea = "Huyện Mỹ Tú"\n[[groups]]\nname = "A"\nunits = [\n', "Tệp k.toml: tệp kế hoạch .toml viết sai"),
+    ('year = 2025\narea = "Huyện Mỹ Tú"\nname "A"\n', r"Tệp k.toml: tệp kế hoạch .toml viết sai \(lỗi ở dòng 3, cột 6\)"),
+    ('year = "hai nghìn"\narea = "Huyện Mỹ Tú"\n', "năm «hai nghìn» phải là một số"),
     ('year = 2025\narea = "Huyện Mỹ Tú"\n[definitions]\ncashless = "moi"\n[[groups]]\nname = "A"\nunits = ["X"]\n',
      "cách tính «cashless = moi» không có; chọn một trong: fee_online, fee_all"),
     ('year = 2025\narea = "Huyện Mỹ Tú"\n[definitions]\nonline = ["a"]\n[[groups]]\nname = "A"\nunits = ["X"]\n',
@@ -142,6 +144,11 @@ def test_an_unknown_kpi_column_is_named():
 def test_a_bad_toml_plan_is_refused_in_vietnamese(toml, message):
     with pytest.raises(PlanError, match=message):
         plan.read("k.toml", toml.encode())
+
+
+def test_a_text_file_named_xlsx_is_said_to_be_no_plan():
+    with pytest.raises(PlanError, match=r"^Tệp notes.xlsx: không phải bảng tính Excel \(.xlsx\) hay tệp kế hoạch .toml"):
+        plan.read("notes.xlsx", "Ghi chú họp giao ban\nKhông phải kế hoạch".encode())
 
 
 def test_a_plan_of_another_area_is_refused(store):
@@ -286,8 +293,18 @@ def test_undo_removes_the_units_an_import_added(store):
     assert store.undo_import(one["import_id"])["units_removed"] == []
     assert "Xã Mới" in set(store.units()["unit"])
     assert store.undo_import(two["import_id"])["units_removed"] == ["Xã Mới"]  # its own import undone already
-    store.start_over()  # every real import undone: the database may be set up again
-    assert store.units().empty and store.plans().empty
+    with pytest.raises(StoreError, match="đã được thiết lập cho «Huyện Mỹ Tú»"):
+        store.start_over()  # a database set up for an area is never emptied for another
+
+
+def test_a_sample_database_may_be_set_up_again_once_its_real_imports_are_undone(tmp_path):
+    store = Store(tmp_path / "demo.duckdb")
+    setup.initialise(store, sample="district")
+    done = store.import_counts(count_rows([_online("Xã Mỹ Tú", 2025, 1, 5, 5)]), file_name="t1.xlsx")
+    with pytest.raises(StoreError, match="đã có số liệu nhập từ tệp"):
+        setup.initialise(store, sample="province")
+    store.undo_import(done["import_id"])
+    assert setup.initialise(store, sample="province")["area"] == "Tỉnh Hòa Lâm"
 
 
 def test_a_version_2_database_is_migrated_with_its_plan_and_its_definition(tmp_path):

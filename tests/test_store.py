@@ -113,5 +113,5 @@ def test_cli_writes_while_another_process_reads(tmp_path):
         reads += 1
     out, err = writer.communicate()
     assert writer.returncode == 0, err
-    assert out.count("Đã tạo") == 5 and "Lỗi" not in err
+    assert out.count("Đã cập nhật") == 5 and "Lỗi" not in err
     assert reads > 0

@@ -20,12 +20,14 @@ for column, key in zip(st.columns(len(CARDS)), CARDS):
     verdict = {True: ":green[**Đạt**]", False: ":red[**Chưa đạt**]"}.get(row["met"], "chưa đánh giá")
     met, assessed = card.met_count(key)
     with column.container(border=True):
-        st.metric(kpi.label, fmt.percent(row["rate"]), delta=fmt.change(row["rate"], before.loc[key, "rate"]),
-                  help=f"Thay đổi so với {previous.period.label}" + ui.counted_otherwise(previous, card, key))
+        change = fmt.change(row["rate"], before.loc[key, "rate"])
+        st.metric(kpi.label, fmt.percent(row["rate"]), delta=change,
+                  help=f"Thay đổi so với {previous.period.label}" + (ui.counted_otherwise(previous, card, key)
+                                                                       if change else ""))
         st.markdown(ui.target_line(card, row["target"], verdict))
-        st.caption(f"So với cùng kỳ năm trước ({year_before.period.label}): "
-                   f"{fmt.change(row['rate'], last_year.loc[key, 'rate']) or fmt.MISSING}"
-                   + ui.counted_otherwise(year_before, card, key))
+        change = fmt.change(row["rate"], last_year.loc[key, "rate"])
+        st.caption(f"So với cùng kỳ năm trước ({year_before.period.label}): {change or fmt.MISSING}"
+                   + (ui.counted_otherwise(year_before, card, key) if change else ""))
         st.markdown(f"**{met}/{assessed}** đơn vị đạt chỉ tiêu" if assessed else "Chưa có đơn vị nào để đánh giá")
         st.caption(f"{fmt.number(row['numerator'])} / {fmt.number(row['denominator'])} hồ sơ · "
                    f"{kpi.ratio(card.definitions).note}")
@@ -34,7 +36,7 @@ st.subheader("Diễn biến theo tháng")
 monthly = history.trend(ui.panel(span=24))
 area_targets = charts.target_lines(totals)
 shown = [k for k in ("online", "cashless") if k in set(monthly["kpi"])]
-st.plotly_chart(charts.trend(monthly, shown, area_targets, f"{card.area}: tỷ lệ theo tháng"),
+st.plotly_chart(ui.trend(monthly, shown, card, area_targets, f"{card.area}: tỷ lệ theo tháng"),
                 key="trend", config=ui.chart_config("dien-bien-theo-thang"))
 
 st.subheader("Đơn vị xa chỉ tiêu nhất")

@@ -55,5 +55,5 @@ else:
     own = own[own["unit"] == unit]
     mine = card.units[card.units["unit"] == unit].set_index("kpi")
     targets = charts.target_lines(mine)
-    st.plotly_chart(charts.large(charts.trend(own, list(measures.ALWAYS_SHOWN), targets, unit)),
+    st.plotly_chart(charts.large(ui.trend(own, list(measures.ALWAYS_SHOWN), card, targets, unit)),
                     key="present_trend", config=ui.chart_config(f"trinh-chieu-{unit}"))

@@ -16,9 +16,12 @@ known = ui.facts()
 plans, area = known["plans"], known["area"]
 
 
-def saved(message: str) -> None:
+def saved(message: str, year: int | None = None) -> None:
+    """After a write: fresh figures, the message, and the plan of `year` shown next."""
     st.cache_data.clear()
     st.session_state["flash"] = ("success", message)
+    if year:
+        st.session_state["show_year"] = year
     st.rerun()
 
 
@@ -35,12 +38,14 @@ else:
 if not plans.empty:
     years = plans["year"].astype(int).tolist()
     chosen_year = ui.chosen_period().year if known["months"] else years[0]
+    if st.session_state.get("show_year") in years:  # the plan just copied or imported
+        st.session_state["plan_year"] = st.session_state.pop("show_year")
     year = st.selectbox("Kế hoạch năm", years, index=years.index(chosen_year) if chosen_year in years else 0,
                         key="plan_year", format_func=lambda y: f"{y}: {plans.set_index('year').at[y, 'name']}")
     current = plan.of_year(store, year)
     plan_id = int(plans.set_index("year").at[year, "plan_id"])
     st.caption(" · ".join(x for x in (current.area, current.document, current.source) if x))
-    edit, define, manage = st.tabs(["Chỉ tiêu", "Cách tính", "Chép, xuất, sửa tên, xoá"])
+    edit, define, manage = st.tabs(["Chỉ tiêu", "Cách tính", "Chép, xuất, sửa tên, xoá"], key="plan_tabs")
 
     with edit:
         st.caption("Ghi đúng lời văn bản: «Trên 90» là lớn hơn hẳn 90% (90,00% chưa đạt), «Tối thiểu 40%», «Từ 98% "
@@ -54,10 +59,10 @@ if not plans.empty:
         edited = st.data_editor(
             table, hide_index=True, width="stretch", key="targets_editor", num_rows="fixed",
             disabled=["level", "subject"], height=min(36 * (len(table) + 1) + 2, 560),
-            column_config={"level": st.column_config.TextColumn("Áp dụng cho"),
-                           "subject": st.column_config.TextColumn("Đơn vị / nhóm", width="medium"),
-                           **{k: st.column_config.TextColumn(measures.get(k).short, help=measures.get(k).label)
-                              for k in shown}})
+            column_config={"level": st.column_config.TextColumn("Áp dụng cho", width=90),
+                           "subject": st.column_config.TextColumn("Đơn vị / nhóm", width=260, pinned=True),
+                           **{k: st.column_config.TextColumn(measures.get(k).short, help=measures.get(k).label,
+                                                             width=130) for k in shown}})
         if st.button("Lưu chỉ tiêu", type="primary", key="save_targets", icon=":material/save:"):
             changed = grid.copy()
             for key in shown:
@@ -68,31 +73,36 @@ if not plans.empty:
                          icon=":material/error:")
             else:
                 store.set_targets(plan_id, new_targets)
-                saved(f"Đã lưu {len(new_targets)} chỉ tiêu của «{current.name}».")
+                saved(f"Đã lưu {len(new_targets)} chỉ tiêu của «{current.name}».", year)
 
     with define:
         st.caption("Một số chỉ tiêu có nhiều cách tính mẫu số theo văn bản khác nhau. Mỗi kế hoạch chọn cách tính "
                    "của mình; cách đang dùng được ghi trên mọi trang có tỷ lệ đó.")
         with_data = [m for m in known["months"] if m[0] == year]
         period = Period(year, with_data[-1][1], "ytd") if with_data else None
+        chosen = dict(current.definitions)
         for kpi in measures.CATALOGUE:
             if len(kpi.variants) < 2:
                 continue
             now = current.definitions.get(kpi.key, kpi.default_variant)
-            picked = st.radio(kpi.label, list(kpi.variants), index=list(kpi.variants).index(now),
-                              key=f"variant_{kpi.key}_{year}", format_func=lambda v, kpi=kpi: kpi.variants[v].note)
-            if picked == now:
-                continue
+            chosen[kpi.key] = st.radio(kpi.label, list(kpi.variants), index=list(kpi.variants).index(now),
+                                       key=f"variant_{kpi.key}_{year}", format_func=lambda v, kpi=kpi: kpi.variants[v].note)
+        changed = [k for k in chosen if chosen[k] != current.definitions.get(k, measures.get(k).default_variant)]
+        if changed:
             if period:
-                before = ui.card(period)
-                after = scorecard.build(store, period, definitions={**current.definitions, kpi.key: picked})
-                st.info("Nếu đổi: " + scorecard.definition_change(before, after, kpi.key), icon=":material/info:")
+                before, after = ui.card(period), scorecard.build(store, period, definitions=chosen)
+                for key in changed:
+                    st.info(f"Nếu đổi «{measures.get(key).short}»: " + scorecard.definition_change(before, after, key),
+                            icon=":material/info:")
             else:
                 st.info(f"Năm {year} chưa có số liệu: cách tính mới dùng cho số liệu nhập sau này.",
                         icon=":material/info:")
-            if st.button(f"Lưu cách tính «{kpi.short}»", key=f"save_variant_{kpi.key}", type="primary"):
-                store.set_definition(plan_id, kpi.key, picked)
-                saved(f"«{current.name}»: {kpi.label} = {kpi.variants[picked].note}.")
+            if st.button("Lưu cách tính", key="save_definitions", type="primary", icon=":material/save:"):
+                for key in changed:
+                    store.set_definition(plan_id, key, chosen[key])
+                saved(f"«{current.name}»: " + "; ".join(f"{measures.get(k).label} = "
+                                                        f"{measures.get(k).variants[chosen[k]].note}" for k in changed)
+                      + ".", year)
 
     with manage:
         left, right = st.columns(2)
@@ -108,7 +118,8 @@ if not plans.empty:
                 except (ValueError, StoreError) as error:
                     st.error(str(error), icon=":material/error:")
                 else:
-                    saved(f"Đã chép sang năm {target_year}: «{copy.name}». Sửa chỉ tiêu của năm {target_year} ở đây.")
+                    saved(f"Đã chép sang năm {target_year}: «{copy.name}». Sửa chỉ tiêu của năm {target_year} dưới "
+                          "đây.", target_year)
             st.markdown("**Xuất Phụ lục 1**")
             st.download_button("Tải Phụ lục 1 (.xlsx)", lambda: appendix.write(current),
                                file_name=f"phu-luc-1-{year}.xlsx", icon=":material/download:", key="export_plan",
@@ -181,4 +192,4 @@ if upload is not None:
             st.error(str(error), icon=":material/error:")
         else:
             ui.counter("plan_upload", step=1)
-            saved(f"Đã lưu «{preview.name}»: đánh giá các kỳ của năm {preview.year}.")
+            saved(f"Đã lưu «{preview.name}»: đánh giá các kỳ của năm {preview.year}.", preview.year)

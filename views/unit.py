@@ -42,7 +42,7 @@ st.markdown(f"Trong nhóm **{group}**: " + (f"hạng **{place}/{rated}** về {m
 monthly = ui.panel()
 own = monthly[monthly["unit"] == unit]
 targets = charts.target_lines(mine)
-st.plotly_chart(charts.trend(own, ["online", "cashless"], targets, f"{unit}: tỷ lệ theo tháng"), key="unit_trend",
+st.plotly_chart(ui.trend(own, ["online", "cashless"], card, targets, f"{unit}: tỷ lệ theo tháng"), key="unit_trend",
                 config=ui.chart_config(f"don-vi-{unit}"))
 ranks = history.ranks(monthly, "online")
 ranks = ranks[ranks["unit"] == unit].dropna(subset=["rank"])

@@ -64,7 +64,7 @@ if active.empty:
             "trang «Nhập dữ liệu».", icon=":material/info:")
 names_active = active["unit"].tolist()
 add, rename, regroup, retire, merge, other = st.tabs(
-    ["Thêm", "Đổi tên", "Chuyển nhóm", "Thôi hoạt động", "Gộp", "Tên khác trong tệp"])
+    ["Thêm", "Đổi tên", "Chuyển nhóm", "Thôi hoạt động", "Gộp", "Tên khác trong tệp"], key="unit_tabs")
 
 with add:
     name = st.text_input("Tên đơn vị", key="add_name").strip()
@@ -106,7 +106,7 @@ if names_active:
                 attempt(lambda: store.restore_unit(back), f"«{back}» hoạt động trở lại.")
 
     with merge:
-        parts = st.multiselect("Các đơn vị được gộp", names_active, key="merge_parts")
+        parts = st.multiselect("Các đơn vị được gộp", names_active, key="merge_parts", placeholder="Chọn các đơn vị")
         target = st.selectbox("Thành đơn vị", [NEW_UNIT, *[u for u in names_active if u not in parts]],
                               key="merge_into")
         group = None
@@ -121,24 +121,26 @@ if names_active:
                     f"Đã gộp {', '.join(parts)} thành «{target}» từ tháng {roster.month_text(since)}.")
 
     with other:
-        st.caption("Tên khác là cách một tệp báo cáo ghi tên đơn vị (đã bỏ dấu, chữ thường). Khi nhập dữ liệu, tên "
-                   "khác được nhớ mỗi lần ghép tên với một đơn vị.")
+        st.caption("Tên khác là cách một tệp báo cáo ghi tên một đơn vị («UBND xã Mỹ Hương» cho «Xã Mỹ Hương»). "
+                   "Tên khác được nhớ mỗi lần ghép tên với một đơn vị khi nhập dữ liệu; tên được so khớp không phân "
+                   "biệt dấu, chữ hoa và chữ viết tắt.")
         if not aliases.empty:
-            st.dataframe(aliases.rename(columns={"alias": "Tên khác", "unit": "Đơn vị"}), hide_index=True,
-                         width="stretch", key="aliases")
+            st.dataframe(aliases[["written", "unit"]].rename(columns={"written": "Tên khác", "unit": "Đơn vị"}),
+                         hide_index=True, width="stretch", key="aliases")
+            written = dict(zip(aliases["alias"], aliases["written"]))
             left, right = st.columns(2)
-            alias = left.selectbox("Tên khác", aliases["alias"].tolist(), key="alias_pick")
+            alias = left.selectbox("Tên khác", list(written), format_func=written.get, key="alias_pick")
             points = aliases.set_index("alias").at[alias, "unit"]
             unit = right.selectbox("Chỉ tới đơn vị", names_active,
                                    index=names_active.index(points) if points in names_active else 0, key="alias_unit")
             left, right = st.columns(2)
             if left.button("Lưu", key="alias_save", disabled=unit == points):
-                attempt(lambda: store.set_alias(alias, unit), f"«{alias}» từ nay chỉ tới «{unit}».")
+                attempt(lambda: store.set_alias(alias, unit), f"«{written[alias]}» từ nay chỉ tới «{unit}».")
             if right.button("Bỏ tên khác", key="alias_remove"):
-                attempt(lambda: store.remove_alias(alias), f"Đã bỏ tên khác «{alias}».")
+                attempt(lambda: store.remove_alias(alias), f"Đã bỏ tên khác «{written[alias]}».")
         st.markdown("**Thêm tên khác**")
         left, right = st.columns(2)
-        written = left.text_input("Tên như tệp ghi", key="alias_new").strip()
+        typed = left.text_input("Tên như tệp ghi", key="alias_new").strip()
         unit = right.selectbox("Là đơn vị", names_active, key="alias_new_unit")
-        if st.button("Thêm tên khác", key="alias_add", disabled=not written):
-            attempt(lambda: store.set_alias(names.key(written), unit), f"Tệp ghi «{written}» từ nay là «{unit}».")
+        if st.button("Thêm tên khác", key="alias_add", disabled=not typed):
+            attempt(lambda: store.set_alias(names.key(typed), unit, typed), f"Tệp ghi «{typed}» từ nay là «{unit}».")

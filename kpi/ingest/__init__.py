@@ -125,7 +125,8 @@ class Prepared:
         return store.import_counts(
             counts, file_name=self.file_name, sha256=self.sha256, imported_by=imported_by, replace=replace,
             new_units=pd.DataFrame({"unit": list(new_units), "group": list(new_units.values())}),
-            aliases=_aliases(mapping or {}))
+            aliases=_aliases(mapping or {}),
+            alias_names={names.key(name): name for name in (mapping or {})})
 
 
 def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = None,
