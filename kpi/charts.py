@@ -64,8 +64,8 @@ def trend(rows: pd.DataFrame, kpis: list[str], targets: dict[str, tuple[float, s
         first = [i for i, y in enumerate(months["year"]) if y == year]
         if first and first[0] > 0:
             fig.add_vline(x=first[0] - 0.5, line_dash="dot", line_color="#616161")
-            fig.add_annotation(x=first[0] - 0.5, y=1, yref="paper", text=text, showarrow=False, xanchor="left",
-                               yanchor="top", font=dict(size=12, color="#424242"), bgcolor="rgba(255,255,255,0.8)")
+            fig.add_annotation(x=first[0] - 0.5, y=0, yref="paper", text=text, showarrow=False, xanchor="left",
+                               yanchor="bottom", font=dict(size=12, color="#424242"), bgcolor="rgba(255,255,255,0.8)")
     fig.update_yaxes(title="Tỷ lệ (%)", ticksuffix="%", rangemode="tozero")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)
     return _layout(fig, title)

@@ -31,7 +31,8 @@ if view == "tom-tat":
         met, assessed = card.met_count(key)
         verdict = {True: ":green[đạt]", False: ":red[chưa đạt]"}.get(row["met"], "chưa đánh giá")
         with column:
-            st.metric(measures.get(key).label, fmt.percent(row["rate"]))
+            st.metric(measures.get(key).label, fmt.percent(row["rate"]),
+                      help=f"{measures.get(key).label} = {measures.get(key).ratio(card.definitions).note}")
             st.markdown(f"Chỉ tiêu **{row['target']}**: {verdict}" if isinstance(row["target"], str) else "")
             st.markdown(f"**{met}/{assessed}** đơn vị đạt" if assessed else "")
 elif view == "xep-hang":

@@ -31,7 +31,8 @@ for column, key in zip(st.columns(len(shown[:4])), shown[:4]):
                   help=f"Thay đổi so với cùng kỳ năm trước ({year_before.period.label}: {fmt.percent(before)})")
         needed = f", cần thêm **{fmt.number(row['needed'])}** hồ sơ" if row["status"] == scorecard.NOT_MET else ""
         st.markdown(ui.target_line(card, row["target"], scorecard.STATUS_LABELS[row["status"]] + needed))
-        st.caption(f"{fmt.number(row['numerator'])} / {fmt.number(row['denominator'])} hồ sơ")
+        st.caption(f"{fmt.number(row['numerator'])} / {fmt.number(row['denominator'])} hồ sơ · "
+                   f"{measures.get(key).ratio(card.definitions).note}")
 
 in_group = card.ranking("online", group)
 place = in_group.set_index("unit").at[unit, "rank"]
