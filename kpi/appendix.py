@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from kpi import fmt, measures, text
+from kpi.ingest import layout
 from kpi.ingest.readers import InputError, Limits, check_zip
 from kpi.plan import LEVELS, Plan, PlanError, default_name, target_rows
 
@@ -23,7 +24,7 @@ DEFINITIONS_SHEET = "Cách tính"
 HELP_SHEET = "Hướng dẫn"
 MAX_ROWS, MAX_COLUMNS = 3_000, 40  # an Appendix of a province lists about 150 units
 _NAME = re.compile(r"\b(don vi|co quan|dia phuong|ten)\b")
-_STT = re.compile(r"^(stt|tt|so thu tu)$")
+_STT = re.compile(layout.STT)  # as the monthly reports write it
 _NUMERAL = r"(?=[IVXL])L?X{0,3}(?:IX|IV|V?I{0,3})|[A-H]"  # I … XLIX, or a capital letter A … H
 _ROMAN = re.compile(rf"^(?:{_NUMERAL})[.)]?$", re.IGNORECASE)
 _LETTER = re.compile(r"^[a-h][.)]?$")  # "a", "b": items under a numbered row, not sections
@@ -34,7 +35,7 @@ _AREA_ROW = re.compile(r"^(toan|chung toan|chung cua|ca) (huyen|tinh|thanh pho|x
 _IGNORED = re.compile(r"ghi chu|chu thich|don vi (chu tri|phoi hop)|thoi gian|can cu|^(stt|tt)$")
 _FOOTER = re.compile(r"^[\s*•\-–(]*(ghi chu|luu y|nguoi lap|noi nhan|tm\.? |kt\.? |chu tich)|\bky ten\b")
 _TOO_SMALL = re.compile(r"^(0([.,]\d+)?|1([.,]0+)?)$")  # 0,9 typed without "%": meant 90%?
-_COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
+_COLUMN_NUMBER = layout.COLUMN_NUMBER
 _AREA = re.compile(r"(?:của|thuộc)\s+(?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+((?:tỉnh|thành phố|huyện|quận|thị xã|"
                    r"xã|phường|thị trấn|đặc khu)\s+.+?)\s*(?:\bvề\b|\bv/v\b|\bban hành\b|[,;()]|$)", re.IGNORECASE)
 _DOCUMENT = re.compile(r"(?:kế hoạch|quyết định|chương trình)\s+(?:số\s*)?:?\s*(\d+\s*/\s*[A-ZĐ0-9][A-ZĐ0-9\-]*)",

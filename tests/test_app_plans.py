@@ -219,3 +219,23 @@ def test_units_page_renames_and_merges(demo, monkeypatch):
     ranked = table(at, "Hạng").set_index("Đơn vị")  # the history stays with the renamed unit
     assert ranked.loc["Phòng Tư pháp và Hộ tịch", ["Tỷ lệ", "Chỉ tiêu", "Cần thêm (hồ sơ)"]].tolist() == [
         "90,00%", "Trên 90", "1"]
+
+
+def test_a_merged_units_page_compares_it_with_its_parts_a_year_before(tmp_path, monkeypatch):
+    store = Store(tmp_path / "kpi.duckdb")
+    setup.initialise(store, plan.SHIPPED_PLAN)
+    rows = [("Xã Mỹ Tú", 2024, 40, 10), ("Xã Phú Mỹ", 2024, 30, 20)]
+    store.import_counts(count_rows([{"unit": u, "year": y, "month": 12, "received_online": on, "received_offline": off}
+                                    for u, y, on, off in rows]), file_name="t12-2024.xlsx")
+    store.merge_units(["Xã Mỹ Tú", "Xã Phú Mỹ"], "Xã Mỹ Phú", 202507, group="Một cửa cấp xã")
+    store.import_counts(count_rows([{"unit": "Xã Mỹ Phú", "year": 2025, "month": 12, "received_online": 90,
+                                     "received_offline": 10}]), file_name="t12-2025.xlsx")
+    at = open_app(store.path, monkeypatch, period="2025-12", unit="Xã Mỹ Phú")
+    at.switch_page("views/unit.py").run()
+    assert not at.exception and at.selectbox(key="unit").value == "Xã Mỹ Phú"
+    online = {m.label: m for m in at.metric}["Tỷ lệ hồ sơ trực tuyến"]
+    assert (online.value, online.delta) == ("90,00%", "+20,00 điểm %")  # 90/100 against 70/100, its parts' counts
+    assert any(c.value.startswith("Đơn vị được gộp từ Xã Mỹ Tú, Xã Phú Mỹ") for c in at.caption)
+    counts = table(at, "Tháng")
+    assert counts["Tháng"].tolist() == ["12/2025", "12/2024"]
+    assert counts["Tiếp nhận trực tuyến"].tolist() == ["90", "70"]  # the parts' counts summed
