@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kpi.measures import COUNTS  # noqa: E402
+from kpi.plan import Plan, target_rows  # noqa: E402
 from kpi.store import Store  # noqa: E402
-from kpi.targets import Target  # noqa: E402
 
 
 def build(path: Path, units: int, months: int) -> None:
@@ -29,19 +29,14 @@ def build(path: Path, units: int, months: int) -> None:
     store.migrate()
     names = [f"Sở Thử nghiệm {i:02d}" for i in range(1, 31)] + [f"Xã Thử nghiệm {i:04d}" for i in range(1, units - 29)]
     groups = ["Sở, ban, ngành"] * 30 + ["Xã, phường, đặc khu"] * (units - 30)
-    plan = {"name": "Kế hoạch thử nghiệm 2026", "year": 2026, "area": "Tỉnh Thử nghiệm", "source": "bench",
-            "units": pd.DataFrame({"unit": names, "group": groups})}
-    rows = []
-    for level, subject, kpi, wording in [("area", "Tỉnh Thử nghiệm", "online", "Trên 80%"),
-                                         ("area", "Tỉnh Thử nghiệm", "cashless", "Trên 40%"),
-                                         ("group", "Sở, ban, ngành", "online", "Trên 90"),
-                                         ("group", "Xã, phường, đặc khu", "online", "Trên 90"),
-                                         ("group", "Sở, ban, ngành", "cashless", "Tối thiểu 40%"),
-                                         ("group", "Xã, phường, đặc khu", "cashless", "Tối thiểu 40%")]:
-        target = Target.parse(wording)
-        rows.append((kpi, level, subject, target.comparator, float(target.threshold), wording))
-    store.save_plan(plan, pd.DataFrame(rows, columns=["kpi", "level", "subject", "comparator", "threshold",
-                                                      "wording"]))
+    entries = [(kpi, level, subject, wording, "bench") for level, subject, kpi, wording in [
+        ("area", "Tỉnh Thử nghiệm", "online", "Trên 80%"), ("area", "Tỉnh Thử nghiệm", "cashless", "Trên 40%"),
+        ("group", "Sở, ban, ngành", "online", "Trên 90"), ("group", "Xã, phường, đặc khu", "online", "Trên 90"),
+        ("group", "Sở, ban, ngành", "cashless", "Tối thiểu 40%"),
+        ("group", "Xã, phường, đặc khu", "cashless", "Tối thiểu 40%")]]
+    store.save_plan(Plan(year=2026, name="Kế hoạch thử nghiệm 2026", area="Tỉnh Thử nghiệm", source="bench",
+                         units=pd.DataFrame({"unit": names, "group": groups}), targets=target_rows(entries),
+                         groups=["Sở, ban, ngành", "Xã, phường, đặc khu"]))
     rng = np.random.default_rng(2026)
     calendar = [(2024 + (m // 12), m % 12 + 1) for m in range(months)]
     n = len(names) * len(calendar)

@@ -22,9 +22,14 @@ def panel(counts: pd.DataFrame, units: pd.DataFrame, definitions: dict[int, dict
         counts = roster.fold(counts, units, roster.month_key(*as_of))
     rows = counts.merge(units[["unit_id", "unit", "group"]], on="unit_id")  # one row per unit and month
     keys = ["unit", "group", "year", "month"]
-    parts = [measures.row_rates(part, keys, definitions.get(int(year), {}))
-             for year, part in rows.groupby("year", sort=True)]
-    return pd.concat(parts, ignore_index=True) if parts else measures.row_rates(rows, keys)
+    counted = {}  # the years counted each way: most often every year alike, one pass
+    for year in rows["year"].unique():
+        chosen = definitions.get(int(year), {})
+        counted.setdefault(tuple(sorted(chosen.items())), []).append(year)
+    if len(counted) <= 1:
+        return measures.row_rates(rows, keys, dict(next(iter(counted), ())))
+    return pd.concat([measures.row_rates(rows[rows["year"].isin(years)], keys, dict(way))
+                      for way, years in counted.items()], ignore_index=True)
 
 
 def trend(monthly: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
