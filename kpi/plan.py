@@ -304,23 +304,21 @@ def same_area(a: str | None, b: str | None) -> bool:
     return name_a == name_b and (level_a == level_b or not level_a or not level_b)
 
 
-def save(store, plan: Plan, replace: bool = False) -> tuple[int, Plan]:
-    """Store a plan read from a file for the database's area, in the database's unit names;
-    a plan of another area is refused. Returns its plan_id and the plan as stored."""
-    area = store.area()["name"]
+def for_area(plan: Plan, area: str | None, units: pd.DataFrame, aliases: pd.DataFrame) -> Plan:
+    """A plan read from a file as the database would store it: refused if of another area, else under
+    the database's spelling of the area and in its unit names (Store.units, Store.aliases)."""
     check_area(plan, area)
+    if area and area != plan.area:
+        targets = plan.targets.assign(subject=plan.targets["subject"].where(plan.targets["level"] != "area", area))
+        plan = replace(plan, area=area, targets=targets)
+    return resolve(plan, units, aliases)
+
+
+def save(store, plan: Plan, replace: bool = False) -> tuple[int, Plan]:
+    """Store a plan read from a file (see `for_area`). Returns its plan_id and the plan as stored."""
     with store.reading():
-        units, aliases = store.units(), store.aliases()
-    resolved = resolve(replace_area(plan, area), units, aliases)
+        resolved = for_area(plan, store.area()["name"], store.units(), store.aliases())
     return store.save_plan(resolved, replace=replace), resolved
-
-
-def replace_area(plan: Plan, area: str | None) -> Plan:
-    """The plan under the database's own spelling of the area's name."""
-    if not area or area == plan.area:
-        return plan
-    targets = plan.targets.assign(subject=plan.targets["subject"].where(plan.targets["level"] != "area", area))
-    return replace(plan, area=area, targets=targets)
 
 
 def of_year(store, year: int) -> Plan:

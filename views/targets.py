@@ -165,8 +165,7 @@ if upload is not None:
     try:
         read = plan.read(upload.name, upload.getvalue(), year=int(year_given) if year_given else None,
                          name=name_given or None, area=area["name"])
-        plan.check_area(read, area["name"])
-        preview = plan.resolve(plan.replace_area(read, area["name"]), known["units"], known["aliases"])
+        preview = plan.for_area(read, area["name"], known["units"], known["aliases"])
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
         st.stop()
