@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import fmt, history, measures, plan, quality, roster, scorecard, setup
+from kpi import charts, fmt, history, measures, plan, quality, roster, scorecard, setup
 from kpi.periods import SCOPES, Period
 from kpi.store import DEMO_LABEL, Store, StoreError, default_path
 
@@ -160,7 +160,7 @@ def frame() -> None:
         year = chosen_period().year if known["months"] else available[0][0]
         judging = known["plans"][known["plans"]["year"] == year]
         st.caption("Chỉ tiêu theo: " + (f"**{judging['name'].iloc[0]}**" if len(judging) else
-                                        f":orange[{scorecard.no_plan(year)}]"))
+                                        f":orange[{plan.no_plan(year)}]"))
         if known["sample"]:
             st.caption(f":orange[**{DEMO_LABEL}**]")
     if known["sample"]:
@@ -196,7 +196,7 @@ def caption(card: scorecard.Scorecard) -> None:
 def no_plan(year: int) -> None:
     """Say that the year has no plan, so nothing is judged, and offer to copy the nearest year's."""
     plans = facts()["plans"]
-    st.warning(f"**{scorecard.no_plan(year)}**: các tỷ lệ dưới đây không được đánh giá đạt hay chưa đạt, vì năm {year} "
+    st.warning(f"**{plan.no_plan(year)}**: các tỷ lệ dưới đây không được đánh giá đạt hay chưa đạt, vì năm {year} "
                "chưa có chỉ tiêu.", icon=":material/event_busy:")
     left, right = st.columns([1, 1])
     earlier, later = plans[plans["year"] < year], plans[plans["year"] > year]
@@ -219,6 +219,13 @@ def copy_plan(source: int, year: int) -> None:
                                             f"tiêu của năm {year} ở trang «Chỉ tiêu».")
 
 
+def written(message: str) -> None:
+    """After a write: fresh figures everywhere, and `message` said on the next run, which starts now."""
+    st.cache_data.clear()
+    st.session_state["flash"] = ("success", message)
+    st.rerun()
+
+
 def flash() -> None:
     """The message a callback left for this run."""
     kind, message = st.session_state.pop("flash", (None, None))
@@ -231,8 +238,6 @@ def flash() -> None:
 def trend(rows: pd.DataFrame, kpis: list[str], card: scorecard.Scorecard, lines: dict, title: str):
     """charts.trend with the card's targets over its own year, and where a KPI starts being counted
     another way."""
-    from kpi import charts
-
     return charts.trend(rows, kpis, lines, title, target_year=card.period.year,
                         breaks=history.definition_breaks(rows, facts()["definitions"], kpis))
 

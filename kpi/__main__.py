@@ -262,7 +262,7 @@ def _plan_list(store: Store, args) -> int:
         return 0
     print(plan.plans_table(plans).to_string(index=False))
     for year in plan.years_without_plan(plans, store.months()):
-        print(scorecard.no_plan(year) + ": các tỷ lệ của năm này không được đánh giá đạt / chưa đạt.")
+        print(plan.no_plan(year) + ": các tỷ lệ của năm này không được đánh giá đạt / chưa đạt.")
     return 0
 
 
@@ -296,10 +296,16 @@ def _plan_copy(store: Store, args) -> int:
     return 0
 
 
+def _year_plan(store: Store, year: int) -> dict:
+    """The plan of a year (Store.plan_of_year), or that the year has none."""
+    found = store.plan_of_year(year)
+    if found is None:
+        raise ValueError(plan.no_plan(year) + ".")
+    return found
+
+
 def _plan_define(store: Store, args) -> int:
-    chosen_plan = store.plan_of_year(args.year)
-    if chosen_plan is None:
-        raise ValueError(scorecard.no_plan(args.year) + ".")
+    chosen_plan = _year_plan(store, args.year)
     if args.kpi and args.variant:
         store.set_definition(chosen_plan["plan_id"], args.kpi, args.variant)
     chosen = store.definitions(chosen_plan["plan_id"])
@@ -315,9 +321,7 @@ def _plan_define(store: Store, args) -> int:
 
 
 def _plan_delete(store: Store, args) -> int:
-    chosen = store.plan_of_year(args.year)
-    if chosen is None:
-        raise ValueError(scorecard.no_plan(args.year) + ".")
+    chosen = _year_plan(store, args.year)
     store.delete_plan(chosen["plan_id"])
     print(f"Đã xoá «{chosen['name']}». Các kỳ của năm {args.year} không còn được đánh giá đạt / chưa đạt.")
     return 0

@@ -17,8 +17,8 @@ from openpyxl.utils import get_column_letter
 
 from kpi import fmt, measures, text
 from kpi.ingest import layout
-from kpi.ingest.readers import InputError, Limits, check_zip
-from kpi.plan import LEVELS, Plan, PlanError, default_name, target_rows
+from kpi.ingest.readers import InputError, Limits, check_size, check_zip
+from kpi.plan import LEVELS, Plan, PlanError, default_name, same_name, target_rows
 
 DEFINITIONS_SHEET = "Cách tính"
 HELP_SHEET = "Hướng dẫn"
@@ -46,10 +46,8 @@ _FIELDS = {"ten ke hoach": "name", "dia ban": "area", "so van ban": "document"} 
 def read(file_name: str, data: bytes, *, year: int | None = None, area: str | None = None) -> Plan:
     """An Appendix typed in Excel -> Plan. `year` and `area` stand in for what the title does not say."""
     limits = Limits()
-    if len(data) > limits.max_bytes:
-        raise PlanError(f"Tệp {file_name} nặng {fmt.number(len(data) / 1048576, 1)} MB, vượt giới hạn "
-                        f"{fmt.number(limits.max_bytes / 1048576)} MB.")
     try:
+        check_size(file_name, data, limits)
         check_zip(file_name, data, limits)
         book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except InputError as error:
@@ -196,7 +194,7 @@ def _read_sheet(file_name: str, sheet, year: int | None, area: str | None) -> Pl
             if group is None:
                 group = "Các đơn vị"
                 groups.append(group)
-            if (same := " ".join(name.casefold().split())) in seen:
+            if (same := same_name(name)) in seen:
                 raise PlanError(f"{where}, dòng {seen[same]} và {r + 1}: đơn vị «{name}» được liệt kê hai lần.")
             seen[same] = r + 1
             units.append((name, group))

@@ -58,8 +58,7 @@ def trend(rows: pd.DataFrame, kpis: list[str], targets: dict[str, tuple[float, s
             fig.add_shape(type="line", xref="x", x0=judged[0] - 0.4, x1=judged[-1] + 0.4, y0=threshold, y1=threshold,
                           line=dict(color=LINE_COLOURS.get(key), dash="dash", width=2))
             fig.add_annotation(x=judged[0] - 0.4, y=threshold, xref="x", text=f"Chỉ tiêu {label.lower()}: {wording}",
-                               showarrow=False, xanchor="left", yanchor="bottom",
-                               font=dict(color=LINE_COLOURS.get(key)), bgcolor="rgba(255,255,255,0.8)")
+                               showarrow=False, xanchor="left", yanchor="bottom", font=dict(color=LINE_COLOURS.get(key)))
     for year, text in breaks:
         first = [i for i, y in enumerate(months["year"]) if y == year]
         if first and first[0] > 0:

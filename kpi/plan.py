@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import fmt, measures, text
+from kpi import fmt, measures, roster, text
 from kpi.targets import Target
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "data" / "plans"
@@ -62,7 +62,7 @@ def targets_from_grid(grid: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     for row in grid.itertuples(index=False):
         for key in measures.KPIS:
             wording = getattr(row, key)
-            if wording is None or (isinstance(wording, float) and wording != wording) or not str(wording).strip():
+            if pd.isna(wording) or not str(wording).strip():
                 continue
             where = f"«{row.subject}», cột «{measures.get(key).label}»"
             try:
@@ -71,6 +71,10 @@ def targets_from_grid(grid: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                 errors.append(str(error))
     table = pd.concat(entries, ignore_index=True) if entries else pd.DataFrame(columns=TARGET_COLUMNS)
     return table, errors
+
+
+def no_plan(year: int) -> str:
+    return f"Chưa có kế hoạch năm {year}"
 
 
 def default_name(year: int, document: str | None = None) -> str:
@@ -94,8 +98,8 @@ def target_rows(entries: list[tuple[str, str, str, object, str]]) -> pd.DataFram
 
 def read(file_name: str, data: bytes, *, year: int | None = None, name: str | None = None,
          area: str | None = None) -> Plan:
-    """A plan file as given (the Appendix typed in Excel, or TOML), checked. `year`, `name` and `area`
-    replace what the file says, or supply what it does not."""
+    """A plan file as given (the Appendix typed in Excel, or TOML), checked. `year` and `name` replace
+    what the file says; `area` stands in when the file names none."""
     from kpi import appendix
 
     if data.startswith(b"PK\x03\x04"):
@@ -187,22 +191,22 @@ def check(plan: Plan, where: str) -> None:
         raise PlanError(f"{where}: năm {plan.year} không hợp lệ.")
     if not plan.name:
         raise PlanError(f"{where}: kế hoạch không có tên.")
-    twice = plan.units["unit"].map(_same)
+    twice = plan.units["unit"].map(same_name)
     if twice.duplicated().any():
         repeated = plan.units.loc[twice.duplicated(keep=False)]
         listed = "; ".join(f"«{u}» ({g})" for u, g in zip(repeated["unit"], repeated["group"]))
         raise PlanError(f"{where}: đơn vị được liệt kê hai lần: {listed}.")
     groups = pd.Series(plan.groups, dtype="object")
-    if groups.map(_same).duplicated().any():
-        raise PlanError(f"{where}: nhóm «{groups[groups.map(_same).duplicated()].iloc[0]}» có hai lần.")
+    if groups.map(same_name).duplicated().any():
+        raise PlanError(f"{where}: nhóm «{groups[groups.map(same_name).duplicated()].iloc[0]}» có hai lần.")
     for kpi, variant in plan.definitions.items():
         if kpi not in measures.KPIS or variant not in measures.KPIS[kpi].variants:
             choices = ", ".join(measures.KPIS[kpi].variants) if kpi in measures.KPIS else ", ".join(measures.KPIS)
             raise PlanError(f"{where}: cách tính «{kpi} = {variant}» không có; chọn một trong: {choices}.")
 
 
-def _same(name: str) -> str:
-    """Names that are the same name: case and spacing aside, tone marks kept ("Phù Mỹ" is not "Phú Mỹ")."""
+def same_name(name: str) -> str:
+    """What names that are the same name have in common: case and spacing aside, tone marks kept ("Phù Mỹ" is not "Phú Mỹ")."""
     return " ".join(text.nfc(name).casefold().split())
 
 
@@ -240,8 +244,6 @@ def resolve(plan: Plan, units: pd.DataFrame, aliases: pd.DataFrame | None = None
 def with_units(plan: Plan, units: pd.DataFrame) -> Plan:
     """The plan with the area's units it does not list yet (added since, or by an import), each in its
     own group: for giving them targets (Store.set_targets then takes them into the plan)."""
-    from kpi import roster
-
     alive = units[roster.alive(units, roster.month_key(plan.year, 1), roster.month_key(plan.year, 12))
                   & units["successor"].isna()]
     extra = alive.loc[~alive["unit"].isin(plan.units["unit"]), ["unit", "group"]]
@@ -257,8 +259,6 @@ def copied(plan: Plan, year: int, units: pd.DataFrame) -> Plan:
     """Another year's plan to start from: the same groups, targets and definitions, for the units as
     they are at that year's start (Store.units): a unit merged since is replaced by the unit it became,
     a retired one is left out, with its own targets."""
-    from kpi import roster
-
     start = roster.month_key(year, 1)
     became = roster.successors(units, start)
     names = dict(zip(units["unit_id"], units["unit"]))
@@ -274,7 +274,7 @@ def copied(plan: Plan, year: int, units: pd.DataFrame) -> Plan:
 
 
 def stored(meta: dict, roster: pd.DataFrame, targets: pd.DataFrame, definitions: dict[str, str]) -> Plan:
-    """A plan as the store keeps it (Store.plan)."""
+    """A plan as the store keeps it (see `of_year`)."""
     return Plan(year=int(meta["year"]), name=meta["name"], area=meta["area"], document=meta.get("document"),
                 source=meta.get("source"), units=roster[["unit", "group"]].reset_index(drop=True),
                 targets=targets[TARGET_COLUMNS].reset_index(drop=True), groups=list(dict.fromkeys(roster["group"])),
@@ -326,7 +326,7 @@ def of_year(store, year: int) -> Plan:
     with store.reading():
         meta = store.plan_of_year(year)
         if meta is None:
-            raise PlanError(f"Chưa có kế hoạch năm {year}.")
+            raise PlanError(f"{no_plan(year)}.")
         return stored(meta, store.roster(meta["plan_id"]), store.targets(meta["plan_id"]),
                       store.definitions(meta["plan_id"]))
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from kpi import fmt, measures, roster, targets
 from kpi.periods import Period
-from kpi.plan import TARGET_COLUMNS
+from kpi.plan import TARGET_COLUMNS, no_plan
 from kpi.store import Store
 
 # status of a unit for a KPI
@@ -90,10 +90,6 @@ class Scorecard:
                                   & ((group is None) | (self.target_table["subject"] == group))]
         total["target"] = total["kpi"].map(dict(zip(level["kpi"], level["wording"])))
         return _assess(total, self.target_table).drop(columns="needed")
-
-
-def no_plan(year: int) -> str:
-    return f"Chưa có kế hoạch năm {year}"
 
 
 def build(store: Store, period: Period, as_of: Period | None = None,

@@ -19,6 +19,7 @@ import pandas as pd
 
 from kpi import measures
 from kpi.measures import COUNTS
+from kpi.roster import month_text
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "data" / "kpi.duckdb"
@@ -300,7 +301,7 @@ class Store:
     def plan_of_year(self, year: int) -> dict | None:
         """The plan that judges the year's periods, or None."""
         found = self.query("SELECT plan_id, name, year, area, document, source FROM plans WHERE year = ?", [year])
-        return None if found.empty else _plain_row(found.iloc[0])
+        return None if found.empty else found.astype(object).where(found.notna(), None).iloc[0].to_dict()
 
     def roster(self, plan_id: int) -> pd.DataFrame:
         """The units a plan targets: unit_id, unit, group, position (the plan's order)."""
@@ -519,7 +520,7 @@ class Store:
             if found and found[0][0] in ids:
                 raise StoreError(f"«{into}» vừa là đơn vị được gộp vừa là đơn vị sau khi gộp.")
             if found and found[0][1] is not None and found[0][1] <= since:
-                raise StoreError(f"«{into}» đã thôi hoạt động từ tháng {found[0][1] % 100}/{found[0][1] // 100}.")
+                raise StoreError(f"«{into}» đã thôi hoạt động từ tháng {month_text(found[0][1])}.")
             _check_no_counts_from(con, ids, since, "gộp")
             if not found:
                 if not group:
@@ -673,12 +674,6 @@ def _version(con: duckdb.DuckDBPyConnection) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def _plain_row(row: pd.Series) -> dict:
-    """A row as plain Python values (None for NULL)."""
-    return {k: (None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else
-                v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-
-
 def _add_units(con: duckdb.DuckDBPyConnection, units: pd.DataFrame, since: int | None = None,
                added_by: int | None = None) -> None:
     """Add the units not yet known, after the known ones, in the order given."""
@@ -705,8 +700,8 @@ def _check_no_counts_from(con: duckdb.DuckDBPyConnection, unit_ids: list[int], s
         "WHERE c.unit_id IN (SELECT unnest(?::INTEGER[])) AND c.year::INTEGER * 100 + c.month >= ? GROUP BY u.name "
         "ORDER BY 1", [unit_ids, since]).fetchall()
     if later:
-        listed = "; ".join(f"{name} (tháng {m % 100}/{m // 100})" for name, m in later)
-        raise StoreError(f"Không {what} từ tháng {since % 100}/{since // 100} được: đã có số liệu từ tháng đó trở đi "
+        listed = "; ".join(f"{name} (tháng {month_text(m)})" for name, m in later)
+        raise StoreError(f"Không {what} từ tháng {month_text(since)} được: đã có số liệu từ tháng đó trở đi "
                          f"của {listed}. Hãy hoàn tác các lần nhập đó, hoặc chọn tháng sau.")
 
 
@@ -738,9 +733,9 @@ def _insert_counts(con: duckdb.DuckDBPyConnection, counts: pd.DataFrame, import_
         "ORDER BY 1").fetchall()
     if outside:
         raise StoreError("Số liệu ngoài thời gian hoạt động của đơn vị: " + "; ".join(
-            f"{name} tháng {m}/{y} (" + (f"thôi hoạt động từ tháng {until % 100}/{until // 100}"
+            f"{name} tháng {m}/{y} (" + (f"thôi hoạt động từ tháng {month_text(until)}"
                                          if until is not None and y * 100 + m >= until
-                                         else f"bắt đầu từ tháng {since % 100}/{since // 100}") + ")"
+                                         else f"bắt đầu từ tháng {month_text(since)}") + ")"
             for name, y, m, since, until in outside[:10]) + ". Hãy ghép tên với đơn vị đang hoạt động.")
     columns = ", ".join(COUNTS)
     con.execute(

@@ -83,7 +83,7 @@ if upload is not None:
                 mapping[name] = choice
 
     period = (int(year), int(month))
-    definitions = store.definitions_by_year().get(period[0], {})  # the plan of the month's year
+    definitions = ui.facts()["definitions"].get(period[0], {})  # the plan of the month's year
     for note in prepared.unavailable(definitions):
         st.info(note, icon=":material/info:")
     preview = prepared.preview(period, {**mapping, **{n: n for n in new_units}}, definitions)

@@ -32,9 +32,7 @@ if not empty:
                          format_func=plan.LEVELS.get, key="area_relevel", horizontal=True)
         if st.button("Lưu", key="area_save", disabled=not name):
             store.set_area(name, level)
-            st.cache_data.clear()
-            st.session_state["flash"] = ("success", f"Đã lưu: {name} ({plan.LEVELS[level]}).")
-            st.rerun()
+            ui.written(f"Đã lưu: {name} ({plan.LEVELS[level]}).")
     if not known["sample"]:
         st.caption("Số liệu thật đã được nhập: để bắt đầu một địa bàn khác, hãy dùng một cơ sở dữ liệu khác "
                    "(biến KPI_DB hoặc python -m kpi --db TỆP init).")
@@ -81,7 +79,5 @@ if st.button("Bắt đầu", type="primary", key="setup_go", disabled=not ready,
     except (ValueError, StoreError) as error:
         st.error(str(error), icon=":material/error:")
     else:
-        st.cache_data.clear()
-        st.session_state["flash"] = ("success", message)
         st.session_state["go"] = "views/overview.py" if start == SAMPLE else "views/imports.py"
-        st.rerun()
+        ui.written(message)

@@ -17,12 +17,10 @@ plans, area = known["plans"], known["area"]
 
 
 def saved(message: str, year: int | None = None) -> None:
-    """After a write: fresh figures, the message, and the plan of `year` shown next."""
-    st.cache_data.clear()
-    st.session_state["flash"] = ("success", message)
+    """After a write: the message, and the plan of `year` shown next."""
     if year:
         st.session_state["show_year"] = year
-    st.rerun()
+    ui.written(message)
 
 
 # -- the plans by year --------------------------------------------------------------------------------
@@ -33,7 +31,7 @@ if plans.empty:
 else:
     st.dataframe(plan.plans_table(plans), hide_index=True, width="stretch", key="plans")
     for year in plan.years_without_plan(plans, known["months"]):
-        st.caption(f"Năm {year} có số liệu nhưng {scorecard.no_plan(year).lower()}: các tỷ lệ không được đánh giá.")
+        st.caption(f"Năm {year} có số liệu nhưng {plan.no_plan(year).lower()}: các tỷ lệ không được đánh giá.")
 
 if not plans.empty:
     years = plans["year"].astype(int).tolist()

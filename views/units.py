@@ -21,12 +21,6 @@ groups = list(dict.fromkeys(active["group"]))
 plan_years = sorted(known["plans"]["year"].astype(int).tolist())
 
 
-def done(message: str) -> None:
-    st.cache_data.clear()
-    st.session_state["flash"] = ("success", message)
-    st.rerun()
-
-
 def attempt(action, message: str) -> None:
     """Run a write; a refusal is said on the page, a success after the rerun."""
     try:
@@ -34,7 +28,7 @@ def attempt(action, message: str) -> None:
     except (StoreError, ValueError) as error:
         st.error(str(error), icon=":material/error:")
     else:
-        done(message)
+        ui.written(message)
 
 
 def group_picker(label: str, key: str, default: str | None = None) -> str:

@@ -82,9 +82,7 @@ def kind_of(name: str, data: bytes) -> str:
 def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
     """Every sheet of the file."""
     limits = limits or Limits()
-    if len(data) > limits.max_bytes:
-        raise InputError(f"Tệp {name} nặng {len(data) / 1048576:.1f} MB, vượt giới hạn "
-                         f"{limits.max_bytes / 1048576:g} MB.".replace(".", ","))
+    check_size(name, data, limits)
     kind = kind_of(name, data)
     if kind == CSV:
         return [_read_csv(name, data, limits)]
@@ -127,6 +125,12 @@ def _table(columns: list[pa.Array]) -> pa.Table:
         text = only_where(text, pc.invert(pc.string_is_ascii(text)), lambda t: pc.utf8_normalize(t, "NFC"))
         clean.append(pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text))
     return pa.table(clean, names=[str(c) for c in range(len(clean))])
+
+
+def check_size(name: str, data: bytes, limits: Limits) -> None:
+    if len(data) > limits.max_bytes:
+        raise InputError(f"Tệp {name} nặng {len(data) / 1048576:.1f} MB, vượt giới hạn "
+                         f"{limits.max_bytes / 1048576:g} MB.".replace(".", ","))
 
 
 def check_zip(name: str, data: bytes, limits: Limits) -> zipfile.ZipFile:
