@@ -13,18 +13,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import demo, fmt, ingest, measures, plan, roster, scorecard, setup
+from kpi import demo, fmt, ingest, measures, plan, roster, scorecard
 from kpi.periods import SCOPES, Period
-from kpi.store import DEMO_LABEL, SCHEMA_VERSION, Store, StoreError
+from kpi.service import DEMO_LABEL, ROLES, SETTINGS, Service, StoreError, console
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    store = Store(args.db)
+    door = Service(args.db, console())
     try:
-        if store.schema_version() not in (0, SCHEMA_VERSION):
-            store.migrate()  # a database from an earlier version, brought up to date first
-        return args.run(store, args)
+        door.migrate()  # a database from an earlier version, brought up to date first
+        return args.run(door, args)
     except (StoreError, ValueError, RuntimeError) as error:  # PlanError, InputError; reports.ChartImageError
         print(f"Lỗi: {error}", file=sys.stderr)
         return 2
@@ -58,7 +57,6 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--replace", action="store_true", help="thay thế số liệu đã có của cùng đơn vị, cùng tháng")
     load.add_argument("--yes", action="store_true", help="chấp nhận các cảnh báo (không bao giờ bỏ qua lỗi)")
     load.add_argument("--add-units", action="store_true", help="thêm các đơn vị chưa có trong danh sách")
-    load.add_argument("--by", default=getpass.getuser(), help="người nhập (mặc định: tài khoản máy)")
     load.set_defaults(run=_import)
 
     history = commands.add_parser("imports", help="lịch sử các lần nhập")
@@ -142,21 +140,48 @@ def _parser() -> argparse.ArgumentParser:
     alias.add_argument("alias", nargs="?", metavar="TÊN_KHÁC")
     alias.add_argument("unit", nargs="?", metavar="ĐƠN_VỊ")
     alias.set_defaults(run=_unit_alias)
+
+    users = commands.add_parser("user", help="người dùng và vai trò: thêm, xem, đặt mật khẩu, đổi vai trò, khoá")
+    user_commands = users.add_subparsers(required=True, metavar="VIỆC")
+    user_commands.add_parser("list", help="danh sách người dùng").set_defaults(run=_user_list)
+    added_user = user_commands.add_parser("add", help="thêm người dùng; mật khẩu được hỏi, không ghi trên dòng lệnh")
+    added_user.add_argument("name", metavar="TÊN")
+    added_user.add_argument("--role", required=True, choices=list(ROLES),
+                            help="viewer (xem), uploader (nhập liệu), admin (quản trị)")
+    added_user.add_argument("--sso", action="store_true", help="chỉ đăng nhập một lần của cơ quan, không mật khẩu")
+    added_user.set_defaults(run=_user_add)
+    passwd = user_commands.add_parser("passwd", help="đặt mật khẩu mới (được hỏi, hoặc đọc từ đầu vào chuẩn)")
+    passwd.add_argument("name", metavar="TÊN")
+    passwd.set_defaults(run=_user_passwd)
+    role = user_commands.add_parser("role", help="đổi vai trò")
+    role.add_argument("name", metavar="TÊN")
+    role.add_argument("role", choices=list(ROLES))
+    role.set_defaults(run=_user_role)
+    for verb, disabled, text in (("disable", True, "khoá tài khoản: không đăng nhập được nữa"),
+                                 ("enable", False, "mở khoá tài khoản")):
+        toggled = user_commands.add_parser(verb, help=text)
+        toggled.add_argument("name", metavar="TÊN")
+        toggled.set_defaults(run=_user_disable, disabled=disabled)
+
+    setting = commands.add_parser("setting", help="cài đặt: xem, hoặc bật/tắt một cài đặt")
+    setting.add_argument("key", nargs="?", choices=list(SETTINGS), metavar="CÀI_ĐẶT")
+    setting.add_argument("value", nargs="?", choices=["on", "off"], metavar="on|off")
+    setting.set_defaults(run=_setting)
     return parser
 
 
-def _init(store: Store, args) -> int:
+def _init(door: Service, args) -> int:
     if args.demo and args.plan:
         raise ValueError("Chọn một: --demo (dữ liệu mẫu) hoặc --plan TỆP (kế hoạch của địa bàn).")
-    new = not store.path.exists()
+    new = not door.path.exists()
     try:
-        done = setup.initialise(store, args.plan, sample=args.demo, year=args.year, area=args.area, level=args.level)
+        done = door.initialise(args.plan, sample=args.demo, year=args.year, area=args.area, level=args.level)
     except BaseException:
         if new:  # a refused init leaves no empty database behind
-            for path in (store.path, store.path.with_name(store.path.name + ".wal")):
+            for path in (door.path, door.path.with_name(door.path.name + ".wal")):
                 path.unlink(missing_ok=True)
         raise
-    message = f"{'Đã tạo' if new else 'Đã cập nhật'} {store.path}: {done['area'] or 'chưa đặt tên địa bàn'}"
+    message = f"{'Đã tạo' if new else 'Đã cập nhật'} {door.path}: {done['area'] or 'chưa đặt tên địa bàn'}"
     if done["plans"]:
         message += f", kế hoạch «{'», «'.join(done['plans'])}», {fmt.number(done['units'])} đơn vị"
     if args.demo:
@@ -166,9 +191,9 @@ def _init(store: Store, args) -> int:
     return 0
 
 
-def _ranking(store: Store, args) -> int:
+def _ranking(door: Service, args) -> int:
     period = Period.parse(args.period, args.scope)
-    card = scorecard.build(store, period)
+    card = door.scorecard(period)
     groups = card.units["group"].unique().tolist()
     if args.group and args.group not in groups:
         raise ValueError(f"Không có nhóm {args.group!r}; các nhóm: {', '.join(groups)}")
@@ -182,15 +207,14 @@ def _ranking(store: Store, args) -> int:
     return 0
 
 
-def _import(store: Store, args) -> int:
+def _import(door: Service, args) -> int:
     """Check every file first; store them only when all can be stored."""
-    store.migrate()
     period = Period.parse(args.period) if args.period else None
     ready = []
     for path in args.files:
         if not path.is_file():
             raise ValueError(f"Không có tệp {path}")
-        prepared = ingest.prepare(path.name, path.read_bytes(), store)
+        prepared = door.prepare(path.name, path.read_bytes())
         if prepared.already_imported:
             raise ValueError(prepared.already_imported)
         if prepared.errors:
@@ -203,15 +227,14 @@ def _import(store: Store, args) -> int:
                              f"Dùng --add-units để thêm, hoặc ghép tên trên trang «Nhập dữ liệu».")
         if prepared.warnings and not args.yes:
             raise ValueError("\n".join(prepared.warnings) + "\nCó cảnh báo; dùng --yes để vẫn nhập.")
-        stored = store.stored_months(prepared.counts(month, {n: n for n in prepared.unknown})["unit"].tolist(), *month)
+        stored = door.stored_months(prepared.counts(month, {n: n for n in prepared.unknown})["unit"].tolist(), *month)
         if stored and not args.replace:
             raise ValueError(f"Tệp {path.name}: đã có số liệu tháng {month[1]}/{month[0]} của {', '.join(stored)}. "
                              f"Dùng --replace để thay thế.")
         ready.append((path, prepared, month))
     for path, prepared, month in ready:
         new_units = {name: prepared.groups[name] for name in prepared.unknown}
-        result = prepared.commit(store, month, new_units=new_units, replace=args.replace, accept_warnings=args.yes,
-                                 imported_by=args.by)
+        result = door.commit(prepared, month, new_units=new_units, replace=args.replace, accept_warnings=args.yes)
         notes = [f"thay thế {fmt.number(result['replaced'])} dòng" if result["replaced"] else "",
                  f"thêm {fmt.number(len(new_units))} đơn vị" if new_units else "",
                  f"chấp nhận {fmt.number(len(prepared.warnings))} cảnh báo" if prepared.warnings else "",
@@ -223,8 +246,8 @@ def _import(store: Store, args) -> int:
     return 0
 
 
-def _imports(store: Store, args) -> int:
-    history = store.imports()
+def _imports(door: Service, args) -> int:
+    history = door.imports()
     if history.empty:
         print("Chưa có lần nhập nào.")
         return 0
@@ -233,17 +256,17 @@ def _imports(store: Store, args) -> int:
     return 0
 
 
-def _undo(store: Store, args) -> int:
-    print(ingest.undo_summary(args.import_id, store.undo_import(args.import_id)))
+def _undo(door: Service, args) -> int:
+    print(ingest.undo_summary(args.import_id, door.undo_import(args.import_id)))
     return 0
 
 
-def _report(store: Store, args) -> int:
+def _report(door: Service, args) -> int:
     from kpi import reports
 
     if not any([args.xlsx, args.pptx, args.docx, args.png]):
         raise ValueError("Hãy chọn ít nhất một đầu ra: --xlsx, --pptx, --docx hoặc --png")
-    report = reports.build(store, Period.parse(args.period, args.scope))
+    report = door.report(Period.parse(args.period, args.scope))
     written = []
     for path, make in ((args.xlsx, reports.to_xlsx), (args.pptx, reports.to_pptx), (args.docx, reports.to_docx)):
         if path:
@@ -255,60 +278,60 @@ def _report(store: Store, args) -> int:
     return 0
 
 
-def _plan_list(store: Store, args) -> int:
-    plans = store.plans()
+def _plan_list(door: Service, args) -> int:
+    plans = door.plans()
     if plans.empty:
         print("Chưa có kế hoạch nào. Nhập Phụ lục 1: python -m kpi plan import TỆP.xlsx")
         return 0
     print(plan.plans_table(plans).to_string(index=False))
-    for year in plan.years_without_plan(plans, store.months()):
+    for year in plan.years_without_plan(plans, door.months()):
         print(plan.no_plan(year) + ": các tỷ lệ của năm này không được đánh giá đạt / chưa đạt.")
     return 0
 
 
-def _plan_import(store: Store, args) -> int:
+def _plan_import(door: Service, args) -> int:
     if not args.file.is_file():
         raise ValueError(f"Không có tệp {args.file}")
     read = plan.read(args.file.name, args.file.read_bytes(), year=args.year, name=args.name,
-                     area=store.area()["name"])
-    _, stored = plan.save(store, read, replace=args.replace)
+                     area=door.area()["name"])
+    _, stored = door.save_plan(read, replace=args.replace)
     for note in stored.notes:
         print(note)
-    print(f"Đã nhập «{stored.name}» ({store.area()['name']}, năm {stored.year}): {fmt.number(len(stored.units))} đơn "
+    print(f"Đã nhập «{stored.name}» ({door.area()['name']}, năm {stored.year}): {fmt.number(len(stored.units))} đơn "
           f"vị, {fmt.number(len(stored.targets))} chỉ tiêu; kế hoạch này đánh giá các kỳ của năm {stored.year}.")
     return 0
 
 
-def _plan_export(store: Store, args) -> int:
+def _plan_export(door: Service, args) -> int:
     from kpi import appendix
 
-    year = args.year or _latest_plan_year(store)
-    args.file.write_bytes(appendix.write(plan.of_year(store, year)))
+    year = args.year or _latest_plan_year(door)
+    args.file.write_bytes(appendix.write(door.plan(year)))
     print(f"Đã ghi Phụ lục 1 năm {year}: {args.file}")
     return 0
 
 
-def _plan_copy(store: Store, args) -> int:
+def _plan_copy(door: Service, args) -> int:
     to_year = args.to_year or args.year + 1
-    stored = plan.copy(store, args.year, to_year, replace=args.replace)
+    stored = door.copy_plan(args.year, to_year, replace=args.replace)
     print(f"Đã chép kế hoạch năm {args.year} sang năm {to_year}: «{stored.name}», "
           f"{fmt.number(len(stored.targets))} chỉ tiêu. Sửa chỉ tiêu cho năm {to_year} trên trang «Chỉ tiêu».")
     return 0
 
 
-def _year_plan(store: Store, year: int) -> dict:
+def _year_plan(door: Service, year: int) -> dict:
     """The plan of a year (Store.plan_of_year), or that the year has none."""
-    found = store.plan_of_year(year)
+    found = door.plan_of_year(year)
     if found is None:
         raise ValueError(plan.no_plan(year) + ".")
     return found
 
 
-def _plan_define(store: Store, args) -> int:
-    chosen_plan = _year_plan(store, args.year)
+def _plan_define(door: Service, args) -> int:
+    chosen_plan = _year_plan(door, args.year)
     if args.kpi and args.variant:
-        store.set_definition(chosen_plan["plan_id"], args.kpi, args.variant)
-    chosen = store.definitions(chosen_plan["plan_id"])
+        door.set_definition(chosen_plan["plan_id"], args.kpi, args.variant)
+    chosen = door.definitions(chosen_plan["plan_id"])
     print(f"Cách tính trong «{chosen_plan['name']}» (* đang dùng):")
     for kpi in measures.CATALOGUE:
         if args.kpi and kpi.key != args.kpi:
@@ -320,15 +343,15 @@ def _plan_define(store: Store, args) -> int:
     return 0
 
 
-def _plan_delete(store: Store, args) -> int:
-    chosen = _year_plan(store, args.year)
-    store.delete_plan(chosen["plan_id"])
+def _plan_delete(door: Service, args) -> int:
+    chosen = _year_plan(door, args.year)
+    door.delete_plan(chosen["plan_id"])
     print(f"Đã xoá «{chosen['name']}». Các kỳ của năm {args.year} không còn được đánh giá đạt / chưa đạt.")
     return 0
 
 
-def _latest_plan_year(store: Store) -> int:
-    plans = store.plans()
+def _latest_plan_year(door: Service) -> int:
+    plans = door.plans()
     if plans.empty:
         raise ValueError("Chưa có kế hoạch nào.")
     return int(plans["year"].max())
@@ -339,67 +362,66 @@ def _month(text: str) -> int:
     return roster.month_key(period.year, period.month)
 
 
-def _unit_list(store: Store, args) -> int:
-    with store.reading():
-        units, aliases = store.units(), store.aliases()
+def _unit_list(door: Service, args) -> int:
+    units, aliases = door.units(), door.aliases()
     table = roster.units_table(units, aliases, every=args.all)
     print(table.to_string(index=False) if not table.empty else "Chưa có đơn vị nào.")
     return 0
 
 
-def _unit_add(store: Store, args) -> int:
+def _unit_add(door: Service, args) -> int:
     since = _month(args.since) if args.since else None
-    store.add_unit(args.name.strip(), args.group.strip(), since)
+    door.add_unit(args.name.strip(), args.group.strip(), since)
     print(f"Đã thêm đơn vị «{args.name.strip()}» vào nhóm «{args.group.strip()}»"
           + (f", hoạt động từ tháng {roster.month_text(since)}." if since else "."))
     return 0
 
 
-def _unit_rename(store: Store, args) -> int:
+def _unit_rename(door: Service, args) -> int:
     from kpi.ingest import names
 
     new_name = args.new_name.strip()
     old_key = names.key(args.name)
-    store.rename_unit(args.name, new_name, old_key if old_key != names.key(new_name) else None)
+    door.rename_unit(args.name, new_name, old_key if old_key != names.key(new_name) else None)
     print(f"Đã đổi tên «{args.name}» thành «{new_name}»; số liệu và chỉ tiêu giữ nguyên, tệp ghi tên cũ vẫn nhận ra.")
     return 0
 
 
-def _unit_regroup(store: Store, args) -> int:
-    year = args.year or (_latest_plan_year(store) if not store.plans().empty else None)
-    changed = store.regroup_unit(args.name, args.group.strip(), year)
+def _unit_regroup(door: Service, args) -> int:
+    year = args.year or (_latest_plan_year(door) if not door.plans().empty else None)
+    changed = door.regroup_unit(args.name, args.group.strip(), year)
     print(f"Đã chuyển «{args.name}» sang nhóm «{args.group.strip()}»"
           + (f" (trong {changed} kế hoạch từ năm {year})." if changed else "."))
     return 0
 
 
-def _unit_retire(store: Store, args) -> int:
+def _unit_retire(door: Service, args) -> int:
     since = _month(args.since)
-    store.retire_unit(args.name, since)
+    door.retire_unit(args.name, since)
     print(f"«{args.name}» thôi hoạt động từ tháng {roster.month_text(since)}; số liệu trước đó giữ nguyên.")
     return 0
 
 
-def _unit_merge(store: Store, args) -> int:
+def _unit_merge(door: Service, args) -> int:
     since = _month(args.since)
-    new = store.merge_units(args.parts, args.into.strip(), since, args.group)
+    new = door.merge_units(args.parts, args.into.strip(), since, args.group)
     print(f"Đã gộp {', '.join(f'«{p}»' for p in args.parts)} thành «{args.into.strip()}»"
           + (" (đơn vị mới)" if new else "") + f" từ tháng {roster.month_text(since)}; so sánh với các kỳ trước "
           f"tính trên số liệu cộng lại của các đơn vị được gộp.")
     return 0
 
 
-def _unit_restore(store: Store, args) -> int:
-    store.restore_unit(args.name)
+def _unit_restore(door: Service, args) -> int:
+    door.restore_unit(args.name)
     print(f"«{args.name}» hoạt động trở lại, với số liệu riêng của mình.")
     return 0
 
 
-def _unit_alias(store: Store, args) -> int:
+def _unit_alias(door: Service, args) -> int:
     from kpi.ingest import names
 
     if args.action == "list":
-        aliases = store.aliases()
+        aliases = door.aliases()
         print(aliases[["written", "unit", "alias"]].rename(columns={
             "written": "Tên khác", "unit": "Đơn vị", "alias": "Dạng so khớp"}).to_string(index=False)
               if not aliases.empty else "Chưa có tên khác nào.")
@@ -409,12 +431,68 @@ def _unit_alias(store: Store, args) -> int:
     if args.action == "add":
         if not args.unit:
             raise ValueError("Cần ĐƠN_VỊ mà tên khác chỉ tới.")
-        store.set_alias(names.key(args.alias), args.unit, args.alias.strip())
+        door.set_alias(names.key(args.alias), args.unit, args.alias.strip())
         print(f"Từ nay tệp ghi «{args.alias}» được hiểu là «{args.unit}».")
-    elif store.remove_alias(names.key(args.alias)) or store.remove_alias(args.alias):
+    elif door.remove_alias(names.key(args.alias)) or door.remove_alias(args.alias):
         print(f"Đã bỏ tên khác «{args.alias}».")
     else:
         raise ValueError(f"Không có tên khác «{args.alias}».")
+    return 0
+
+
+def _password(name: str) -> str:
+    """Asked twice at a terminal, without echo; read as one line when piped. Never an argument."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"Mật khẩu cho {name}: ")
+    if getpass.getpass("Nhập lại mật khẩu: ") != first:
+        raise ValueError("Hai lần nhập mật khẩu không giống nhau.")
+    return first
+
+
+def _user_list(door: Service, args) -> int:
+    users = door.users()
+    if users.empty:
+        print("Chưa có người dùng nào. Thêm quản trị viên: python -m kpi user add TÊN --role admin")
+        return 0
+    print(pd.DataFrame({
+        "Tên đăng nhập": users["name"], "Vai trò": users["role"].map(ROLES),
+        "Trạng thái": users["disabled"].map({True: "đã khoá", False: "hoạt động"}),
+        "Đăng nhập bằng": users["has_password"].map({True: "mật khẩu", False: "đăng nhập một lần"}),
+    }).to_string(index=False))
+    return 0
+
+
+def _user_add(door: Service, args) -> int:
+    name = door.add_user(args.name, args.role, None if args.sso else _password(args.name))
+    print(f"Đã thêm «{name}», vai trò {ROLES[args.role]}.")
+    return 0
+
+
+def _user_passwd(door: Service, args) -> int:
+    door.set_password(args.name, _password(args.name))
+    print(f"Đã đặt mật khẩu mới cho «{args.name}».")
+    return 0
+
+
+def _user_role(door: Service, args) -> int:
+    door.set_role(args.name, args.role)
+    print(f"«{args.name}» từ nay có vai trò {ROLES[args.role]}.")
+    return 0
+
+
+def _user_disable(door: Service, args) -> int:
+    door.set_disabled(args.name, args.disabled)
+    print(f"Đã {'khoá' if args.disabled else 'mở khoá'} tài khoản «{args.name}».")
+    return 0
+
+
+def _setting(door: Service, args) -> int:
+    if args.key and args.value:
+        door.set_setting(args.key, args.value == "on")
+    for key, value in door.settings().items():
+        if not args.key or key == args.key:
+            print(f"{key} = {'on' if value else 'off'}  ({SETTINGS[key][0]})")
     return 0
 
 

@@ -28,6 +28,7 @@ def start(store: Store, area: str | None, level: str | None, first: plan.Plan | 
     with store.transaction():
         if replace_sample:
             store.start_over()
+            store.set_setting("login_required", "true")  # real figures: only people with an account see them
         current = store.area()["name"]
         if area and not current or level:
             store.set_area(current or area, level)
@@ -42,6 +43,7 @@ def load_sample(store: Store, key: str) -> dict:
     with store.transaction():  # one change: a reader sees the old sample or the new one, never half
         store.start_over()  # refused once real files were imported
         store.set_area(sample.area, sample.level)
+        store.set_setting("login_required", "false")  # sample figures are for anyone to try
         names = [plan.save(store, p)[1].name for p in sample.plans()]
         store.replace_demo_counts(counts)
     return {"area": sample.area, "plans": names, "units": counts["unit"].nunique(), "rows": len(counts),

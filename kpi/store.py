@@ -6,6 +6,7 @@ operation that finds the file busy retries for a few seconds, then says so in Vi
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import threading
@@ -135,6 +136,30 @@ MIGRATIONS: dict[int, list[str]] = {
         "INSERT INTO plan_targets SELECT * FROM targets",
         "DROP TABLE targets",
     ],
+    4: [
+        # people who may use the app: a role and an argon2id hash (NULL for single sign-on only);
+        # failed logins in a row and the last one's time, to slow guessing down
+        """CREATE TABLE users (
+            name VARCHAR PRIMARY KEY,
+            role VARCHAR NOT NULL CHECK (role IN ('viewer', 'uploader', 'admin')),
+            password_hash VARCHAR CHECK (password_hash IS NULL OR password_hash LIKE '$argon2id$%'),
+            disabled BOOLEAN NOT NULL DEFAULT false,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            failed INTEGER NOT NULL DEFAULT 0,
+            failed_at TIMESTAMP)""",
+        # who changed what, when: every write and every login, with the state before and after (JSON)
+        "CREATE SEQUENCE audit_ids START 1",
+        """CREATE TABLE audit (
+            audit_id INTEGER PRIMARY KEY DEFAULT nextval('audit_ids'),
+            logged_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            actor VARCHAR,
+            role VARCHAR,
+            client VARCHAR,
+            action VARCHAR NOT NULL,
+            subject VARCHAR,
+            before VARCHAR,
+            after VARCHAR)""",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -156,6 +181,40 @@ def _write_lock(path: Path) -> threading.RLock:
     where two transactions could each pass a check (one plan a year) before the other commits."""
     with _LOCKS_GUARD:
         return _WRITE_LOCKS.setdefault(str(path.resolve()), threading.RLock())
+
+
+@contextmanager
+def _turn(path: Path, write: bool, deadline: float, busy) -> Iterator[None]:
+    """Take turns at the file across processes and threads, with two lock files beside it. A writer
+    first takes the gate (readers arriving after it wait), then the room once the readers inside have
+    left; a reader passes an open gate and stays in the room, shared with other readers, while it
+    reads. So a stream of readers never starves a writer; a reader waits at most one write."""
+    gate, room = (os.open(f"{path}.{name}.lock", os.O_RDWR | os.O_CREAT, 0o644) for name in ("gate", "room"))
+    try:
+        if write:
+            _lock(gate, fcntl.LOCK_EX, deadline, busy)
+            _lock(room, fcntl.LOCK_EX, deadline, busy)
+        else:
+            _lock(gate, fcntl.LOCK_SH, deadline, busy)  # the gate is open: no writer holds or waits at it
+            _lock(room, fcntl.LOCK_SH, deadline, busy)
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(room)  # closing releases the locks
+        os.close(gate)
+
+
+def _lock(fd: int, mode: int, deadline: float, busy) -> None:
+    delay = 0.002
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise busy() from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
 
 def default_path() -> Path:
@@ -180,29 +239,34 @@ class Store:
         if not write and not self.path.exists():
             raise StoreError(f"Chưa có cơ sở dữ liệu {self.path}. Hãy chạy: python -m kpi init --demo")
         deadline = time.monotonic() + self.lock_timeout
+        with _turn(self.path, write, deadline, self._busy):
+            con = self._open(write, deadline)
+            try:
+                yield con
+            except duckdb.Error as error:  # said in words, never as a traceback
+                raise StoreError(f"Lỗi cơ sở dữ liệu {self.path}: {str(error).splitlines()[0]}") from error
+            finally:
+                con.close()
+
+    def _open(self, write: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+        """DuckDB's own lock: a process that does not take turns (an older version, a DuckDB shell) may
+        still hold the file; wait for it until the deadline."""
         delay = 0.02
         while True:
             try:
-                con = duckdb.connect(str(self.path), read_only=not write)
-                break
+                return duckdb.connect(str(self.path), read_only=not write)
             except (duckdb.IOException, duckdb.ConnectionException) as error:
                 if not _is_lock_error(error):
                     raise StoreError(f"Không mở được cơ sở dữ liệu {self.path}: {error}") from error
                 if time.monotonic() >= deadline:
                     holder = re.search(r"PID (\d+)", str(error))
-                    who = f" (tiến trình PID {holder.group(1)})" if holder else ""
-                    raise StoreBusy(
-                        f"Cơ sở dữ liệu {self.path} đang được một tiến trình khác sử dụng{who}. "
-                        f"Đã chờ {self.lock_timeout:g} giây; hãy thử lại sau giây lát."
-                    ) from error
+                    raise self._busy(f" (tiến trình PID {holder.group(1)})" if holder else "") from error
                 time.sleep(delay)
                 delay = min(delay * 2, 0.25)
-        try:
-            yield con
-        except duckdb.Error as error:  # said in words, never as a traceback
-            raise StoreError(f"Lỗi cơ sở dữ liệu {self.path}: {str(error).splitlines()[0]}") from error
-        finally:
-            con.close()
+
+    def _busy(self, who: str = "") -> StoreBusy:
+        return StoreBusy(f"Cơ sở dữ liệu {self.path} đang được một tiến trình khác sử dụng{who}. "
+                         f"Đã chờ {self.lock_timeout:g} giây; hãy thử lại sau giây lát.")
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -470,6 +534,63 @@ class Store:
                           "plan_definitions", "plans", "unit_aliases", "units"):
                 con.execute(f"DELETE FROM {table}")
             con.execute("DELETE FROM meta WHERE key IN ('area', 'area_level')")
+
+    # -- settings, users and the audit trail ----------------------------------------------------
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"option.{key}", value])
+
+    def settings(self) -> dict[str, str]:
+        """Options an admin set (kpi.service.SETTINGS names them and their defaults)."""
+        return {k.removeprefix("option."): v for k, v in self.meta().items() if k.startswith("option.")}
+
+    def users(self) -> pd.DataFrame:
+        """name, role, disabled, created_at, has_password, failed (no hash ever leaves the store this way)."""
+        return self.query("SELECT name, role, disabled, created_at, password_hash IS NOT NULL AS has_password, failed "
+                          "FROM users ORDER BY name")
+
+    def user(self, name: str) -> dict | None:
+        """One user with their hash and failed logins in a row, for the login check only."""
+        found = self.query("SELECT name, role, password_hash, disabled, failed, failed_at FROM users WHERE name = ?",
+                           [name])
+        return None if found.empty else found.astype(object).where(found.notna(), None).iloc[0].to_dict()
+
+    def add_user(self, name: str, role: str, password_hash: str | None) -> None:
+        with self.transaction() as con:
+            if con.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchall():
+                raise StoreError(f"Đã có người dùng «{name}».")
+            con.execute("INSERT INTO users (name, role, password_hash) VALUES (?, ?, ?)", [name, role, password_hash])
+
+    def update_user(self, name: str, **changes) -> None:
+        """Set some of role, password_hash, disabled, failed, failed_at of a user."""
+        allowed = {"role", "password_hash", "disabled", "failed", "failed_at"}
+        assert changes and set(changes) <= allowed, changes  # column names are never user input
+        with self.transaction() as con:
+            if not con.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchall():
+                raise StoreError(f"Không có người dùng «{name}».")
+            con.execute(f"UPDATE users SET {', '.join(f'{c} = ?' for c in changes)} WHERE name = ?",
+                        [*changes.values(), name])
+
+    def log(self, actor: str | None, role: str | None, client: str | None, action: str, subject: str | None,
+            before: str | None, after: str | None) -> None:
+        """One line of the audit trail; inside a write's transaction, it is kept only if the write is."""
+        with self.transaction() as con:
+            con.execute("INSERT INTO audit (actor, role, client, action, subject, before, after) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)", [actor, role, client, action, subject, before, after])
+
+    def audit(self, since=None, until=None, actor: str | None = None, actions: list[str] | None = None,
+              limit: int = 10_000) -> pd.DataFrame:
+        """The audit trail, newest first: audit_id, logged_at, actor, role, client, action, subject, before, after."""
+        where, params = ["1 = 1"], []
+        for clause, value in (("logged_at >= ?", since), ("logged_at < ?", until), ("actor = ?", actor)):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        if actions:
+            where.append("action IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(actions))
+        return self.query(f"SELECT * FROM audit WHERE {' AND '.join(where)} ORDER BY audit_id DESC LIMIT ?",
+                          [*params, limit])
 
     # -- units over time -----------------------------------------------------------------
     def add_unit(self, name: str, group: str, since: int | None = None) -> None:

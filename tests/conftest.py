@@ -12,7 +12,34 @@ sys.path.insert(0, str(ROOT))
 
 from kpi import plan, setup  # noqa: E402
 from kpi.measures import COUNTS  # noqa: E402
-from kpi.store import Store  # noqa: E402
+from kpi.service import Service, console  # noqa: E402
+from kpi.store import Store, default_path  # noqa: E402
+
+USERS = {"admin": "quantri", "uploader": "nhaplieu", "viewer": "nguoixem"}
+PASSWORD = "mat-khau-thu-nghiem"  # test accounts only
+
+
+def user(path, role: str) -> str:
+    """A user with this role in the database at `path` (its administrator first, as the app asks)."""
+    door = Service(path, console())
+    existing = door.users()["name"].tolist()
+    for needed in dict.fromkeys(["admin", role]):
+        if USERS[needed] not in existing:
+            door.add_user(USERS[needed], needed, PASSWORD)
+    return USERS[role]
+
+
+def app_test(role: str | None = "admin", **params):
+    """The app in AppTest on the database of KPI_DB, logged in with this role (None: not logged in),
+    with these URL parameters, after its first run."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    if role and default_path().exists():
+        at.session_state["user"] = user(default_path(), role)
+    return at.run()
 
 
 def count_rows(rows: list[dict]) -> pd.DataFrame:

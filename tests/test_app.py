@@ -6,7 +6,7 @@ import openpyxl
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, download, table
+from conftest import ROOT, app_test, download, table
 from kpi import fmt, scorecard
 from kpi.periods import Period
 from kpi.store import Store
@@ -15,10 +15,7 @@ APP = str(ROOT / "app.py")
 
 
 def open_app(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
+    at = app_test(**params)
     assert not at.exception, at.exception
     return at
 

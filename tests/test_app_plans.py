@@ -2,7 +2,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, count_rows, table
+from conftest import app_test, count_rows, table
 from kpi import plan, scorecard, setup
 from kpi.periods import Period
 from kpi.store import Store
@@ -13,10 +13,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def open_app(path, monkeypatch, **params) -> AppTest:
     monkeypatch.setenv("KPI_DB", str(path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
+    at = app_test(**params)
     assert not at.exception, at.exception
     return at
 

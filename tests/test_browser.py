@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT
+from conftest import PASSWORD, ROOT, USERS, user
 from kpi import plan, setup
 from kpi.store import Store
 from sheets import bieu06, counts
@@ -39,6 +39,7 @@ def app(tmp_path):
     """`streamlit run app.py` on a new database holding the plan and no counts."""
     db = tmp_path / "kpi.duckdb"
     setup.initialise(Store(db), plan.SHIPPED_PLAN)
+    user(db, "uploader")
     port = _free_port()
     env = dict(os.environ, KPI_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     server = subprocess.Popen(
@@ -75,6 +76,11 @@ def test_upload_then_ranking_shows_a_unit_below_target(app, tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 2200}, locale="vi-VN")
         page.goto(f"{url}/imports", wait_until="networkidle")
         expect(page.get_by_role("heading", name="Nhập dữ liệu")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Hãy đăng nhập để xem trang này.")).to_be_visible(timeout=30_000)
+        page.get_by_label("Tên đăng nhập").fill(USERS["uploader"])
+        page.get_by_label("Mật khẩu").fill(PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        expect(page.get_by_text(f"Xin chào {USERS['uploader']} (Nhập liệu).")).to_be_visible(timeout=30_000)
         page.locator("input[type=file]").set_input_files(str(report))
         expect(page.get_by_text("Xem trước: tháng 3/2024")).to_be_visible(timeout=30_000)
         page.get_by_role("button", name="Xác nhận nhập").click()
@@ -82,7 +88,7 @@ def test_upload_then_ranking_shows_a_unit_below_target(app, tmp_path):
             timeout=30_000)
         assert Store(db).months() == [(2024, 3)]
 
-        page.goto(f"{url}/ranking?period=2024-03&scope=month", wait_until="networkidle")
+        page.get_by_role("link", name="Xếp hạng").click()  # a reload would be a new session, logged out
         expect(page.get_by_role("heading", name="Xếp hạng")).to_be_visible(timeout=30_000)
         below = page.get_by_text("Chưa đạt: Xã Mỹ Hương 74,00% (chỉ tiêu Trên 90) — cần thêm")
         expect(below).to_be_visible(timeout=30_000)

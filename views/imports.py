@@ -4,17 +4,16 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-import ui
+from views import ui
 from kpi import fmt, ingest
-from kpi.store import StoreError
 
 MAPPABLE = 300  # unknown names offered one choice each; a province lists about 120 units
 
 st.title("Nhập dữ liệu")
 st.caption("Tải lên báo cáo tháng đúng như Hệ thống một cửa điện tử xuất ra (.xlsx, .xls, .csv; tối đa "
-           f"{ingest.Limits().max_bytes // 1048576} MB). Không có tệp từ hệ thống? Dùng mẫu nhập liệu.")
-store = ui.store()
-units = store.units()
+           f"{ui.UPLOAD_MB} MB). Không có tệp từ hệ thống? Dùng mẫu nhập liệu.")
+door = ui.doorway()
+units = ui.facts()["units"]
 units = units[units["until"].isna()]  # retired and merged units take no new counts
 latest = (ui.months() or [(2024, 1)])[-1]
 st.download_button("Tải mẫu nhập liệu (.xlsx)", lambda: ingest.template(units, latest), file_name="mau-nhap-lieu.xlsx",
@@ -24,7 +23,8 @@ done = st.session_state.pop("import_done", None)
 if done:
     st.success(done, icon=":material/check_circle:")
 
-upload = st.file_uploader("Báo cáo tháng", type=["xlsx", "xls", "csv"], key=f"upload_{ui.counter('upload')}")
+upload = st.file_uploader("Báo cáo tháng", type=["xlsx", "xls", "csv"], key=f"upload_{ui.counter('upload')}",
+                          max_upload_size=ui.UPLOAD_MB)
 if upload is not None:
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()
@@ -32,7 +32,7 @@ if upload is not None:
     if cached is None or cached[0] != digest:
         bar = st.progress(0.0, text="Đang đọc tệp…")
         try:
-            prepared = ingest.prepare(upload.name, data, store, progress=lambda f, text: bar.progress(f, text=text))
+            prepared = door.prepare(upload.name, data, progress=lambda f, text: bar.progress(f, text=text))
         except ingest.InputError as error:
             bar.empty()
             st.error(str(error), icon=":material/error:")
@@ -95,19 +95,18 @@ if upload is not None:
         st.warning(f"{fmt.number(len(prepared.warnings))} cảnh báo:\n\n" + "\n\n".join(f"- {w}" for w in prepared.warnings),
                    icon=":material/warning:")
         accept = st.checkbox("Tôi đã xem các cảnh báo và vẫn nhập", key="accept_warnings")
-    existing = store.stored_months(preview["unit"].tolist(), *period)
+    existing = door.stored_months(preview["unit"].tolist(), *period)
     replace = False
     if existing:
         st.warning(f"Đã có số liệu tháng {period[1]}/{period[0]} của {fmt.number(len(existing))} đơn vị: {', '.join(existing)}.",
                    icon=":material/warning:")
         replace = st.checkbox("Thay thế số liệu đã có (có thể hoàn tác)", key="replace")
-    who = st.text_input("Người nhập", key="imported_by")
     ready = accept and (replace or not existing)
     if st.button("Xác nhận nhập", type="primary", disabled=not ready, key="confirm", icon=":material/upload:"):
         try:
-            result = prepared.commit(store, period, mapping=mapping, new_units=new_units, replace=replace,
-                                     accept_warnings=accept, imported_by=who or None)
-        except (ingest.InputError, StoreError) as error:
+            result = door.commit(prepared, period, mapping=mapping, new_units=new_units, replace=replace,
+                                 accept_warnings=accept)
+        except (ingest.InputError, ui.StoreError) as error:
             st.error(str(error), icon=":material/error:")
             st.stop()
         st.cache_data.clear()
@@ -122,7 +121,7 @@ if upload is not None:
 
 st.divider()
 st.subheader("Lịch sử nhập")
-history = store.imports()
+history = door.imports()
 if history.empty:
     st.caption("Chưa có lần nhập nào.")
 else:
@@ -133,8 +132,8 @@ else:
         chosen = st.selectbox("Hoàn tác lần nhập", list(labels), format_func=labels.get, key="undo_id")
         if st.button("Hoàn tác", key="undo", icon=":material/undo:"):
             try:
-                result = store.undo_import(chosen)
-            except StoreError as error:
+                result = door.undo_import(chosen)
+            except ui.StoreError as error:
                 st.error(str(error), icon=":material/error:")
             else:
                 st.cache_data.clear()

@@ -3,7 +3,7 @@ trend, and the units furthest below target."""
 import pandas as pd
 import streamlit as st
 
-import ui
+from views import ui
 from kpi import charts, fmt, history, measures
 
 st.title("Tổng quan")

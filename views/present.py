@@ -2,7 +2,7 @@
 the period are in the URL, so a copied link opens the same slide."""
 import streamlit as st
 
-import ui
+from views import ui
 from kpi import charts, fmt, measures
 
 VIEWS = {"tom-tat": "Tóm tắt", "xep-hang": "Xếp hạng", "chua-dat": "Đơn vị chưa đạt", "don-vi": "Diễn biến đơn vị"}

@@ -1,7 +1,7 @@
 """Xếp hạng: every unit ranked by a KPI, against its own target, with the dossiers still needed."""
 import streamlit as st
 
-import ui
+from views import ui
 from kpi import charts, exports, fmt, measures, scorecard
 
 st.title("Xếp hạng")

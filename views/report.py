@@ -5,7 +5,7 @@ import zipfile
 
 import streamlit as st
 
-import ui
+from views import ui
 from kpi import reports
 
 st.title("Báo cáo")

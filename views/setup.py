@@ -4,9 +4,9 @@ sample). On sample data it sets up the committee's own area in its place."""
 import pandas as pd
 import streamlit as st
 
-import ui
-from kpi import appendix, demo, plan, setup
-from kpi.store import DEMO_LABEL, StoreError
+from views import ui
+from kpi import appendix, demo, plan
+from views.ui import DEMO_LABEL, StoreError
 
 UPLOAD, TEMPLATE, SAMPLE, LATER = "upload", "template", "sample", "later"
 STARTS = {UPLOAD: "Tải lên Phụ lục 1 của kế hoạch năm (.xlsx hoặc .toml)",
@@ -16,7 +16,7 @@ STARTS = {UPLOAD: "Tải lên Phụ lục 1 của kế hoạch năm (.xlsx hoặ
 SAMPLES = {"district": "Huyện Mỹ Tú, kế hoạch năm 2024, số liệu 2023–2024",
            "province": f"{demo.PROVINCE} (tỉnh giả định), kế hoạch năm 2026, số liệu 01/2025–10/2026"}
 
-store = ui.store()
+door = ui.doorway()
 known = ui.facts()
 area = known["area"]
 empty = not area["name"]
@@ -31,7 +31,7 @@ if not empty:
         level = st.radio("Cấp", levels, index=levels.index(area["level"]) if area["level"] in levels else 0,
                          format_func=plan.LEVELS.get, key="area_relevel", horizontal=True)
         if st.button("Lưu", key="area_save", disabled=not name):
-            store.set_area(name, level)
+            door.set_area(name, level)
             ui.written(f"Đã lưu: {name} ({plan.LEVELS[level]}).")
     if not known["sample"]:
         st.caption("Số liệu thật đã được nhập: để bắt đầu một địa bàn khác, hãy dùng một cơ sở dữ liệu khác "
@@ -55,7 +55,7 @@ if start in (UPLOAD, TEMPLATE):
                            lambda: appendix.template(name or "Tên địa bàn", int(year), level),
                            file_name=f"mau-phu-luc-1-{int(year)}.xlsx", icon=":material/download:",
                            key="setup_template", on_click="ignore", disabled=not name)
-    file = st.file_uploader("Phụ lục 1 đã điền", type=["xlsx", "toml"], key="setup_plan")
+    file = st.file_uploader("Phụ lục 1 đã điền", type=["xlsx", "toml"], key="setup_plan", max_upload_size=ui.UPLOAD_MB)
 elif start == SAMPLE:
     sample = st.radio("Dữ liệu mẫu", list(SAMPLES), format_func=SAMPLES.get, key="setup_sample")
 
@@ -65,11 +65,11 @@ ready = sure and (start == SAMPLE or bool(name)) and (start not in (UPLOAD, TEMP
 if st.button("Bắt đầu", type="primary", key="setup_go", disabled=not ready, icon=":material/rocket_launch:"):
     try:
         if start == SAMPLE:
-            done = setup.load_sample(store, sample)
+            done = door.load_sample(sample)
             message = f"Đã nạp {DEMO_LABEL.lower()}: {done['area']}, {done['units']} đơn vị."
         else:
             read = plan.read(file.name, file.getvalue(), area=name) if file is not None else None
-            stored = setup.start(store, name, level, read, replace_sample=replacing)
+            stored = door.start(name, level, read, replace_sample=replacing)
             message = f"Đã thiết lập {name}."
             if stored is not None:
                 message += (f" Kế hoạch «{stored.name}»: {len(stored.units)} đơn vị, {len(stored.targets)} chỉ tiêu. "

@@ -5,13 +5,13 @@ Excel, or exported to it."""
 import pandas as pd
 import streamlit as st
 
-import ui
+from views import ui
 from kpi import appendix, measures, plan, scorecard, targets
 from kpi.periods import Period
-from kpi.store import StoreError
+from views.ui import StoreError
 
 st.title("Chỉ tiêu và cách tính")
-store = ui.store()
+door = ui.doorway()
 known = ui.facts()
 plans, area = known["plans"], known["area"]
 
@@ -40,7 +40,7 @@ if not plans.empty:
         st.session_state["plan_year"] = st.session_state.pop("show_year")
     year = st.selectbox("Kế hoạch năm", years, index=years.index(chosen_year) if chosen_year in years else 0,
                         key="plan_year", format_func=lambda y: f"{y}: {plans.set_index('year').at[y, 'name']}")
-    current = plan.of_year(store, year)
+    current = door.plan(year)
     plan_id = int(plans.set_index("year").at[year, "plan_id"])
     st.caption(" · ".join(x for x in (current.area, current.document, current.source) if x))
     edit, define, manage = st.tabs(["Chỉ tiêu", "Cách tính", "Chép, xuất, sửa tên, xoá"], key="plan_tabs")
@@ -70,7 +70,7 @@ if not plans.empty:
                 st.error(f"Chưa lưu: {len(errors)} ô không đọc được.\n\n" + "\n\n".join(f"- {e}" for e in errors),
                          icon=":material/error:")
             else:
-                store.set_targets(plan_id, new_targets)
+                door.set_targets(plan_id, new_targets)
                 saved(f"Đã lưu {len(new_targets)} chỉ tiêu của «{current.name}».", year)
 
     with define:
@@ -88,7 +88,7 @@ if not plans.empty:
         changed = [k for k in chosen if chosen[k] != current.definitions.get(k, measures.get(k).default_variant)]
         if changed:
             if period:
-                before, after = ui.card(period), scorecard.build(store, period, definitions=chosen)
+                before, after = ui.card(period), door.scorecard(period, definitions=chosen)
                 for key in changed:
                     st.info(f"Nếu đổi «{measures.get(key).short}»: " + scorecard.definition_change(before, after, key),
                             icon=":material/info:")
@@ -97,7 +97,7 @@ if not plans.empty:
                         icon=":material/info:")
             if st.button("Lưu cách tính", key="save_definitions", type="primary", icon=":material/save:"):
                 for key in changed:
-                    store.set_definition(plan_id, key, chosen[key])
+                    door.set_definition(plan_id, key, chosen[key])
                 saved(f"«{current.name}»: " + "; ".join(f"{measures.get(k).label} = "
                                                         f"{measures.get(k).variants[chosen[k]].note}" for k in changed)
                       + ".", year)
@@ -112,7 +112,7 @@ if not plans.empty:
             if st.button(f"Chép kế hoạch năm {year} sang năm {target_year}", key="copy_plan",
                          icon=":material/content_copy:"):
                 try:
-                    copy = plan.copy(store, year, target_year)
+                    copy = door.copy_plan(year, target_year)
                 except (ValueError, StoreError) as error:
                     st.error(str(error), icon=":material/error:")
                 else:
@@ -132,7 +132,7 @@ if not plans.empty:
                     st.error("Kế hoạch cần có tên.", icon=":material/error:")
                 else:
                     try:
-                        store.update_plan(plan_id, name.strip(), document.strip(), source.strip())
+                        door.update_plan(plan_id, name.strip(), document.strip(), source.strip())
                     except StoreError as error:
                         st.error(str(error), icon=":material/error:")
                     else:
@@ -141,7 +141,7 @@ if not plans.empty:
             sure = st.checkbox(f"Xoá kế hoạch năm {year}: các kỳ của năm {year} không còn được đánh giá; số liệu và "
                                "đơn vị giữ nguyên", key="delete_sure")
             if st.button("Xoá", key="delete_plan", disabled=not sure, icon=":material/delete:"):
-                store.delete_plan(plan_id)
+                door.delete_plan(plan_id)
                 saved(f"Đã xoá «{current.name}».")
 
 # -- a plan from its Appendix 1 -------------------------------------------------------------------------
@@ -155,7 +155,8 @@ st.download_button("Tải mẫu Phụ lục 1 để điền (.xlsx)",
                                              known["units"][known["units"]["until"].isna()]),
                    file_name=f"mau-phu-luc-1-{template_year}.xlsx", icon=":material/download:", key="plan_template",
                    on_click="ignore")
-upload = st.file_uploader("Phụ lục 1", type=["xlsx", "toml"], key=f"plan_upload_{ui.counter('plan_upload')}")
+upload = st.file_uploader("Phụ lục 1", type=["xlsx", "toml"], key=f"plan_upload_{ui.counter('plan_upload')}",
+                          max_upload_size=ui.UPLOAD_MB)
 if upload is not None:
     left, right = st.columns(2)
     year_given = left.number_input("Năm (để trống: đọc từ tiêu đề)", 2000, 2100, value=None, step=1, key="plan_year_in")
@@ -184,7 +185,7 @@ if upload is not None:
     if st.button("Lưu kế hoạch", type="primary", key="save_plan", disabled=exists and not replace,
                  icon=":material/save:"):
         try:
-            plan.save(store, read, replace=replace)
+            door.save_plan(read, replace=replace)
         except (ValueError, StoreError) as error:
             st.error(str(error), icon=":material/error:")
         else:

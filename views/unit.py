@@ -3,7 +3,7 @@ its place within its group."""
 import pandas as pd
 import streamlit as st
 
-import ui
+from views import ui
 from kpi import charts, fmt, history, measures, scorecard
 from kpi.measures import COUNTS
 

@@ -5,41 +5,67 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, fmt, history, measures, plan, quality, roster, scorecard, setup
+from kpi import charts, fmt, history, ingest, measures, plan, scorecard, service
 from kpi.periods import SCOPES, Period
-from kpi.store import DEMO_LABEL, Store, StoreError, default_path
+from kpi.service import DEMO_LABEL, ROLES, Actor, Service, StoreError
 
 NEW_UNIT = "— Thêm đơn vị mới —"
+UPLOAD_MB = ingest.Limits().max_bytes // 1048576  # each uploader says and keeps the readers' own cap
 BAND_STYLES = {"met": "background-color: #c8e6c9", "near": "background-color: #fff3c4",
                "below": "background-color: #ffcdd2"}
 
 
-# -- the store and cached results (keyed by the file's version: any write, by any process, renews them) --
+# -- the doorway and cached results (keyed by the file's version: any write, by any process, renews them) --
 @st.cache_resource(show_spinner=False)
-def _store(path: str) -> Store:
-    store = Store(path)
-    setup.ensure_demo(store)  # first start: create the database on the sample data
-    return store
+def _started(path: str) -> bool:
+    Service(path).ensure()  # first start: create the database on the sample data
+    return True
 
 
-def store() -> Store:
-    return _store(str(default_path()))
+def _path() -> str:
+    path = str(service.default_path())
+    _started(path)
+    return path
 
 
 def _key() -> tuple[str, tuple]:
-    s = store()
-    return str(s.path), s.version()
+    path = _path()
+    return path, Service(path).version()
+
+
+def doorway() -> Service:
+    """The database, as the user of this session: every write is checked against their role there."""
+    return Service(_path(), actor())
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _actor(path: str, version: tuple, name: str | None, identity: str | None) -> tuple[str | None, str | None]:
+    door = Service(path)
+    found = door.actor_of(name) if name else door.identify(identity)
+    return found.name, found.role
+
+
+def actor() -> Actor:
+    """Who uses this session: the user who logged in here, or the one the office's single sign-on
+    vouches for; as the database knows them now (a disabled account is logged out)."""
+    identity = st.user.get("email") if st.user.get("is_logged_in", True) else None
+    return Actor(*_actor(*_key(), st.session_state.get("user"), identity), client=client())
+
+
+def client() -> str | None:
+    """The browser's address, for the audit trail and for slowing down guessing from one place."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _facts(path: str, version: tuple) -> dict:
-    with Store(path).reading() as s:
-        return {"months": s.months(), "plans": s.plans(), "units": s.units(), "sample": s.has_demo_data(),
-                "area": s.area(), "aliases": s.aliases(), "definitions": s.definitions_by_year()}
+    return Service(path).facts()
 
 
 def facts() -> dict:
-    """Months with data, plans, units and their other names, the area, and whether the data is a sample."""
+    """Months with data, plans, units and their other names, the area, settings, and whether the data
+    is a sample."""
     return _facts(*_key())
 
 
@@ -56,7 +82,7 @@ def months() -> list[tuple[int, int]]:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _card(path: str, version: tuple, period: Period, as_of: Period | None) -> scorecard.Scorecard:
-    return scorecard.build(Store(path), period, as_of)
+    return Service(path).scorecard(period, as_of)
 
 
 def card(period: Period | None = None, as_of: Period | None = None) -> scorecard.Scorecard:
@@ -67,9 +93,7 @@ def card(period: Period | None = None, as_of: Period | None = None) -> scorecard
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _panel(path: str, version: tuple, last: tuple[int, int], span: int) -> pd.DataFrame:
-    with Store(path).reading() as s:
-        return history.panel(s.monthly_counts(history.window(s, last, span)), s.units(), s.definitions_by_year(),
-                             as_of=last)
+    return Service(path).panel(last, span)
 
 
 def panel(last: tuple[int, int] | None = None, span: int = 36) -> pd.DataFrame:
@@ -81,11 +105,7 @@ def panel(last: tuple[int, int] | None = None, span: int = 36) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _flags(path: str, version: tuple, period: Period) -> pd.DataFrame:
-    before = Period(period.year, period.first_month).previous()  # for a jump in the period's first month
-    months = [(before.year, before.month), *period.months()]
-    with Store(path).reading() as s:
-        units, counts, definitions = s.units(), s.monthly_counts(months), s.definitions_by_year()
-    return quality.flags(period, counts, history.panel(counts, units, definitions), units)
+    return Service(path).flags(period)
 
 
 def flags() -> pd.DataFrame:
@@ -94,11 +114,7 @@ def flags() -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _counts_by_month(path: str, version: tuple, unit: str, last: tuple[int, int]) -> pd.DataFrame:
-    with Store(path).reading() as s:
-        units = s.units()
-        counts = roster.fold(s.monthly_counts(history.window(s, last)), units, roster.month_key(*last))
-    unit_id = units.set_index("unit").at[unit, "unit_id"]
-    return counts[counts["unit_id"] == unit_id].drop(columns="unit_id").reset_index(drop=True)
+    return Service(path).counts_by_month(unit, last)
 
 
 def counts_by_month(unit: str) -> pd.DataFrame:
@@ -110,9 +126,7 @@ def counts_by_month(unit: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _report(path: str, version: tuple, period: Period):
-    from kpi import reports
-
-    return reports.build(Store(path), period)
+    return Service(path).report(period)
 
 
 def report():
@@ -163,10 +177,103 @@ def frame() -> None:
                                         f":orange[{plan.no_plan(year)}]"))
         if known["sample"]:
             st.caption(f":orange[**{DEMO_LABEL}**]")
+    account()
     if known["sample"]:
         st.warning(f"**{DEMO_LABEL}**: các số liệu dưới đây là dữ liệu mẫu để dùng thử, không phải số liệu thật. "
                    "Nhập báo cáo tháng thật ở trang «Nhập dữ liệu», hoặc thiết lập địa bàn của mình ở trang "
                    "«Thiết lập».", icon=":material/science:")
+
+
+# -- who uses the app: login, logout, pages by role ---------------------------------------------------
+def account() -> None:
+    """The sidebar's last lines: who is logged in, with a way out; or a way in."""
+    me = actor()
+    with st.sidebar:
+        st.divider()
+        if me.name:
+            st.caption(f"Đăng nhập: **{me.name}** · {ROLES[me.role]}")
+            st.button("Đăng xuất", key="logout", icon=":material/logout:", on_click=logout)
+        else:
+            st.page_link("views/login.py", label="Đăng nhập", icon=":material/login:")
+
+
+def logout() -> None:
+    st.session_state.pop("user", None)
+    if st.user.get("is_logged_in"):  # the office's single sign-on (st.login)
+        st.logout()
+
+
+def login_form() -> None:
+    """Log in; on a database without users, create its first administrator instead."""
+    door = doorway()
+    if not door.has_users():
+        st.info("Cơ sở dữ liệu chưa có tài khoản nào. Tạo tài khoản **quản trị** đầu tiên: người này thiết lập địa "
+                "bàn, kế hoạch, và thêm tài khoản cho những người khác.", icon=":material/admin_panel_settings:")
+        with st.form("first_admin", clear_on_submit=True):
+            name = st.text_input("Tên đăng nhập", placeholder="ví dụ: quantri", key="first_name")
+            password = st.text_input("Mật khẩu (ít nhất 8 ký tự)", type="password", key="first_password")
+            again = st.text_input("Nhập lại mật khẩu", type="password", key="first_again")
+            if st.form_submit_button("Tạo tài khoản quản trị", type="primary", key="first_submit"):
+                if password != again:
+                    st.error("Hai lần nhập mật khẩu không giống nhau.", icon=":material/error:")
+                    return
+                try:
+                    created = door.add_user(name, "admin", password)
+                except StoreError as error:
+                    st.error(str(error), icon=":material/error:")
+                    return
+                st.session_state["user"] = created
+                written(f"Đã tạo tài khoản quản trị «{created}» và đăng nhập.")
+        return
+    with st.form("login", clear_on_submit=True):
+        name = st.text_input("Tên đăng nhập", key="login_name")
+        password = st.text_input("Mật khẩu", type="password", key="login_password")
+        if st.form_submit_button("Đăng nhập", type="primary", key="login_submit"):
+            try:
+                me = door.login(name, password, client())
+            except StoreError as error:
+                st.error(str(error), icon=":material/error:")
+                return
+            st.session_state["user"] = me.name
+            written(f"Xin chào {me.name} ({ROLES[me.role]}).")
+    if _single_sign_on():
+        st.button("Đăng nhập bằng tài khoản cơ quan", icon=":material/badge:", on_click=st.login)
+
+
+def _single_sign_on() -> bool:
+    """Whether the office's sign-on (an [auth] section in .streamlit/secrets.toml) is set up and turned on."""
+    try:
+        configured = "auth" in st.secrets
+    except Exception:  # no secrets file: Streamlit raises rather than answering False
+        configured = False
+    return configured and facts()["settings"]["sso"]
+
+
+def gate(page, needs: str | None) -> None:
+    """Stop a page the user's role does not open (reached by its address), saying why: a login
+    form for someone not logged in."""
+    me = actor()
+    if me.may(needs):
+        return
+    st.title(page.title)
+    if me.name:
+        st.error(f"Trang «{page.title}» dành cho vai trò {ROLES[needs]}; tài khoản {me.name} có vai trò "
+                 f"{ROLES[me.role]}. Hãy nhờ quản trị viên nếu bạn cần trang này.", icon=":material/block:")
+    else:
+        st.caption("Hãy đăng nhập để xem trang này.")
+        login_form()
+    st.stop()
+
+
+def failed(error: Exception) -> None:
+    """What a user sees when a page fails: the store's own words, or a plain sentence; never a traceback
+    (the server's log keeps it)."""
+    if isinstance(error, StoreError):
+        st.error(str(error), icon=":material/error:")
+    else:
+        st.error(f"Trang này gặp lỗi ngoài dự kiến nên chưa hiển thị được (lúc {pd.Timestamp.now():%H:%M:%S}). Hãy tải "
+                 "lại trang; nếu lỗi còn, hãy báo quản trị viên: chi tiết đã được ghi ở nhật ký của máy chủ.",
+                 icon=":material/error:")
 
 
 def require_data() -> None:
@@ -210,7 +317,7 @@ def no_plan(year: int) -> None:
 def copy_plan(source: int, year: int) -> None:
     """Next year's plan to start from: the chosen year's, copied (a button's callback)."""
     try:
-        stored = plan.copy(store(), source, year)
+        stored = doorway().copy_plan(source, year)
     except (ValueError, StoreError) as error:
         st.session_state["flash"] = ("error", str(error))
         return
