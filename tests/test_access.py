@@ -256,3 +256,49 @@ def test_twenty_threads_read_through_the_doorway_while_another_process_imports(o
     assert errors == [] and reads[0] >= 20
     assert Store(office).months() == [(2024, m) for m in range(3, 10)]
     assert Store(office).imports()["imported_by"].tolist() == [service.console().name] * 6 + [USERS["uploader"]]
+
+
+def test_single_sign_on_maps_the_vouched_identity_to_its_user(office):
+    Service(office, service.console()).add_user("chu.tich@gialai.gov.vn", "viewer", None)  # sign-on only
+    at = app_test(role=None, period="2024-03")
+    at.user = {"email": "chu.tich@gialai.gov.vn", "is_logged_in": True}  # what st.login or the proxy's headers give
+    at.run()
+    assert at.text_input(key="login_name") and not at.metric  # single sign-on is off by default
+    Service(office, service.console()).set_setting("sso", True)
+    at.run()
+    assert at.metric[0].value == "87,50%" and "Đăng nhập: **chu.tich@gialai.gov.vn** · Xem" in texts(at)
+    at.switch_page("views/imports.py").run()
+    assert "dành cho vai trò Nhập liệu" in at.error[0].value
+    at.user = {"email": "nguoi.la@example.com", "is_logged_in": True}  # vouched for, but not a user here
+    at.switch_page("views/overview.py").run()
+    assert at.text_input(key="login_name") and not at.metric
+    with pytest.raises(Refused, match="Sai tên"):  # no password: only the sign-on lets this user in
+        Service(office).login("chu.tich@gialai.gov.vn", "")
+
+
+def test_the_cli_manages_users_without_a_password_on_its_command_line(office, cli_env):
+    env = dict(cli_env, KPI_DB=str(office))
+
+    def kpi(*args, given=None):
+        return subprocess.run([sys.executable, "-m", "kpi", *args], cwd=ROOT, env=env, input=given,
+                              capture_output=True, text=True)
+
+    assert kpi("user", "add", "nguyen.van.b", "--role", "uploader", given="ngan\n").stderr.strip() == \
+        "Lỗi: Mật khẩu cần ít nhất 8 ký tự."
+    assert kpi("user", "add", "Nguyen.Van.B", "--role", "uploader", given="du-dai-roi\n").returncode == 0
+    assert Service(office).login("nguyen.van.b", "du-dai-roi").role == "uploader"
+    assert kpi("user", "passwd", "nguyen.van.b", given="mat-khau-moi\n").returncode == 0
+    assert Service(office).login("nguyen.van.b", "mat-khau-moi").role == "uploader"
+    assert kpi("user", "role", "nguyen.van.b", "admin").stdout.strip() == "«nguyen.van.b» từ nay có vai trò Quản trị."
+    assert kpi("user", "disable", "nguyen.van.b").stdout.strip() == "Đã khoá tài khoản «nguyen.van.b»."
+    listed = kpi("user", "list").stdout.splitlines()
+    assert [line.split() for line in listed[1:3]] == [["nguoixem", "Xem", "hoạt", "động", "mật", "khẩu"],
+                                                      ["nguyen.van.b", "Quản", "trị", "đã", "khoá", "mật", "khẩu"]]
+    assert kpi("user", "add", "x y", "--role", "viewer", given="du-dai-roi\n").stderr.startswith(
+        "Lỗi: Tên đăng nhập «x y» không hợp lệ")
+    assert kpi("setting", "login_required", "off").stdout.startswith("login_required = off")
+    trail = Service(office, service.console()).audit()
+    assert trail["action"].iloc[0] == "setting" and trail["after"].iloc[0] == '{"login_required": false}'
+    mine = trail[trail["subject"] == "nguyen.van.b"]["action"].tolist()
+    assert mine == ["user.disable", "user.role", "login", "user.password", "login", "user.add"]
+    assert (trail[trail["subject"] == "nguyen.van.b"]["client"] == "dòng lệnh").sum() == 4

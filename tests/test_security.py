@@ -44,3 +44,10 @@ def test_a_failing_page_says_so_without_a_traceback(demo_env, monkeypatch):
     assert not at.exception
     assert at.error[0].value.startswith("Trang này gặp lỗi ngoài dự kiến nên chưa hiển thị được")
     assert "ZeroDivisionError" not in at.error[0].value and "Traceback" not in str(at)
+
+
+def test_the_office_proxy_keeps_the_server_inside():
+    proxy = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    assert "location = /_stcore/metrics { deny all; }" in proxy
+    assert f"proxy_pass http://{CONFIG['server']['address']}:8501;" in proxy and "listen 443 ssl;" in proxy
+    assert "client_max_body_size 21m;" in proxy  # the upload cap, with room for the request's own bytes
