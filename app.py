@@ -60,12 +60,13 @@ def run() -> None:
         st.switch_page(target)
     if page.url_path == login.url_path and me.name:  # logged in: on to the figures, or to the set-up
         st.switch_page(overview if known["area"]["name"] else setup)
-    if known["area"]["name"]:
+    needs = next(needs for pages in menu.values() for p, needs in pages if p.url_path == page.url_path)
+    if known["area"]["name"] and me.may(needs):
         ui.frame()  # the sidebar (area, period, the plan that judges it, who is logged in), shared by every page
     else:
         ui.flash()
         ui.account()
-    ui.gate(page, next(needs for pages in menu.values() for p, needs in pages if p.url_path == page.url_path))
+    ui.gate(page, needs)
     page.run()
 
 

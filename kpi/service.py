@@ -465,7 +465,7 @@ class Service:
             first = not self.has_users()
             if first and role != "admin":
                 raise Refused("Người dùng đầu tiên phải có vai trò Quản trị (admin).")
-            actor = Actor(name, "admin", self.actor.client) if first else self.actor
+            actor = Actor(name, "admin", self.actor.client) if first and not self.actor.name else self.actor
             if not first:
                 self._require("user.add")
             self._store.add_user(name, role, digest)

@@ -52,10 +52,14 @@ def actor() -> Actor:
     return Actor(*_actor(*_key(), st.session_state.get("user"), identity), client=client())
 
 
-def client() -> str | None:
-    """The browser's address, for the audit trail and for slowing down guessing from one place."""
-    address = st.context.ip_address
-    return address if isinstance(address, str) else None
+def client() -> str:
+    """Where the browser is, for the audit trail and for slowing down guessing from one place: behind the
+    office's proxy, the address the proxy itself added last to X-Forwarded-For (earlier ones a browser
+    can write); without a proxy, the connection's own."""
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    address = forwarded.split(",")[-1].strip() if isinstance(forwarded, str) and forwarded.strip() else \
+        st.context.ip_address
+    return f"trình duyệt {address}" if isinstance(address, str) and address else "trình duyệt"
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -186,15 +190,14 @@ def frame() -> None:
 
 # -- who uses the app: login, logout, pages by role ---------------------------------------------------
 def account() -> None:
-    """The sidebar's last lines: who is logged in, with a way out; or a way in."""
+    """The sidebar's last lines: who is logged in, with a way out."""
     me = actor()
+    if not me.name:  # the menu's «Đăng nhập» is the way in
+        return
     with st.sidebar:
         st.divider()
-        if me.name:
-            st.caption(f"Đăng nhập: **{me.name}** · {ROLES[me.role]}")
-            st.button("Đăng xuất", key="logout", icon=":material/logout:", on_click=logout)
-        else:
-            st.page_link("views/login.py", label="Đăng nhập", icon=":material/login:")
+        st.caption(f"Đăng nhập: **{me.name}** · {ROLES[me.role]}")
+        st.button("Đăng xuất", key="logout", icon=":material/logout:", on_click=logout)
 
 
 def logout() -> None:
