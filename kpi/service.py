@@ -24,9 +24,12 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kpi import history, ingest, plan, quality, roster, scorecard, setup
+from kpi import history, ingest, measures, plan, quality, roster, scorecard, setup
 from kpi.periods import Period
-from kpi.store import DEMO_LABEL, SCHEMA_VERSION, Store, StoreBusy, StoreError, default_path  # noqa: F401 (re-exported)
+from kpi.store import DEMO_LABEL, SCHEMA_VERSION, Store, StoreBusy, StoreError, default_path  # noqa: F401
+
+__all__ = ["DEMO_LABEL", "StoreBusy", "StoreError", "default_path", "Service", "Actor", "Refused", "ROLES",
+           "SETTINGS", "ACTIONS", "console"]  # never the Store: nothing above opens it but the doorway
 
 ROLES = {"viewer": "Xem", "uploader": "Nhập liệu", "admin": "Quản trị"}
 _RANK = {None: 0, "viewer": 1, "uploader": 2, "admin": 3}
@@ -66,7 +69,7 @@ ACTIONS: dict[str, tuple[str | None, str]] = {
 # Options an admin sets on the Người dùng page or with `python -m kpi setting`: key -> (label, default)
 SETTINGS = {
     "login_required": ("Người xem phải đăng nhập", "true"),
-    "sso": ("Nhận người dùng từ đăng nhập một lần của cơ quan (st.login hoặc tiêu đề do proxy xác thực)", "false"),
+    "sso": ("Nhận người dùng từ hệ thống đăng nhập một lần của cơ quan", "false"),
 }
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
@@ -118,35 +121,59 @@ def _check_password(name: str, password: str) -> None:
         raise Refused("Mật khẩu không được trùng tên đăng nhập.")
 
 
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise Refused(f"Không có vai trò «{role}»; chọn một trong: "
+                      + ", ".join(f"{key} ({label})" for key, label in ROLES.items()) + ".")
+
+
+def _verifies(digest: str | None, password: str | None) -> bool:
+    try:
+        return digest is not None and _hasher.verify(digest, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def wait_after(failures: int) -> float:
     """Seconds a name or a client must wait after this many failed logins in a row: none for the
     first two, then 2, 4, 8 ... up to five minutes."""
     return 0.0 if failures < 3 else float(min(2 ** (failures - 2), 300))
 
 
-class _Clients:
-    """Failed logins in a row per client address, in this process (the app's server)."""
+class _Attempts:
+    """Failed logins in a row per key (a client's address, or a name the database does not know), in
+    this process. An attempt is counted before its password is checked, so guesses sent at once are
+    counted at once."""
 
     def __init__(self):
         self._lock, self._seen = threading.Lock(), {}
 
-    def wait(self, client: str | None, now: float) -> float:
+    def reserve(self, key, now: float) -> float:
+        """0 and one more attempt counted, or the seconds still to wait."""
         with self._lock:
-            failures, last = self._seen.get(client, (0, 0.0))
-        return max(0.0, last + wait_after(failures) - now)
-
-    def failed(self, client: str | None, now: float) -> None:
-        with self._lock:
-            if len(self._seen) > 10_000:  # forget clients quiet for an hour
+            failures, last = self._seen.get(key, (0, 0.0))
+            if now - last > 3600:  # an hour quiet: a fresh start
+                failures = 0
+            waited = last + wait_after(failures) - now if wait_after(failures) else 0.0
+            if waited > 0:
+                return waited
+            if len(self._seen) > 10_000:
                 self._seen = {k: v for k, v in self._seen.items() if now - v[1] < 3600}
-            self._seen[client] = (self._seen.get(client, (0, 0.0))[0] + 1, now)
+            self._seen[key] = (failures + 1, now)
+            return 0.0
 
-    def succeeded(self, client: str | None) -> None:
+    def give_back(self, key) -> None:
+        """A successful login: its own attempt was not a failure (earlier failures still count)."""
         with self._lock:
-            self._seen.pop(client, None)
+            failures, last = self._seen.get(key, (0, 0.0))
+            if failures > 1:
+                self._seen[key] = (failures - 1, last)
+            else:
+                self._seen.pop(key, None)
 
 
-_clients = _Clients()
+_attempts = _Attempts()
+LOCAL = {None, "127.0.0.1", "::1", "localhost"}  # the server's own machine
 clock = time.time  # seconds; a test moves it forward instead of sleeping
 
 
@@ -183,12 +210,12 @@ class Service:
             raise Refused(f"«{label}» cần vai trò {ROLES[role]}; {who} không được làm việc này.")
 
     @contextmanager
-    def _writing(self, action: str, subject=None, before=None) -> Iterator[dict]:
+    def _writing(self, action: str, subject=None, before=None, data: bool = True) -> Iterator[dict]:
         """Check the role, run the write and log it, all or nothing. The body may set entry["after"]
-        (and entry["subject"], entry["before"])."""
+        (and entry["subject"], entry["before"]). `data`: whether the figures may change (accounts do not)."""
         self._require(action)
         entry = {"subject": subject, "before": before, "after": None}
-        with self._store.transaction():
+        with self._store.transaction(data=data):
             yield entry
             self._log(action, entry["subject"], entry["before"], entry["after"])
 
@@ -350,25 +377,29 @@ class Service:
         return stored
 
     def update_plan(self, plan_id: int, name: str, document: str | None, source: str | None) -> None:
+        self._require("plan.update")
         before = self._plan_heading(plan_id)
         with self._writing("plan.update", before["year"], before=before) as entry:
             self._store.update_plan(plan_id, name, document, source)
             entry["after"] = {"name": name, "document": document, "source": source}
 
     def set_targets(self, plan_id: int, targets: pd.DataFrame) -> None:
+        self._require("targets")
         heading = self._plan_heading(plan_id)
         with self._writing("targets", heading["name"], before=self._store.targets(plan_id)) as entry:
             self._store.set_targets(plan_id, targets)
             entry["after"] = self._store.targets(plan_id)
 
     def set_definition(self, plan_id: int, kpi: str, variant: str) -> None:
+        self._require("definition")
         heading = self._plan_heading(plan_id)
         before = self._store.definitions(plan_id)
-        with self._writing("definition", f"{heading['name']}: {kpi}", before=before) as entry:
+        with self._writing("definition", f"{heading['name']}: {measures.get(kpi).label}", before=before) as entry:
             self._store.set_definition(plan_id, kpi, variant)
             entry["after"] = self._store.definitions(plan_id)
 
     def delete_plan(self, plan_id: int) -> None:
+        self._require("plan.delete")
         heading = self._plan_heading(plan_id)
         with self._writing("plan.delete", heading["name"], before={**heading, "targets": self._store.targets(plan_id)}):
             self._store.delete_plan(plan_id)
@@ -394,6 +425,7 @@ class Service:
             entry["after"] = {"name": new_name, "alias": alias}
 
     def regroup_unit(self, name: str, group: str, from_year: int | None = None) -> int:
+        self._require("unit.regroup")
         before = self._store.units().set_index("unit")["group"].get(name)
         with self._writing("unit.regroup", name, before={"group": before}) as entry:
             changed = self._store.regroup_unit(name, group, from_year)
@@ -438,7 +470,8 @@ class Service:
 
     def set_setting(self, key: str, value: bool) -> None:
         if key not in SETTINGS:
-            raise StoreError(f"Không có cài đặt «{key}»; các cài đặt: {', '.join(SETTINGS)}.")
+            raise StoreError(f"Không có cài đặt «{key}»; các cài đặt: "
+                             + "; ".join(f"{k} ({label})" for k, (label, _) in SETTINGS.items()) + ".")
         with self._writing("setting", key, before={key: self.settings()[key]}) as entry:
             self._store.set_setting(key, "true" if value else "false")
             entry["after"] = {key: bool(value)}
@@ -452,50 +485,67 @@ class Service:
     def has_users(self) -> bool:
         return not self._store.users().empty
 
+    def has_password(self, name: str) -> bool:
+        """Whether the user logs in with a password (not only through the office's sign-on)."""
+        users = self._store.users()
+        return bool(users.loc[users["name"] == name, "has_password"].any())
+
     def add_user(self, name: str, role: str, password: str | None) -> str:
-        """A new user (password None: single sign-on only). The first user of a database may be added
-        by anyone and is an admin: that is how a new installation gets its administrator."""
+        """A new user (password None: single sign-on only). The first user of a database is an admin,
+        added on the server itself (the CLI, or a browser on that machine): that is how a new
+        installation gets its administrator, and nobody on the network can claim it first."""
         name = login_name(name)
-        if role not in ROLES:
-            raise Refused(f"Không có vai trò «{role}»; chọn một trong: {', '.join(ROLES)}.")
+        _check_role(role)
         if password is not None:
             _check_password(name, password)
         digest = _hasher.hash(password) if password is not None else None
-        with self._store.transaction():
+        with self._store.transaction(data=False):
             first = not self.has_users()
-            if first and role != "admin":
-                raise Refused("Người dùng đầu tiên phải có vai trò Quản trị (admin).")
-            actor = Actor(name, "admin", self.actor.client) if first and not self.actor.name else self.actor
             if not first:
                 self._require("user.add")
+            elif role != "admin":
+                raise Refused("Người dùng đầu tiên phải có vai trò Quản trị.")
+            elif not self.actor.name and self.actor.client not in LOCAL:
+                raise Refused("Tài khoản quản trị đầu tiên chỉ tạo được trên chính máy chủ: python -m kpi user add TÊN "
+                              "--role admin, hoặc mở ứng dụng bằng trình duyệt trên máy chủ.")
+            actor = Actor(name, "admin", self.actor.client) if first and not self.actor.name else self.actor
             self._store.add_user(name, role, digest)
             self._log("user.add", name, after={"role": role, "password": password is not None}, actor=actor)
         return name
 
-    def set_password(self, name: str, password: str) -> None:
-        """Admins set anyone's password; a user sets their own."""
+    def set_password(self, name: str, password: str, current: str | None = None) -> None:
+        """Admins set another user's password; a user changes their own, giving the current one (an account
+        without a password signs on through the office's sign-on only, and keeps it that way)."""
         name = login_name(name)
-        _check_password(name, password)
-        if self.actor.name != name:
+        own = self.actor.name == name
+        if not own:
             self._require("user.password")
-        with self._store.transaction():
+        found = self._known(name)
+        if own and (found["password_hash"] is None or not _verifies(found["password_hash"], current)):
+            raise Refused("Mật khẩu hiện tại không đúng." if found["password_hash"] else
+                          "Tài khoản này đăng nhập một lần qua hệ thống của cơ quan, không dùng mật khẩu.")
+        _check_password(name, password)
+        with self._store.transaction(data=False):
             self._store.update_user(name, password_hash=_hasher.hash(password), failed=0, failed_at=None)
             self._log("user.password", name)
 
     def set_role(self, name: str, role: str) -> None:
+        self._require("user.role")
         name = login_name(name)
-        if role not in ROLES:
-            raise Refused(f"Không có vai trò «{role}»; chọn một trong: {', '.join(ROLES)}.")
+        _check_role(role)
         before = self._known(name)
-        with self._writing("user.role", name, before={"role": before["role"]}):
+        with self._writing("user.role", name, before={"role": before["role"]}, data=False) as entry:
             if before["role"] == "admin" and role != "admin":
                 self._keep_an_admin(name)
             self._store.update_user(name, role=role)
+            entry["after"] = {"role": role}
 
     def set_disabled(self, name: str, disabled: bool = True) -> None:
+        action = "user.disable" if disabled else "user.enable"
+        self._require(action)
         name = login_name(name)
         self._known(name)
-        with self._writing("user.disable" if disabled else "user.enable", name):
+        with self._writing(action, name, data=False):
             if disabled:
                 self._keep_an_admin(name)
             self._store.update_user(name, disabled=disabled, failed=0, failed_at=None)
@@ -514,45 +564,44 @@ class Service:
 
     def actor_of(self, name: str | None, client: str | None = None) -> Actor:
         """The user as the database knows them now (a role changed or an account disabled since login
-        counts from the next step): their Actor, or ANONYMOUS."""
-        if not name:
-            return Actor(client=client)
-        found = self._store.user(name)
+        counts from the next step): their Actor, or one not logged in."""
+        found = self._store.user(name) if name else None
         if found is None or found["disabled"]:
             return Actor(client=client)
         return Actor(found["name"], found["role"], client)
 
     def login(self, name: str, password: str, client: str | None = None) -> Actor:
-        """Check a password. Failed logins in a row make the next try wait, per name and per client;
-        every failure is logged (the name typed, never the password)."""
+        """Check a password. Each attempt is counted before the check, per name and per client, and failed
+        ones in a row make the next wait; every failure is logged (a known name, never the password)."""
         key = (name or "").strip().lower()[:64]
         now = clock()
-        found = self._store.user(key) if NAME.match(key) else None
-        waited = _clients.wait(client, now)
-        if found and found["failed_at"] is not None and wait_after(found["failed"]):  # the stored time is rounded
-            waited = max(waited, pd.Timestamp(found["failed_at"]).timestamp() + wait_after(found["failed"]) - now)
+        waited = _attempts.reserve(("client", client), now)
+        found = None
+        if waited <= 0:
+            with self._store.transaction(data=False):  # one attempt at a time per name, across processes
+                found = self._store.user(key) if NAME.match(key) else None
+                if found is None:
+                    waited = _attempts.reserve(("name", key), now)  # unknown names are slowed alike
+                elif wait_after(found["failed"]):
+                    waited = pd.Timestamp(found["failed_at"]).timestamp() + wait_after(found["failed"]) - now
+                if found is not None and waited <= 0:
+                    self._store.update_user(key, failed=found["failed"] + 1,
+                                            failed_at=dt.datetime.fromtimestamp(now, dt.UTC).replace(tzinfo=None))
         if waited > 0:
             raise Refused(f"Đăng nhập sai nhiều lần; hãy thử lại sau {math.ceil(round(waited, 3))} giây.")
         digest = found["password_hash"] if found else None
-        try:
-            good = _hasher.verify(digest or _DUMMY_HASH, password or "") and digest is not None
-        except (VerificationError, InvalidHashError):
-            good = False
-        if not good:
-            _clients.failed(client, now)
-            with self._store.transaction():
-                if found:
-                    self._store.update_user(key, failed=found["failed"] + 1,
-                                            failed_at=dt.datetime.fromtimestamp(now, dt.UTC).replace(tzinfo=None))
-                self._log("login.failed", key, actor=Actor(client=client))
+        if not _verifies(digest or _DUMMY_HASH, password) or digest is None:
+            with self._store.transaction(data=False):
+                self._log("login.failed", key if found else None, after=None if found else {"known": False},
+                          actor=Actor(client=client))
             raise Refused("Sai tên đăng nhập hoặc mật khẩu.")
+        _attempts.give_back(("client", client))
         if found["disabled"]:
-            with self._store.transaction():
+            with self._store.transaction(data=False):
                 self._log("login.failed", key, after={"disabled": True}, actor=Actor(client=client))
             raise Refused(f"Tài khoản «{key}» đã bị khoá; hãy liên hệ quản trị viên.")
-        _clients.succeeded(client)
         actor = Actor(key, found["role"], client)
-        with self._store.transaction():
+        with self._store.transaction(data=False):
             changes = {"failed": 0, "failed_at": None}
             if _hasher.check_needs_rehash(digest):
                 changes["password_hash"] = _hasher.hash(password)
@@ -576,3 +625,8 @@ class Service:
         """The audit trail, newest first (admins only)."""
         self._require("audit.read")
         return self._store.audit(since, until, actor, actions)
+
+    def audit_actors(self) -> list[str]:
+        """Everyone the audit trail names (admins only)."""
+        self._require("audit.read")
+        return self._store.audit_actors()

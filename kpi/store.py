@@ -13,6 +13,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Iterator
 
 import duckdb
@@ -174,47 +175,82 @@ class StoreBusy(StoreError):
 
 _WRITE_LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
+_HELD = threading.local()  # per thread: the connection its reading() or transaction() holds, by file
 
 
-def _write_lock(path: Path) -> threading.RLock:
+def _write_lock(key: str) -> threading.RLock:
     """One writer at a time per file within this process: the app's sessions share DuckDB's instance,
     where two transactions could each pass a check (one plan a year) before the other commits."""
     with _LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(str(path.resolve()), threading.RLock())
+        return _WRITE_LOCKS.setdefault(key, threading.RLock())
+
+
+def _held(key: str) -> SimpleNamespace:
+    """What this thread holds open on the file: shared by every Store of that file, so that a read inside
+    another Store's transaction uses it instead of waiting for itself."""
+    files = _HELD.__dict__.setdefault("files", {})
+    return files.setdefault(key, SimpleNamespace(con=None, writing=False))
 
 
 @contextmanager
 def _turn(path: Path, write: bool, deadline: float, busy) -> Iterator[None]:
-    """Take turns at the file across processes and threads, with two lock files beside it. A writer
-    first takes the gate (readers arriving after it wait), then the room once the readers inside have
-    left; a reader passes an open gate and stays in the room, shared with other readers, while it
-    reads. So a stream of readers never starves a writer; a reader waits at most one write."""
-    gate, room = (os.open(f"{path}.{name}.lock", os.O_RDWR | os.O_CREAT, 0o644) for name in ("gate", "room"))
+    """Take turns at the file across processes and threads, with three lock files beside it.
+    - A reader passes an open gate into the room, which readers share, and stays there while it reads;
+      finding the gate closed, it waits in the queue (shared) until the gate opens.
+    - A writer lets readers already queued go first, then closes the gate (new readers queue behind it),
+      waits for the readers in the room to leave, and writes alone.
+    So readers never starve a writer, and writers never starve readers: each waits at most for the
+    other side's turn in progress."""
+    fds = []
     try:
+        gate, queue, room = (_lock_file(path, name, fds) for name in ("gate", "queue", "room"))
         if write:
-            _lock(gate, fcntl.LOCK_EX, deadline, busy)
+            while True:
+                _lock(queue, fcntl.LOCK_EX, deadline, busy)  # no reader is waiting for the gate
+                fcntl.flock(queue, fcntl.LOCK_UN)
+                try:
+                    fcntl.flock(gate, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:  # another writer's turn: wait behind it, readers first again
+                    _pause(deadline, busy)
             _lock(room, fcntl.LOCK_EX, deadline, busy)
         else:
-            _lock(gate, fcntl.LOCK_SH, deadline, busy)  # the gate is open: no writer holds or waits at it
+            try:
+                fcntl.flock(gate, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:  # a writer's turn: queue, so the next writer lets us in first
+                fcntl.flock(queue, fcntl.LOCK_SH)
+                _lock(gate, fcntl.LOCK_SH, deadline, busy)
             _lock(room, fcntl.LOCK_SH, deadline, busy)
             fcntl.flock(gate, fcntl.LOCK_UN)
+            fcntl.flock(queue, fcntl.LOCK_UN)
         yield
     finally:
-        os.close(room)  # closing releases the locks
-        os.close(gate)
+        for fd in fds:
+            os.close(fd)  # closing releases the locks
+
+
+def _lock_file(path: Path, name: str, fds: list[int]) -> int:
+    try:  # read-only is enough for flock, and lets an account that may only read the database read it
+        fd = os.open(f"{path}.{name}.lock", os.O_RDONLY | os.O_CREAT, 0o666)
+    except OSError as error:
+        raise StoreError(f"Không mở được cơ sở dữ liệu {path}: {error.strerror} ({error.filename}).") from error
+    fds.append(fd)
+    return fd
 
 
 def _lock(fd: int, mode: int, deadline: float, busy) -> None:
-    delay = 0.002
     while True:
         try:
             fcntl.flock(fd, mode | fcntl.LOCK_NB)
             return
         except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise busy() from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+            _pause(deadline, busy)
+
+
+def _pause(deadline: float, busy) -> None:
+    if time.monotonic() >= deadline:
+        raise busy()
+    time.sleep(0.003)
 
 
 def default_path() -> Path:
@@ -231,7 +267,11 @@ class Store:
         self.path = Path(path) if path else default_path()
         self.lock_timeout = float(lock_timeout if lock_timeout is not None
                                   else os.environ.get("KPI_LOCK_TIMEOUT", LOCK_TIMEOUT))
-        self._local = threading.local()  # the connection a thread's reading() or transaction() holds
+        self._key = str(self.path.resolve())
+
+    @property
+    def _local(self) -> SimpleNamespace:
+        return _held(self._key)
 
     # -- connections -------------------------------------------------------------------
     @contextmanager
@@ -260,52 +300,67 @@ class Store:
                     raise StoreError(f"Không mở được cơ sở dữ liệu {self.path}: {error}") from error
                 if time.monotonic() >= deadline:
                     holder = re.search(r"PID (\d+)", str(error))
-                    raise self._busy(f" (tiến trình PID {holder.group(1)})" if holder else "") from error
+                    raise self._busy(f"tiến trình PID {holder.group(1)} đang giữ tệp" if holder else "") from error
                 time.sleep(delay)
                 delay = min(delay * 2, 0.25)
 
     def _busy(self, who: str = "") -> StoreBusy:
-        return StoreBusy(f"Cơ sở dữ liệu {self.path} đang được một tiến trình khác sử dụng{who}. "
+        return StoreBusy(f"Cơ sở dữ liệu {self.path} đang bận: {who or 'một người khác đang ghi'}. "
                          f"Đã chờ {self.lock_timeout:g} giây; hãy thử lại sau giây lát.")
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self, data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """One explicit transaction: everything inside is written, or nothing is. A transaction
-        opened inside another (by this thread) is part of it, so several writes can be made one."""
-        current = getattr(self._local, "con", None)
-        if current is not None:
-            if not getattr(self._local, "writing", False):
+        opened inside another (by this thread) is part of it, so several writes can be made one.
+        `data`: whether it changes what the pages show (renewing their cached figures); logins and
+        account changes do not."""
+        held = self._local
+        if held.con is not None:
+            if not held.writing:
                 raise StoreError("Không ghi được trong lúc đang đọc.")  # a programming error, said plainly
-            yield current
+            yield held.con
             return
-        with _write_lock(self.path), self._connect(write=True) as con:
-            con.begin()
-            self._local.con, self._local.writing = con, True
-            try:
-                yield con
-            except BaseException:
-                con.rollback()
-                raise
-            finally:
-                self._local.con, self._local.writing = None, False
-            con.commit()
+        lock = _write_lock(self._key)
+        if not lock.acquire(timeout=self.lock_timeout):
+            raise self._busy()
+        try:
+            with self._connect(write=True) as con:
+                con.begin()
+                held.con, held.writing = con, True
+                try:
+                    yield con
+                except BaseException:
+                    con.rollback()
+                    raise
+                finally:
+                    held.con, held.writing = None, False
+                con.commit()
+            if data:
+                self._data_changed()
+        finally:
+            lock.release()
+
+    def _data_changed(self) -> None:
+        stamp = self.path.with_name(self.path.name + ".version")
+        stamp.write_text(str(time.time_ns()), encoding="ascii")
 
     @contextmanager
     def reading(self) -> Iterator["Store"]:
         """Several reads on one connection (opening the file costs more than a small query). The
         connection is this thread's own; inside a transaction, the reads see its writes."""
-        if getattr(self._local, "con", None) is not None:
+        held = self._local
+        if held.con is not None:
             yield self
             return
         with self._connect(write=False) as con:
-            self._local.con = con
+            held.con = con
             try:
                 yield self
             finally:
-                self._local.con = None
+                held.con = None
 
     def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
-        current = getattr(self._local, "con", None)
+        current = self._local.con
         if current is not None:
             return current.execute(sql, list(params)).df()
         with self._connect(write=False) as con:
@@ -315,6 +370,8 @@ class Store:
     def schema_version(self) -> int:
         if not self.path.exists():
             return 0
+        if self._local.con is not None:
+            return _version(self._local.con)
         with self._connect(write=False) as con:
             return _version(con)
 
@@ -332,9 +389,14 @@ class Store:
             return SCHEMA_VERSION
 
     def version(self) -> tuple:
-        """Changes whenever the file does (any process's write): a cache key for query results."""
-        return tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
-                     for p in (self.path, self.path.with_name(self.path.name + ".wal")))
+        """Changes whenever the figures may have: any process's data write stamps a file beside the
+        database (logins and account changes do not), and a new database is another file. A cache key
+        for what pages show."""
+        stamp = self.path.with_name(self.path.name + ".version")
+        try:
+            return stamp.read_text(encoding="ascii"), self.path.stat().st_ino
+        except OSError:
+            return None, self.path.stat().st_ino if self.path.exists() else None
 
     # -- reads -------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
@@ -592,6 +654,9 @@ class Store:
         return self.query(f"SELECT * FROM audit WHERE {' AND '.join(where)} ORDER BY audit_id DESC LIMIT ?",
                           [*params, limit])
 
+    def audit_actors(self) -> list[str]:
+        return self.query("SELECT DISTINCT actor FROM audit WHERE actor IS NOT NULL ORDER BY actor")["actor"].tolist()
+
     # -- units over time -----------------------------------------------------------------
     def add_unit(self, name: str, group: str, since: int | None = None) -> None:
         """A new unit, from a month (YYYYMM) or from the start; the plans of that year on list it too."""
@@ -694,6 +759,8 @@ class Store:
                             "WHERE kind = 'demo')")
                 con.execute("UPDATE imports SET undone_at = current_timestamp WHERE kind = 'demo' "
                             "AND undone_at IS NULL")
+                # real figures from now on: only people with an account see them (the sample was open to all)
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('option.login_required', 'true')")
             periods = sorted(f"{y}-{m:02d}" for y, m in counts[["year", "month"]].drop_duplicates().itertuples(False))
             units = counts["unit"].nunique()
             import_id = _scalar(

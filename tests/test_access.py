@@ -7,6 +7,7 @@ import threading
 import time
 
 import duckdb
+import pandas as pd
 import openpyxl
 import pytest
 
@@ -139,7 +140,8 @@ def test_a_wrong_password_is_refused_and_repeated_ones_slowed(office, monkeypatc
         door.login("quantri", PASSWORD, "10.0.0.66")
     assert [service.wait_after(n) for n in (1, 2, 3, 4, 5, 11, 50)] == [0, 0, 2, 4, 8, 300, 300]
     failed = Service(office, service.console()).audit(actions=["login.failed"])
-    assert failed["subject"].tolist()[:3] == ["khongco", "nguoixem", "nhaplieu"] and failed["actor"].isna().all()
+    assert failed["subject"].tolist()[1:3] == ["nguoixem", "nhaplieu"] and failed["actor"].isna().all()
+    assert pd.isna(failed["subject"].iloc[0]) and failed["after"].iloc[0] == '{"known": false}'  # what was typed: not kept
 
 
 def test_a_disabled_user_cannot_log_in_and_is_logged_out(office):
@@ -217,9 +219,9 @@ def test_the_audit_trail_names_who_edited_a_target_imported_and_undid(office):
         ["quantri", "Quản trị", "Sửa chỉ tiêu", "Kế hoạch 64/KH-UBND năm 2024"],
         ["nhaplieu", "Nhập liệu", "Nhập dữ liệu", "t3.xlsx"],
     ]
-    edit = trail.iloc[2]
-    assert '"subject": "Phòng Tư pháp"' in edit["Trước"] and '"wording": "Trên 90"' in edit["Trước"]
-    assert '"wording": "Tối thiểu 90%"' in edit["Sau"]
+    edit = trail.iloc[2]  # only the target that changed, in words
+    assert (edit["Trước"], edit["Sau"]) == ("Phòng Tư pháp · Trực tuyến: Trên 90", "Phòng Tư pháp · Trực tuyến: Tối thiểu 90%")
+    assert trail.iloc[1]["Sau"].startswith("lần nhập số: 2; tháng: 2024-04; đơn vị: 2; dòng: 2; thay thế: 0")
     admin.multiselect(key="audit_actions").set_value(["Hoàn tác lần nhập"]).run()
     assert table(admin, "Việc")["Việc"].tolist() == ["Hoàn tác lần nhập"]
 
@@ -302,3 +304,64 @@ def test_the_cli_manages_users_without_a_password_on_its_command_line(office, cl
     mine = trail[trail["subject"] == "nguyen.van.b"]["action"].tolist()
     assert mine == ["user.disable", "user.role", "login", "user.password", "login", "user.add"]
     assert (trail[trail["subject"] == "nguyen.van.b"]["client"] == "dòng lệnh").sum() == 4
+
+
+def test_the_first_real_import_closes_the_sample_to_visitors(tmp_path, monkeypatch):
+    path = tmp_path / "kpi.duckdb"
+    Service(path).ensure()  # the app's first start: the sample, open to all
+    assert Service(path).settings()["login_required"] is False
+    user(path, "uploader")
+    uploader = Service(path, Actor(USERS["uploader"], "uploader"))
+    uploader.commit(uploader.prepare("t3.xlsx", march()), (2025, 3), new_units={}, replace=True)
+    assert Service(path).settings() == {"login_required": True, "sso": False}
+    monkeypatch.setenv("KPI_DB", str(path))
+    at = app_test(role=None)
+    assert at.text_input(key="login_name") and not at.metric
+
+
+def test_the_first_admin_is_made_on_the_server_only(tmp_path):
+    path = tmp_path / "kpi.duckdb"
+    setup.initialise(Store(path), plan.SHIPPED_PLAN)
+    with pytest.raises(Refused, match="chỉ tạo được trên chính máy chủ"):
+        Service(path, Actor(client="10.1.2.3")).add_user("ke.la", "admin", "mat-khau-dai")
+    with pytest.raises(Refused, match="Người dùng đầu tiên phải có vai trò Quản trị"):
+        Service(path, Actor(client="127.0.0.1")).add_user("ke.la", "viewer", "mat-khau-dai")
+    assert Service(path, Actor(client="127.0.0.1")).add_user("quantri", "admin", "mat-khau-dai") == "quantri"
+    with pytest.raises(Refused, match="«Thêm người dùng» cần vai trò Quản trị; khách"):  # once there is one
+        Service(path, Actor(client="127.0.0.1")).add_user("ke.la", "admin", "mat-khau-dai")
+    trail = Service(path, service.console()).audit()
+    assert trail[["actor", "action", "subject"]].values.tolist() == [["quantri", "user.add", "quantri"]]
+
+
+def test_guesses_sent_at_once_are_all_counted(office):
+    door = Service(office)
+    results = []
+
+    def guess(i):
+        try:
+            door.login(" QuanTri ", f"doan-sai-{i}", f"10.9.0.{i}")
+            results.append("in")
+        except Refused as error:
+            results.append(str(error))
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    checked = results.count("Sai tên đăng nhập hoặc mật khẩu.")
+    assert "in" not in results and checked <= 3 and len(results) == 30  # the rest were told to wait
+    assert Store(office).user("quantri")["failed"] == checked
+
+
+def test_a_user_changes_their_own_password_with_the_current_one(office):
+    own = Service(office, Actor(USERS["viewer"], "viewer"))
+    with pytest.raises(Refused, match="Mật khẩu hiện tại không đúng."):
+        own.set_password(USERS["viewer"], "mat-khau-moi-1", "khong-phai")
+    own.set_password(USERS["viewer"], "mat-khau-moi-1", PASSWORD)
+    assert Service(office).login(USERS["viewer"], "mat-khau-moi-1").role == "viewer"
+    with pytest.raises(Refused, match="«Đặt mật khẩu» cần vai trò Quản trị"):
+        own.set_password(USERS["admin"], "mat-khau-moi-2")
+    Service(office, service.console()).add_user("sso@so.gov.vn", "viewer", None)
+    with pytest.raises(Refused, match="đăng nhập một lần qua hệ thống của cơ quan"):
+        Service(office, Actor("sso@so.gov.vn", "viewer")).set_password("sso@so.gov.vn", "mat-khau-moi-3", "")

@@ -1,6 +1,7 @@
 """The DuckDB store: schema, migrations, transactions, and sharing the file between processes."""
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -79,7 +80,7 @@ def test_busy_file_is_retried_then_reported_in_vietnamese(store):
     try:
         assert holder.stdout.readline().strip() == "holding"
         started = time.monotonic()
-        with pytest.raises(StoreBusy, match=f"đang được một tiến trình khác sử dụng \\(tiến trình PID {holder.pid}\\)"):
+        with pytest.raises(StoreBusy, match=f"đang bận: tiến trình PID {holder.pid} đang giữ tệp"):
             Store(store.path, lock_timeout=1).units()
         assert time.monotonic() - started >= 1
     finally:
@@ -115,3 +116,50 @@ def test_cli_writes_while_another_process_reads(tmp_path):
     assert writer.returncode == 0, err
     assert out.count("Đã cập nhật") == 5 and "Lỗi" not in err
     assert reads > 0
+
+
+def test_a_missing_folder_is_said_not_thrown(tmp_path):
+    with pytest.raises(StoreError, match="Không mở được cơ sở dữ liệu .*No such file or directory"):
+        with Store(tmp_path / "khong-co" / "kpi.duckdb").transaction():
+            pass
+
+
+def test_reads_inside_another_stores_transaction_use_it(store):
+    other = Store(store.path, lock_timeout=2)
+    with store.transaction() as con:
+        con.execute("UPDATE units SET group_name = 'Nhóm mới' WHERE name = 'Phòng Tư pháp'")
+        assert other.units().set_index("unit").at["Phòng Tư pháp", "group"] == "Nhóm mới"  # no wait for itself
+        assert other.schema_version() == SCHEMA_VERSION
+
+
+def test_readers_get_their_turn_between_continuous_writes(store):
+    """Three threads write without pause while a reader reads: with a 3-second limit, no read is
+    refused as busy (each waits for at most the write in progress), and the writes all go through."""
+    stop, errors, reads, writes = threading.Event(), [], [0], [0]
+
+    def write():
+        writer = Store(store.path, lock_timeout=3)
+        while not stop.is_set():
+            try:
+                writer.set_setting("sso", "false")
+                writes[0] += 1
+            except StoreError as error:
+                errors.append(repr(error))
+
+    def read():
+        reader = Store(store.path, lock_timeout=3)
+        while not stop.is_set():
+            try:
+                assert len(reader.units()) == 21
+                reads[0] += 1
+            except StoreError as error:
+                errors.append(repr(error))
+
+    threads = [threading.Thread(target=write) for _ in range(3)] + [threading.Thread(target=read) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(4)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == [] and reads[0] > 10 and writes[0] > 10

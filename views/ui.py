@@ -38,28 +38,27 @@ def doorway() -> Service:
     return Service(_path(), actor())
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _actor(path: str, version: tuple, name: str | None, identity: str | None) -> tuple[str | None, str | None]:
-    door = Service(path)
-    found = door.actor_of(name) if name else door.identify(identity)
-    return found.name, found.role
-
-
 def actor() -> Actor:
     """Who uses this session: the user who logged in here, or the one the office's single sign-on
-    vouches for; as the database knows them now (a disabled account is logged out)."""
-    identity = st.user.get("email") if st.user.get("is_logged_in", True) else None
-    return Actor(*_actor(*_key(), st.session_state.get("user"), identity), client=client())
+    vouches for; as the database knows them now (a disabled account is logged out at its next step)."""
+    door, name = Service(_path()), st.session_state.get("user")
+    if name:
+        return door.actor_of(name, client())
+    return door.identify(_vouched(), client())
 
 
-def client() -> str:
-    """Where the browser is, for the audit trail and for slowing down guessing from one place: behind the
-    office's proxy, the address the proxy itself added last to X-Forwarded-For (earlier ones a browser
-    can write); without a proxy, the connection's own."""
-    forwarded = st.context.headers.get("X-Forwarded-For")
-    address = forwarded.split(",")[-1].strip() if isinstance(forwarded, str) and forwarded.strip() else \
-        st.context.ip_address
-    return f"trình duyệt {address}" if isinstance(address, str) and address else "trình duyệt"
+def _vouched() -> str | None:
+    """The e-mail address st.login (OIDC) or the proxy's trusted headers give, when they give one."""
+    if not st.user.get("is_logged_in", True) or st.user.get("email_verified", True) is False:
+        return None
+    return st.user.get("email")
+
+
+def client() -> str | None:
+    """The browser's address (behind the office's proxy, the one the proxy vouches for; None on the
+    server itself): for the audit trail, and to slow down guessing from one place."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -197,7 +196,13 @@ def account() -> None:
     with st.sidebar:
         st.divider()
         st.caption(f"Đăng nhập: **{me.name}** · {ROLES[me.role]}")
-        st.button("Đăng xuất", key="logout", icon=":material/logout:", on_click=logout)
+        if can_log_out():
+            st.button("Đăng xuất", key="logout", icon=":material/logout:", on_click=logout)
+
+
+def can_log_out() -> bool:
+    """A login made here, or through st.login, ends here; one the office's proxy vouches for ends there."""
+    return bool(st.session_state.get("user")) or bool(st.user.get("is_logged_in"))
 
 
 def logout() -> None:
@@ -209,6 +214,11 @@ def logout() -> None:
 def login_form() -> None:
     """Log in; on a database without users, create its first administrator instead."""
     door = doorway()
+    if not door.has_users() and client() not in service.LOCAL:
+        st.info("Cơ sở dữ liệu chưa có tài khoản nào. Tài khoản quản trị đầu tiên chỉ tạo được trên chính máy chủ: "
+                "`python -m kpi user add TÊN --role admin`, hoặc mở ứng dụng bằng trình duyệt trên máy chủ.",
+                icon=":material/admin_panel_settings:")
+        return
     if not door.has_users():
         st.info("Cơ sở dữ liệu chưa có tài khoản nào. Tạo tài khoản **quản trị** đầu tiên: người này thiết lập địa "
                 "bàn, kế hoạch, và thêm tài khoản cho những người khác.", icon=":material/admin_panel_settings:")
@@ -310,7 +320,7 @@ def no_plan(year: int) -> None:
                "chưa có chỉ tiêu.", icon=":material/event_busy:")
     left, right = st.columns([1, 1])
     earlier, later = plans[plans["year"] < year], plans[plans["year"] > year]
-    if len(earlier) or len(later):
+    if (len(earlier) or len(later)) and actor().may("admin"):
         source = int(earlier["year"].max()) if len(earlier) else int(later["year"].min())
         left.button(f"Chép kế hoạch năm {source} sang năm {year}", key=f"copy_plan_{year}", icon=":material/content_copy:",
                     on_click=copy_plan, args=(source, year))

@@ -69,9 +69,8 @@ with options:
     current = ui.facts()["settings"]
     chosen_settings = {key: st.toggle(label, value=current[key], key=f"setting_{key}")
                        for key, (label, _) in SETTINGS.items()}
-    st.caption("Đăng nhập một lần: cấu hình [auth] trong .streamlit/secrets.toml (st.login), hoặc để proxy của cơ quan "
-               "xác thực và gửi email người dùng qua server.trustedUserHeaders; người dùng được nhận theo tên đăng "
-               "nhập trùng email. Xem README.")
+    st.caption("Đăng nhập một lần: người dùng được nhận theo tên đăng nhập trùng địa chỉ email mà hệ thống đăng nhập "
+               "của cơ quan đã xác thực. Cách nối ứng dụng với hệ thống đó: README, mục «Đăng nhập một lần».")
     changed = {k: v for k, v in chosen_settings.items() if v != current[k]}
     if st.button("Lưu cài đặt", key="save_settings", disabled=not changed):
         def save():
