@@ -26,10 +26,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from kpi import history, ingest, measures, plan, quality, roster, scorecard, setup
 from kpi.periods import Period
-from kpi.store import DEMO_LABEL, SCHEMA_VERSION, Store, StoreBusy, StoreError, default_path  # noqa: F401
-
-__all__ = ["DEMO_LABEL", "StoreBusy", "StoreError", "default_path", "Service", "Actor", "Refused", "ROLES",
-           "SETTINGS", "ACTIONS", "console"]  # never the Store: nothing above opens it but the doorway
+from kpi.store import DEMO_LABEL, SCHEMA_VERSION, StoreBusy, StoreError, default_path  # noqa: F401 (for the pages)
+from kpi.store import Store as _Store  # private: nothing above the doorway opens the store
 
 ROLES = {"viewer": "Xem", "uploader": "Nhập liệu", "admin": "Quản trị"}
 _RANK = {None: 0, "viewer": 1, "uploader": 2, "admin": 3}
@@ -191,7 +189,7 @@ class Service:
     """One user's way into one database file."""
 
     def __init__(self, path=None, actor: Actor = ANONYMOUS, lock_timeout: float | None = None):
-        self._store = Store(path or default_path(), lock_timeout)
+        self._store = _Store(path or default_path(), lock_timeout)
         self.actor = actor
 
     @property
@@ -464,7 +462,7 @@ class Service:
             return self._settings(s)
 
     @staticmethod
-    def _settings(store: Store) -> dict[str, bool]:
+    def _settings(store: _Store) -> dict[str, bool]:
         chosen = store.settings()
         return {key: chosen.get(key, default) == "true" for key, (_, default) in SETTINGS.items()}
 

@@ -40,7 +40,8 @@ def state(path) -> tuple:
 
 
 def test_a_script_without_the_role_cannot_import_undo_or_redefine(office):
-    with serve(office) as url:
+    log = []
+    with serve(office, log_lines=log) as url:
         with Client(url) as admin:  # the real widget ids, as an admin's browser sees them
             log_in(admin, USERS["admin"])
             imports = admin.run("imports")
@@ -71,7 +72,12 @@ def test_a_script_without_the_role_cannot_import_undo_or_redefine(office):
                                 widgets=[hostile.set(undo_choice, choice), hostile.trigger(undo)])
                 assert state(office) == before, who
 
-            admin.run("imports")  # the same messages from the admin's own session do undo
+            admin.run("imports")  # the same messages from the admin's own session do undo and redefine
             admin.run(None, widgets=[admin.set(undo_choice, choice), admin.trigger(undo)])
-    imports, _, actions = state(office)
-    assert imports[0][1] is not None and actions[-1] == ("undo",)
+            admin.run("targets")
+            admin.run(None, widgets=[admin.set(variant, other)])
+            admin.run(None, widgets=[admin.set(variant, other), admin.trigger(save)])
+    imports, definitions, actions = state(office)
+    assert imports[0][1] is not None and actions[-2:] == [("undo",), ("definition",)]
+    assert definitions != before[1]
+    assert log and not [line for line in log if PASSWORD in line or "$argon2" in line]  # the server's own log

@@ -36,8 +36,9 @@ _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @contextlib.contextmanager
-def serve(db_path, extra_env=None, config_args=()):
-    """`streamlit run app.py` on `db_path` on a free local port; yields its base url."""
+def serve(db_path, extra_env=None, config_args=(), log_lines: list[str] | None = None):
+    """`streamlit run app.py` on `db_path` on a free local port; yields its base url. `log_lines`
+    receives what the server wrote, once it has stopped."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -63,6 +64,9 @@ def serve(db_path, extra_env=None, config_args=()):
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+            if log_lines is not None:
+                log.seek(0)
+                log_lines.extend(log.read().decode(errors="replace").splitlines())
 
 
 def _healthy(url: str) -> bool:

@@ -48,9 +48,16 @@ def details(before: str | None, after: str | None) -> tuple[str, str]:
 
 def _words(value) -> str:
     if isinstance(value, dict):
-        return "; ".join(f"{WORDS.get(k, k)}: " + (f"{len(v)} chỉ tiêu" if k == "targets" and isinstance(v, list)
-                                                  else said(v)) for k, v in value.items() if v is not None)
+        return "; ".join(f"{WORDS.get(k, k)}: {_value(k, v)}" for k, v in value.items() if v is not None)
     return "" if value is None else said(value)
+
+
+def _value(key: str, value) -> str:
+    if key == "targets" and isinstance(value, list):
+        return f"{len(value)} chỉ tiêu"
+    if key in measures.KPIS and value in measures.get(key).variants:  # a definition: how it is counted
+        return measures.get(key).variants[value].note
+    return said(value)
 
 
 door = ui.doorway()
