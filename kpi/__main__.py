@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import demo, fmt, ingest, measures, plan, roster, scorecard
+from kpi import demo, exports, fmt, ingest, measures, plan, roster, scorecard
 from kpi.periods import SCOPES, Period
 from kpi.service import DEMO_LABEL, ROLES, SETTINGS, Service, StoreError, console
 
@@ -200,17 +200,18 @@ def _ranking(door: Service, args) -> int:
     contract = scorecard.to_contract(card, args.kpi, args.group)
     if args.format == "json":
         print(json.dumps(contract, ensure_ascii=False, indent=2))
-    elif args.format == "csv":
-        _flat(contract).to_csv(sys.stdout, index=False)
+    elif args.format == "csv":  # formula-safe, as every export: a unit named "=…" stays text
+        sys.stdout.write(exports.to_csv(_flat(contract)).decode("utf-8-sig"))
     else:
         print(_table(card, contract, args.group))
     return 0
 
 
 def _import(door: Service, args) -> int:
-    """Check every file first; store them only when all can be stored."""
+    """Check every file, against the database and against each other; then store all of them in one
+    transaction, or none."""
     period = Period.parse(args.period) if args.period else None
-    ready = []
+    ready, seen, added = [], {}, set()
     for path in args.files:
         if not path.is_file():
             raise ValueError(f"Không có tệp {path}")
@@ -227,20 +228,29 @@ def _import(door: Service, args) -> int:
                              f"Dùng --add-units để thêm, hoặc ghép tên trên trang «Nhập dữ liệu».")
         if prepared.warnings and not args.yes:
             raise ValueError("\n".join(prepared.warnings) + "\nCó cảnh báo; dùng --yes để vẫn nhập.")
-        stored = door.stored_months(prepared.counts(month, {n: n for n in prepared.unknown})["unit"].tolist(), *month)
+        units = prepared.counts(month, {n: n for n in prepared.unknown})["unit"].tolist()
+        stored = door.stored_months(units, *month)
         if stored and not args.replace:
             raise ValueError(f"Tệp {path.name}: đã có số liệu tháng {month[1]}/{month[0]} của {', '.join(stored)}. "
                              f"Dùng --replace để thay thế.")
-        ready.append((path, prepared, month))
-    for path, prepared, month in ready:
-        new_units = {name: prepared.groups[name] for name in prepared.unknown}
-        result = door.commit(prepared, month, new_units=new_units, replace=args.replace, accept_warnings=args.yes)
+        for unit in units:  # two files of this batch giving the same unit's month: which one is right?
+            other = seen.setdefault((unit, month), path.name)
+            if other != path.name:
+                raise ValueError(f"Tệp {other} và tệp {path.name} cùng có số liệu tháng {month[1]}/{month[0]} của "
+                                 f"{unit}; không nhập tệp nào. Hãy bỏ một tệp.")
+        # a unit new to the database is added by the first file that has it; the next ones find it there
+        new_units = {name: prepared.groups[name] for name in prepared.unknown if name not in added}
+        added.update(prepared.unknown)
+        ready.append(dict(prepared=prepared, period=month, new_units=new_units, replace=args.replace,
+                          accept_warnings=args.yes, mapping={n: n for n in prepared.unknown if n not in new_units}))
+    for item, result in zip(ready, door.commit_all(ready)):
+        prepared, month, new_units = item["prepared"], item["period"], item["new_units"]
         notes = [f"thay thế {fmt.number(result['replaced'])} dòng" if result["replaced"] else "",
                  f"thêm {fmt.number(len(new_units))} đơn vị" if new_units else "",
                  f"chấp nhận {fmt.number(len(prepared.warnings))} cảnh báo" if prepared.warnings else "",
                  "đã xoá dữ liệu mẫu" if result["sample_removed"] else ""]
         extra = "; ".join(n for n in notes if n)
-        print(f"Đã nhập {path.name}: tháng {month[1]}/{month[0]}, {fmt.number(result['units'])} đơn vị, "
+        print(f"Đã nhập {prepared.file_name}: tháng {month[1]}/{month[0]}, {fmt.number(result['units'])} đơn vị, "
               f"{fmt.number(result['rows'])} dòng "
               f"(lần nhập số {result['import_id']}{'; ' + extra if extra else ''}).")
     return 0

@@ -354,6 +354,12 @@ class Service:
                               "sha256": prepared.sha256}
         return result
 
+    def commit_all(self, batch: list[dict]) -> list[dict]:
+        """Several prepared files (each the arguments of `commit`) stored in one transaction: all or none."""
+        self._require("import")
+        with self._store.transaction():
+            return [self.commit(**item) for item in batch]
+
     def undo_import(self, import_id: int) -> dict:
         with self._writing("undo", import_id) as entry:
             result = self._store.undo_import(import_id)

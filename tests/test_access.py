@@ -209,6 +209,7 @@ def test_the_audit_trail_names_who_edited_a_target_imported_and_undid(office):
     assert uploader.success[0].value.startswith("Đã nhập t4.xlsx")
     uploader.selectbox(key="undo_id").set_value(2).run()
     uploader.button(key="undo").click().run()
+    uploader.button(key="undo_confirm").click().run()
     assert uploader.success[0].value.startswith("Đã hoàn tác lần nhập số 2")
 
     admin.switch_page("views/audit.py").run()

@@ -91,10 +91,24 @@ def test_undo_an_import_from_the_page(page):
     assert store.months() == [(2024, 3)]
     assert at.selectbox(key="undo_id").value == 1
     at.button(key="undo").click().run()
+    assert at.warning[0].value == ("Hoàn tác lần nhập số 1: tệp **t3\\.xlsx**, tháng 2024-03, 1 đơn vị, 1 dòng. Các số "
+                                   "liệu lần nhập này đã thay thế được khôi phục.")
+    assert store.months() == [(2024, 3)]  # not before it is confirmed
+    at.button(key="undo_confirm").click().run()
     assert not at.exception
     assert at.success[0].value == "Đã hoàn tác lần nhập số 1 (t3.xlsx): bỏ 1 dòng, khôi phục 0 dòng đã bị thay thế."
     assert store.months() == []
     assert at.dataframe[0].value.iloc[0]["Trạng thái"].startswith("đã hoàn tác")
+
+
+def test_the_undo_choice_follows_the_latest_import(page):
+    at, store = page
+    upload(at, "t3.xlsx", bieu06([("I", "x", [("Phòng Tư pháp", counts(45, 5))])]))
+    at.button(key="confirm").click().run()
+    assert at.selectbox(key="undo_id").value == 1
+    upload(at, "t4.xlsx", bieu06([("I", "x", [("Phòng Tư pháp", counts(40, 5))])], title_period="Tháng 4 năm 2024"))
+    at.button(key="confirm").click().run()
+    assert at.selectbox(key="undo_id").value == 2  # the import just made, not the one chosen before
 
 
 def test_template_downloads(page):

@@ -47,6 +47,9 @@ def test_a_script_without_the_role_cannot_import_undo_or_redefine(office):
             imports = admin.run("imports")
             undo, undo_choice = imports.find("undo"), imports.find("undo_id")
             choice = imports.protos[undo_choice].options[0]
+            asked = admin.run(None, widgets=[admin.set(undo_choice, choice), admin.trigger(undo)])
+            confirm = asked.find("undo_confirm")
+            admin.run(None, widgets=[admin.set(undo_choice, choice), admin.trigger(asked.find("undo_cancel"))])
             assert "file_uploader" in [w.type for w in imports.widgets]
             targets = admin.run("targets")
             variant = targets.find("variant_online_2024")
@@ -66,14 +69,16 @@ def test_a_script_without_the_role_cannot_import_undo_or_redefine(office):
                     assert ("Hãy đăng nhập để xem trang này." if who is None else "dành cho vai trò Nhập liệu") in \
                         " ".join(shown.texts)
                     hostile.run(None, widgets=[hostile.set(undo_choice, choice), hostile.trigger(undo)])
+                    hostile.run(None, widgets=[hostile.set(undo_choice, choice), hostile.trigger(confirm)])
                     hostile.run("targets")
                     hostile.run(None, widgets=[hostile.set(variant, other), hostile.trigger(save)])
                     hostile.run(None, page_hash=admin.pages["imports"],
-                                widgets=[hostile.set(undo_choice, choice), hostile.trigger(undo)])
+                                widgets=[hostile.set(undo_choice, choice), hostile.trigger(confirm)])
                 assert state(office) == before, who
 
             admin.run("imports")  # the same messages from the admin's own session do undo and redefine
             admin.run(None, widgets=[admin.set(undo_choice, choice), admin.trigger(undo)])
+            admin.run(None, widgets=[admin.set(undo_choice, choice), admin.trigger(confirm)])
             admin.run("targets")
             admin.run(None, widgets=[admin.set(variant, other)])
             admin.run(None, widgets=[admin.set(variant, other), admin.trigger(save)])

@@ -111,6 +111,7 @@ if upload is not None:
             st.stop()
         st.cache_data.clear()
         st.session_state.pop("prepared", None)
+        st.session_state.pop("undo_id", None)  # the undo choice moves to the import just made
         ui.counter("upload", step=1)  # a fresh uploader
         st.session_state["import_done"] = (
             f"Đã nhập {prepared.file_name}: tháng {period[1]}/{period[0]}, {fmt.number(result['units'])} đơn vị "
@@ -130,12 +131,27 @@ else:
     if not active.empty:
         labels = {int(r.import_id): f"Số {r.import_id}: {r.file_name} ({r.period})" for r in active.itertuples()}
         chosen = st.selectbox("Hoàn tác lần nhập", list(labels), format_func=labels.get, key="undo_id")
-        if st.button("Hoàn tác", key="undo", icon=":material/undo:"):
-            try:
-                result = door.undo_import(chosen)
-            except ui.StoreError as error:
-                st.error(str(error), icon=":material/error:")
-            else:
-                st.cache_data.clear()
-                st.session_state["import_done"] = ingest.undo_summary(chosen, result)
+        if st.button("Hoàn tác…", key="undo", icon=":material/undo:"):
+            st.session_state["undo_asked"] = chosen
+        if st.session_state.get("undo_asked") == chosen:  # said in full, then confirmed
+            row = active.set_index("import_id").loc[chosen]
+            added = ui.facts()["units"].query("added_by == @chosen")["unit"].tolist()
+            st.warning(f"Hoàn tác lần nhập số {chosen}: tệp **{ui.plain(row['file_name'])}**, tháng {row['period']}, "
+                       f"{fmt.number(row['units'])} đơn vị, {fmt.number(row['rows'])} dòng. Các số liệu lần nhập này "
+                       "đã thay thế được khôi phục"
+                       + (f"; {fmt.number(len(added))} đơn vị nó thêm bị bỏ" if added else "") + ".",
+                       icon=":material/undo:")
+            yes, no = st.columns([1, 4])
+            if no.button("Thôi", key="undo_cancel"):
+                st.session_state.pop("undo_asked")
                 st.rerun()
+            if yes.button("Xác nhận hoàn tác", key="undo_confirm", type="primary"):
+                st.session_state.pop("undo_asked")
+                try:
+                    result = door.undo_import(chosen)
+                except ui.StoreError as error:
+                    st.error(str(error), icon=":material/error:")
+                else:
+                    st.cache_data.clear()
+                    st.session_state["import_done"] = ingest.undo_summary(chosen, result)
+                    st.rerun()

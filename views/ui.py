@@ -2,6 +2,8 @@
 engine results, and tables in Vietnamese. Pages read widgets, call these and `kpi`, and render."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -276,6 +278,12 @@ def gate(page, needs: str | None) -> None:
         st.caption("Hãy đăng nhập để xem trang này.")
         login_form()
     st.stop()
+
+
+def plain(text) -> str:
+    """A name from a file or a person, inside Markdown: shown as it is written, never as a link, an
+    image, a colour or a formula (every ASCII punctuation mark escaped, as CommonMark allows)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:=\"'&])", r"\\\1", str(text))
 
 
 def failed(error: Exception) -> None:

@@ -3,6 +3,7 @@ it in one transaction. `prepare` never writes; `commit` writes all or nothing.""
 from __future__ import annotations
 
 import hashlib
+import logging
 import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,10 +16,10 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from kpi import fmt, measures
-from kpi.ingest import checks, layout, names, readers
+from kpi.ingest import checks, isolation, layout, names
 from kpi.ingest.checks import ERROR, WARNING, Problem
 from kpi.ingest.readers import InputError, Limits
-from kpi.store import Store
+from kpi.store import Store, StoreError
 
 OTHER_GROUP = "Đơn vị khác"
 
@@ -131,10 +132,23 @@ class Prepared:
 
 def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = None,
             progress: Callable[[float, str], None] | None = None) -> Prepared:
-    """Read, recognise, extract, check and match; InputError when the file cannot be read at all."""
+    """Read, recognise, extract, check and match; InputError when the file cannot be read at all,
+    whatever failed on the way (the details of an unexpected failure go to the log, not the user)."""
+    try:
+        return _prepare(file_name, data, store, limits, progress)
+    except (InputError, StoreError):
+        raise
+    except Exception as error:  # noqa: BLE001 - the importer's edge: a file never ends in a traceback
+        logging.getLogger("dvc-kpi").exception("import of %s failed", file_name)
+        raise InputError(f"Tệp {file_name} không đọc được: nội dung không như một báo cáo tháng "
+                         f"({type(error).__name__}). Hãy kiểm tra lại tệp, hoặc gửi tệp cho quản trị viên.") from None
+
+
+def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,
+             progress: Callable[[float, str], None] | None) -> Prepared:
     say = progress or (lambda fraction, text: None)
     say(0.05, "Đang đọc tệp…")
-    sheets = readers.read(file_name, data, limits)
+    sheets = isolation.read(file_name, data, limits)  # in a worker process: a parser's crash stays there
     say(0.4, "Đang nhận dạng tiêu đề…")
     found, first_error = None, None
     for sheet in sheets:

@@ -12,7 +12,6 @@ import posixpath
 import re
 import zipfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import fastexcel
@@ -36,6 +35,8 @@ class Limits:
     max_unpacked: int = 600 * 1024 * 1024  # all entries of an xlsx, unpacked
     max_ratio: int = 200  # unpacked size / packed size of one zip entry
     max_entries: int = 5_000
+    max_sheets: int = 50
+    max_text: int = 2_000  # characters in one cell: a unit's name is a few dozen
 
 
 @dataclass
@@ -86,21 +87,33 @@ def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
     kind = kind_of(name, data)
     if kind == CSV:
         return [_read_csv(name, data, limits)]
-    archive = check_zip(name, data, limits) if kind == XLSX else None
-    # the merged ranges are read on a second thread while calamine, which lets go of the GIL,
-    # parses the cells
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        merges = pool.submit(_xlsx_merges, name, archive) if archive is not None else None
+    if kind == XLSX:  # the sheets' XML looked through before any grid is built
+        merged = _scan_xlsx(name, check_zip(name, data, limits), limits)
         sheets = _read_cells(name, data, limits)
-        merged = merges.result() if merges is not None else _xls_merges(name, data)
+    else:
+        sheets = _read_cells(name, data, limits)
+        merged = _xls_merges(name, data)
     for sheet in sheets:
         sheet.merged = merged.get(sheet.name, [])
+        _check_text(name, sheet, limits)
     return sheets
+
+
+def _check_text(name: str, sheet: Sheet, limits: Limits) -> None:
+    for index, column in enumerate(sheet.cells.columns):
+        lengths = pc.utf8_length(column)
+        longest = pc.max(lengths).as_py()
+        if longest and longest > limits.max_text:
+            row = pc.index(lengths, longest).as_py()
+            raise InputError(f"Tệp {name}, trang «{sheet.name}», ô {_letters(index)}{row + 1}: {_number(longest)} ký tự, "
+                             f"vượt giới hạn {_number(limits.max_text)} ký tự một ô.")
 
 
 def _read_cells(name: str, data: bytes, limits: Limits) -> list[Sheet]:
     try:
         book = fastexcel.read_excel(data)
+        if len(book.sheet_names) > limits.max_sheets:
+            raise InputError(f"Tệp {name} có {len(book.sheet_names)} trang, vượt giới hạn {limits.max_sheets} trang.")
         sheets = []
         for sheet_name in book.sheet_names:
             loaded = book.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
@@ -141,6 +154,9 @@ def check_zip(name: str, data: bytes, limits: Limits) -> zipfile.ZipFile:
     except zipfile.BadZipFile:
         raise InputError(f"Tệp {name} bị hỏng (tệp nén .xlsx không đầy đủ, có thể tải về chưa xong).") from None
     names = {e.filename for e in entries}
+    if len(names) < len(entries):
+        twice = next(e.filename for e in entries if sum(f.filename == e.filename for f in entries) > 1)
+        raise InputError(f"Tệp {name} bị hỏng: thành phần {twice} có hai bản trong tệp nén (không rõ bản nào đúng).")
     if "xl/workbook.xml" not in names:
         what = "tài liệu Word" if "word/document.xml" in names else "tệp nén khác"
         raise InputError(f"Tệp {name} không phải bảng tính Excel mà là {what}.")
@@ -159,11 +175,17 @@ def check_zip(name: str, data: bytes, limits: Limits) -> zipfile.ZipFile:
 
 
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?\bref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
+# Cells beyond the default limits (row 300.000, column GR = 200), found by a search that never matches in
+# a file within them; the limits themselves are checked again once the sheet is read.
+_FAR = re.compile(rb'r="((?:[A-Z]{3}|[H-Z][A-Z]|G[S-Z])[A-Z]*\d+|[A-Z]{0,2}(?:[3-9]\d{5}|\d{7,}))"')
+_CELL_REF = re.compile(rb"\br=\"([A-Z]+\d+)\"")
 
 
-def _xlsx_merges(name: str, archive: zipfile.ZipFile) -> dict[str, list[tuple[int, int, int, int]]]:
-    """Each sheet's merged ranges, read from its XML. Markup "<mergeCell" never occurs in cell text
-    (XML escapes "<"), so a sheet of 60 MB is scanned with `in`, not parsed."""
+def _scan_xlsx(name: str, archive: zipfile.ZipFile, limits: Limits) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Each sheet's merged ranges, and its real extent, read from its XML before the cells are parsed:
+    a far cell or a formula without its value is refused here (the <dimension> a file claims is not
+    trusted, nor needed: the parser sizes the sheet by its cells). Markup such as
+    "<mergeCell" never occurs in cell text (XML escapes "<"), so a sheet of 60 MB is searched, not parsed."""
     def local(tag: str) -> str:
         return tag.rsplit("}", 1)[-1]
 
@@ -172,9 +194,16 @@ def _xlsx_merges(name: str, archive: zipfile.ZipFile) -> dict[str, list[tuple[in
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     except (KeyError, ElementTree.ParseError):
         return {}
+    except ValueError as error:  # defusedxml: a DOCTYPE, entities or external references
+        raise InputError(f"Tệp {name} bị từ chối: phần mô tả bảng tính chứa khai báo không được phép "
+                         f"({type(error).__name__}).") from None
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    sheets = [e for e in book.iter() if local(e.tag) == "sheet"]
+    if len(sheets) > limits.max_sheets:
+        raise InputError(f"Tệp {name} có {len(sheets)} trang, vượt giới hạn {limits.max_sheets} trang.")
     merges = {}
-    for sheet in (e for e in book.iter() if local(e.tag) == "sheet"):
+    for sheet in sheets:
+        title = sheet.get("name")
         rid = next((v for k, v in sheet.attrib.items() if local(k) == "id"), None)
         target = targets.get(rid, "")
         part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
@@ -183,16 +212,66 @@ def _xlsx_merges(name: str, archive: zipfile.ZipFile) -> dict[str, list[tuple[in
             with archive.open(part) as stream:
                 while chunk := stream.read(1 << 22):
                     joined = previous + chunk
+                    if far := _FAR.search(joined):
+                        letters, digits = re.match(rb"([A-Z]*)(\d+)", far.group(1)).groups()
+                        element = b"row" if joined.rfind(b"<row", 0, far.start()) > joined.rfind(b"<c", 0, far.start()) \
+                            else b"c"
+                        _check_extent(name, title, element, letters or b"A", int(digits), limits)
+                    if bare := _formula_without_value(joined):
+                        raise InputError(f"Tệp {name}, trang «{title}», ô {bare}: công thức chưa có giá trị đã tính "
+                                         "(tệp do một chương trình ghi, chưa mở bằng Excel). Hãy mở tệp bằng Excel, "
+                                         "lưu lại rồi tải lên.")
                     if b"mergeCell" in joined:
                         refs.update(_MERGE.findall(joined))
                     previous = chunk[-256:]
         except KeyError:
             continue
         except (zipfile.BadZipFile, zlib.error, EOFError):
-            raise InputError(f"Tệp {name} bị hỏng (trang «{sheet.get('name')}» không giải nén được).") from None
-        merges[sheet.get("name")] = sorted(
+            raise InputError(f"Tệp {name} bị hỏng (trang «{title}» không giải nén được).") from None
+        merges[title] = sorted(
             (int(r0) - 1, _column(c0), int(r1 or r0) - 1, _column(c1 or c0)) for c0, r0, c1, r1 in refs)
     return merges
+
+
+def _formula_without_value(xml: bytes) -> str | None:
+    """The first cell holding a formula (<f>) but not the value it last computed (<v>): read as empty, it
+    would be a count silently lost. Formulas are few, so each is looked at where it stands."""
+    at = xml.find(b"<f")
+    while at != -1:
+        end = xml.find(b"</c>", at)
+        if end == -1:
+            return None
+        start = xml.rfind(b"<c", 0, at)
+        value = xml[at:end]
+        empty = b"<v" not in value or b"<v></v>" in value or b"<v/>" in value
+        if xml[at + 2:at + 3] in (b">", b" ", b"/") and empty and b't="str"' not in xml[start:at]:  # "" is a value
+            ref = _CELL_REF.search(xml, start, at)
+            return ref.group(1).decode() if ref else "?"
+        at = xml.find(b"<f", end)
+    return None
+
+
+def _check_extent(name: str, sheet: str, element: bytes, letters: bytes, row: int, limits: Limits) -> None:
+    column = _column(letters) + 1
+    if row > limits.max_rows or column > limits.max_columns:
+        where = f"có dòng {_number(row)}" if element == b"row" else f"có ô {letters.decode()}{row}"
+        raise InputError(f"Tệp {name}, trang «{sheet}» {where}, ngoài giới hạn {_number(limits.max_rows)} dòng × "
+                         f"{limits.max_columns} cột (đến cột {_letters(limits.max_columns - 1)}); tệp này không phải "
+                         "báo cáo tháng hoặc đã bị sửa hỏng.")
+
+
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def _letters(index: int) -> str:
+    """Column letters of a 0-based index: 0 -> A, 199 -> GR."""
+    text = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        text = chr(65 + rest) + text
+    return text
 
 
 def _column(letters: bytes) -> int:
@@ -237,12 +316,19 @@ def _read_csv(name: str, data: bytes, limits: Limits) -> Sheet:
     except csv.Error:
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
     rows = []
-    for row in csv.reader(io.StringIO(text), delimiter=delimiter):
-        if len(rows) >= limits.max_rows:
-            raise InputError(f"Tệp {name} có hơn {limits.max_rows} dòng, vượt giới hạn.")
-        if len(row) > limits.max_columns:
-            raise InputError(f"Tệp {name}, dòng {len(rows) + 1}: {len(row)} cột, vượt giới hạn {limits.max_columns}.")
-        rows.append(row)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        for row in reader:
+            if len(rows) >= limits.max_rows:
+                raise InputError(f"Tệp {name} có hơn {_number(limits.max_rows)} dòng, vượt giới hạn.")
+            if len(row) > limits.max_columns:
+                raise InputError(f"Tệp {name}, dòng {reader.line_num}: {len(row)} cột, vượt giới hạn "
+                                 f"{limits.max_columns}.")
+            rows.append(row)
+    except csv.Error as error:  # a stray quote, a field longer than the csv module takes
+        why = ("một ô dài quá giới hạn" if "field larger" in str(error) else
+               "dấu ngoặc kép không đóng hoặc ký tự lạ")
+        raise InputError(f"Tệp {name}, dòng {reader.line_num}: không đọc được như tệp .csv ({why}).") from None
     width = max(map(len, rows), default=0)
     columns = [pa.array([row[c] if c < len(row) else None for row in rows], pa.string()) for c in range(width)]
     return Sheet(os.path.splitext(os.path.basename(name))[0] or "CSV", _table(columns))
