@@ -1,6 +1,8 @@
 """Plotly figures: DataFrame in, figure out, no I/O. Numbers the Vietnamese way (82,13%)."""
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -12,8 +14,13 @@ LINE_COLOURS = {"online": "#1565c0", "cashless": "#6a1b9a", "ontime": "#00838f",
 MAX_BARS = 60  # a province has thousands of units: the bar chart shows the units most below target
 
 
+def shown(value) -> str:
+    """A name inside a chart, shown as written: plotly reads <a>, <b>, <img-like> tags in its texts."""
+    return html.escape(str(value), quote=False)
+
+
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
-    fig.update_layout(title=title, separators=",.", height=height, margin=dict(l=10, r=10, t=60, b=10),
+    fig.update_layout(title=shown(title), separators=",.", height=height, margin=dict(l=10, r=10, t=60, b=10),
                       legend=dict(orientation="h", y=-0.15), template="plotly_white",
                       font=dict(family="Arial, sans-serif", size=14))
     return fig
@@ -78,7 +85,7 @@ def ranking_bars(ranked: pd.DataFrame, kpi: str, title: str) -> go.Figure:
         rows = rows.sort_values("gap", ascending=False, na_position="last").head(MAX_BARS)
         rows = rows.sort_values("rate", ascending=False)
     rows = rows.iloc[::-1]  # best at the top
-    labels = rows["unit"].tolist()
+    labels = [shown(u) for u in rows["unit"]]
     fig = go.Figure(go.Bar(
         x=rows["rate"].astype(float), y=labels, orientation="h", name=measures.get(kpi).label,
         marker_color=[COLOURS.get(b if isinstance(b, str) else None) for b in rows["band"]],
@@ -88,7 +95,8 @@ def ranking_bars(ranked: pd.DataFrame, kpi: str, title: str) -> go.Figure:
         hovertemplate="%{y}: %{text} — chỉ tiêu %{customdata[0]}<extra></extra>"))
     marked = rows[rows["threshold"].notna()]
     fig.add_trace(go.Scatter(
-        x=marked["threshold"].astype(float), y=marked["unit"], mode="markers", name="Chỉ tiêu của đơn vị",
+        x=marked["threshold"].astype(float), y=[shown(u) for u in marked["unit"]], mode="markers",
+        name="Chỉ tiêu của đơn vị",
         marker=dict(symbol="line-ns-open", size=22, color="#212121", line=dict(width=3, color="#212121")),
         hovertemplate="%{y}: chỉ tiêu %{x}%<extra></extra>"))
     fig.update_xaxes(title="Tỷ lệ (%)", ticksuffix="%", range=[0, 110])

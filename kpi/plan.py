@@ -191,6 +191,9 @@ def check(plan: Plan, where: str) -> None:
         raise PlanError(f"{where}: năm {plan.year} không hợp lệ.")
     if not plan.name:
         raise PlanError(f"{where}: kế hoạch không có tên.")
+    for name in (*plan.units["unit"], *plan.groups, plan.name, plan.area or ""):
+        if problem := text.name_problem(str(name)):
+            raise PlanError(f"{where}: tên «{text.visible(str(name))}» {problem}.")
     twice = plan.units["unit"].map(same_name)
     if twice.duplicated().any():
         repeated = plan.units.loc[twice.duplicated(keep=False)]

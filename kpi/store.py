@@ -19,7 +19,7 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
-from kpi import measures
+from kpi import measures, text
 from kpi.measures import COUNTS
 from kpi.roster import month_text
 
@@ -297,7 +297,9 @@ class Store:
                 return duckdb.connect(str(self.path), read_only=not write)
             except (duckdb.IOException, duckdb.ConnectionException) as error:
                 if not _is_lock_error(error):
-                    raise StoreError(f"Không mở được cơ sở dữ liệu {self.path}: {error}") from error
+                    why = ("tệp không phải cơ sở dữ liệu của ứng dụng, hoặc đã hỏng" if "not a valid" in str(error)
+                           else str(error).splitlines()[0])
+                    raise StoreError(f"Không mở được cơ sở dữ liệu {self.path}: {why}.") from error
                 if time.monotonic() >= deadline:
                     holder = re.search(r"PID (\d+)", str(error))
                     raise self._busy(f"tiến trình PID {holder.group(1)} đang giữ tệp" if holder else "") from error
@@ -669,6 +671,7 @@ class Store:
     def rename_unit(self, name: str, new_name: str, alias: str | None = None) -> None:
         """The unit keeps its counts and targets under its new name; `alias` (the old name's key)
         lets files that still write the old name find it."""
+        _check_name(new_name)
         with self.transaction() as con:
             unit_id = _unit_id(con, name)
             if con.execute("SELECT 1 FROM units WHERE name = ?", [new_name]).fetchall():
@@ -681,6 +684,7 @@ class Store:
     def regroup_unit(self, name: str, group: str, from_year: int | None = None) -> int:
         """Move a unit to another group, in the plans of `from_year` and later (all when None).
         Returns how many plans changed."""
+        _check_name(group)
         with self.transaction() as con:
             unit_id = _unit_id(con, name)
             con.execute("UPDATE units SET group_name = ? WHERE unit_id = ?", [group, unit_id])
@@ -725,6 +729,8 @@ class Store:
 
     def set_alias(self, alias: str, unit: str, written: str | None = None) -> None:
         """`alias` (a name's key; `written` as typed) means `unit` in the files imported from now on."""
+        if written is not None:
+            _check_name(written)
         with self.transaction() as con:
             kept = con.execute("SELECT written FROM unit_aliases WHERE alias = ?", [alias]).fetchall()
             con.execute("INSERT OR REPLACE INTO unit_aliases VALUES (?, ?, NULL, ?)",
@@ -864,7 +870,10 @@ def _version(con: duckdb.DuckDBPyConnection) -> int:
 
 def _add_units(con: duckdb.DuckDBPyConnection, units: pd.DataFrame, since: int | None = None,
                added_by: int | None = None) -> None:
-    """Add the units not yet known, after the known ones, in the order given."""
+    """Add the units not yet known, after the known ones, in the order given. A name or group that would
+    not show as written (text.name_problem) is refused: the store is the last door."""
+    for name in (*units["unit"], *units["group"]):
+        _check_name(name)
     known = {name for (name,) in con.execute("SELECT name FROM units").fetchall()}
     start = _scalar(con, "SELECT coalesce(max(position), 0) FROM units")
     fresh = units[~units["unit"].isin(known)].drop_duplicates("unit").reset_index(drop=True)
@@ -872,6 +881,13 @@ def _add_units(con: duckdb.DuckDBPyConnection, units: pd.DataFrame, since: int |
     con.execute('INSERT INTO units (name, group_name, position, since, added_by) SELECT unit, "group", position, ?, ? '
                 "FROM fresh", [since, added_by])
     con.unregister("fresh")
+
+
+def _check_name(name) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise StoreError("Tên đơn vị hoặc nhóm không được để trống.")
+    if problem := text.name_problem(name):
+        raise StoreError(f"Tên «{text.visible(name)}» {problem}; hãy sửa tên.")
 
 
 def _unit_id(con: duckdb.DuckDBPyConnection, name: str) -> int:

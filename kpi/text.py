@@ -58,3 +58,25 @@ def squeeze(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     texts = pc.utf8_trim_whitespace(texts)
     return only_where(texts, pc.match_substring_regex(texts, _UNUSUAL_SPACE),
                       lambda t: pc.utf8_trim_whitespace(pc.replace_substring_regex(t, r"[\s\p{Zs}]+", " ")))
+
+
+MAX_NAME = 150  # characters: the longest real unit names are about 80
+# control characters, zero-width and direction marks: invisible in a name, they change how it reads
+HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def name_problem(name: str) -> str | None:
+    """Why a unit's or a group's name cannot be stored, or None: too long, or holding characters that do
+    not show (a right-to-left mark would reverse the figures of the line it is printed on)."""
+    if len(name) > MAX_NAME:
+        return f"dài {len(name)} ký tự, quá {MAX_NAME} ký tự"
+    if hidden := HIDDEN.search(name):
+        return f"có ký tự ẩn hoặc điều khiển (U+{ord(hidden.group()):04X})"
+    return None
+
+
+def visible(name: str, limit: int = 80) -> str:
+    """A name for a message about it: hidden characters shown as «�», cut at `limit` characters."""
+    shown = HIDDEN.sub("�", name)
+    return shown if len(shown) <= limit else shown[:limit] + "…"

@@ -91,7 +91,7 @@ def test_undo_an_import_from_the_page(page):
     assert store.months() == [(2024, 3)]
     assert at.selectbox(key="undo_id").value == 1
     at.button(key="undo").click().run()
-    assert at.warning[0].value == ("Hoàn tác lần nhập số 1: tệp **t3\\.xlsx**, tháng 2024-03, 1 đơn vị, 1 dòng. Các số "
+    assert at.warning[0].value == ("Hoàn tác lần nhập số 1: tệp **t3.xlsx**, tháng 2024-03, 1 đơn vị, 1 dòng. Các số "
                                    "liệu lần nhập này đã thay thế được khôi phục.")
     assert store.months() == [(2024, 3)]  # not before it is confirmed
     at.button(key="undo_confirm").click().run()

@@ -168,3 +168,60 @@ def test_the_cli_csv_keeps_formulas_as_text(district, tmp_path):
     assert cli(district, "unit", "add", evil, "--group", "Một cửa cấp xã").returncode == 0
     out = cli(district, "ranking", "--period", "2024-03", "--format", "csv").stdout
     assert "'=HYPERLINK" in out and "\n=HYPERLINK" not in out and ',=HYPERLINK' not in out
+
+
+def test_names_that_would_not_show_as_written_are_refused_with_their_row():
+    rtl, tab, long = "Xã Mỹ\u202eTú", "Xã\u200bMỹ Tú", "Xã " + "Mỹ Tú " * 40
+    data = bieu06([("I", "x", [(rtl, counts(5, 5)), (tab, counts(5, 5)), (long, counts(5, 5)),
+                               ("+Xã Mới", counts(5, 5))])])
+    prepared = ingest.prepare("t3.xlsx", data, _store_of_the_plan())
+    assert prepared.errors == [
+        "Tệp t3.xlsx, trang «Biểu 06», dòng 10: tên đơn vị «Xã Mỹ�Tú» có ký tự ẩn hoặc điều khiển (U+202E).",
+        "Tệp t3.xlsx, trang «Biểu 06», dòng 11: tên đơn vị «Xã�Mỹ Tú» có ký tự ẩn hoặc điều khiển (U+200B).",
+        f"Tệp t3.xlsx, trang «Biểu 06», dòng 12: tên đơn vị «{long.strip()[:80]}…» dài 242 ký tự, quá 150 ký tự.",
+    ]
+    assert prepared.warnings[-1] == ("Tệp t3.xlsx, trang «Biểu 06», dòng 13: tên đơn vị «+Xã Mới» bắt đầu bằng «+» như một "
+                                     "công thức; tên được lưu như chữ. Hãy kiểm tra đây đúng là tên đơn vị.")
+
+
+def _store_of_the_plan():
+    import tempfile
+    from pathlib import Path
+
+    from kpi import plan, setup
+    from kpi.store import Store
+    store = Store(Path(tempfile.mkdtemp()) / "kpi.duckdb")
+    setup.initialise(store, plan.SHIPPED_PLAN)
+    return store
+
+
+def test_the_store_refuses_a_hidden_character_whoever_asks(district):
+    added = cli(district, "unit", "add", "Xã\x0bMới", "--group", "Một cửa cấp xã")
+    assert added.returncode == 2 and added.stderr.strip() == (
+        "Lỗi: Tên «Xã�Mới» có ký tự ẩn hoặc điều khiển (U+000B); hãy sửa tên.")
+    renamed = cli(district, "unit", "rename", "Phòng Tư pháp", "Phòng Tư pháp\u200f")
+    assert renamed.returncode == 2 and "(U+200F)" in renamed.stderr
+
+
+def test_names_show_as_plain_text_on_the_pages_and_in_charts(tmp_path, monkeypatch):
+    import duckdb
+
+    from kpi import charts, plan, setup, scorecard
+    from kpi.periods import Period
+    from kpi.service import Actor, Service
+    from kpi.store import Store
+    path = tmp_path / "kpi.duckdb"
+    setup.initialise(Store(path), plan.SHIPPED_PLAN)
+    door = Service(path, Actor("quantri", "admin"))
+    door.commit(door.prepare("t3.xlsx", bieu06([("I", "x", [("Phòng Tư pháp", counts(40, 10))])])), (2024, 3))
+    evil = "![](http://evil.example/x.png) [bấm](http://evil.example)"
+    with duckdb.connect(str(path)) as con:  # a name stored before names were checked
+        con.execute("UPDATE units SET name = ? WHERE name = 'Phòng Tư pháp'", [evil])
+        con.execute("UPDATE plan_targets SET subject = ? WHERE subject = 'Phòng Tư pháp'", [evil])
+    monkeypatch.setenv("KPI_DB", str(path))
+    at = app_test(role="admin", period="2024-03")
+    at.switch_page("views/ranking.py").run()
+    below = next(m.value for m in at.markdown if m.value.startswith("Chưa đạt"))
+    assert below.startswith("Chưa đạt: !\\[\\](http\\://evil.example/x.png) \\[bấm\\](http\\://evil.example) 80,00%")
+    figure = charts.ranking_bars(scorecard.build(Store(path), Period(2024, 3)).ranking("online"), "online", "t")
+    assert "<" not in "".join(figure.data[0].y) + figure.layout.title.text

@@ -31,7 +31,8 @@ def test_an_unreadable_database_is_said_in_vietnamese(tmp_path, monkeypatch):
     monkeypatch.setenv("KPI_DB", str(path))
     at = app_test(role=None)
     assert not at.exception
-    assert at.error[0].value.startswith(f"Không mở được cơ sở dữ liệu {path}")
+    assert at.error[0].value == ui.plain(f"Không mở được cơ sở dữ liệu {path}: tệp không phải cơ sở dữ liệu của ứng "
+                                         "dụng, hoặc đã hỏng.")
 
 
 def test_a_failing_page_says_so_without_a_traceback(demo_env, monkeypatch):

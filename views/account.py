@@ -24,7 +24,7 @@ if ui.doorway().has_password(me.name):
                 try:
                     ui.doorway().set_password(me.name, password, current)
                 except StoreError as error:
-                    st.error(str(error), icon=":material/error:")
+                    ui.error(error)
                 else:
                     ui.written("Đã đổi mật khẩu.")
 else:

@@ -35,7 +35,7 @@ if upload is not None:
             prepared = door.prepare(upload.name, data, progress=lambda f, text: bar.progress(f, text=text))
         except ingest.InputError as error:
             bar.empty()
-            st.error(str(error), icon=":material/error:")
+            ui.error(error)
             st.stop()
         bar.empty()
         st.session_state["prepared"] = (digest, prepared)
@@ -48,9 +48,9 @@ if upload is not None:
         st.error(f"Không nhập được: {fmt.number(len(prepared.errors))} lỗi. Hãy sửa tệp rồi tải lên lại.", icon=":material/error:")
         st.dataframe(pd.DataFrame({"Lỗi": prepared.errors}), hide_index=True, width="stretch")
         st.stop()
-    st.write(f"Trang **{prepared.sheet}**: {fmt.number(len(prepared.rows))} đơn vị, {len(prepared.columns)} cột số liệu.")
+    st.write(f"Trang **{ui.plain(prepared.sheet)}**: {fmt.number(len(prepared.rows))} đơn vị, {len(prepared.columns)} cột số liệu.")
     if prepared.ignored_columns:
-        st.caption("Cột không dùng: " + "; ".join(prepared.ignored_columns))
+        st.caption("Cột không dùng: " + ui.plain("; ".join(prepared.ignored_columns)))
 
     left, right = st.columns(2)
     default_year, default_month = prepared.title_period or latest
@@ -59,7 +59,7 @@ if upload is not None:
     st.caption(f"Tiêu đề tệp ghi: tháng {prepared.title_period[1]}/{prepared.title_period[0]}."
                if prepared.title_period else "Tiêu đề tệp không ghi tháng báo cáo: hãy chọn tháng.")
 
-    mapping, new_units = {}, {}
+    mapping, new_units, unresolved = {}, {}, []
     if len(prepared.unknown) > MAPPABLE:
         # a choice per name would be thousands of widgets: offer what the CLI's --add-units does
         st.subheader("Đơn vị chưa có trong danh sách")
@@ -74,9 +74,12 @@ if upload is not None:
         st.caption("Ghép với một đơn vị đã có, hoặc thêm đơn vị mới. Lựa chọn được ghi nhớ cho các lần nhập sau.")
         groups = list(dict.fromkeys([*units["group"], ingest.OTHER_GROUP]))
         for i, name in enumerate(prepared.unknown):
-            choice = st.selectbox(f"«{name}»", [ui.NEW_UNIT, *units["unit"]], key=f"map_{i}")
-            if choice == ui.NEW_UNIT:
-                group = st.selectbox(f"Nhóm của «{name}»", groups, key=f"group_{i}",
+            choice = st.selectbox(f"«{ui.plain(name)}»", [ui.NEW_UNIT, *units["unit"]], key=f"map_{i}", index=None,
+                                  placeholder="Chọn: ghép với đơn vị đã có, hoặc thêm đơn vị mới")
+            if choice is None:  # never added by default: a name in a file is not a unit until someone says so
+                unresolved.append(name)
+            elif choice == ui.NEW_UNIT:
+                group = st.selectbox(f"Nhóm của «{ui.plain(name)}»", groups, key=f"group_{i}",
                                      index=groups.index(prepared.groups.get(name, ingest.OTHER_GROUP)))
                 new_units[name] = group
             else:
@@ -92,7 +95,7 @@ if upload is not None:
 
     accept = True
     if prepared.warnings:
-        st.warning(f"{fmt.number(len(prepared.warnings))} cảnh báo:\n\n" + "\n\n".join(f"- {w}" for w in prepared.warnings),
+        st.warning(f"{fmt.number(len(prepared.warnings))} cảnh báo:\n\n" + "\n\n".join(f"- {ui.plain(w)}" for w in prepared.warnings),
                    icon=":material/warning:")
         accept = st.checkbox("Tôi đã xem các cảnh báo và vẫn nhập", key="accept_warnings")
     existing = door.stored_months(preview["unit"].tolist(), *period)
@@ -101,13 +104,15 @@ if upload is not None:
         st.warning(f"Đã có số liệu tháng {period[1]}/{period[0]} của {fmt.number(len(existing))} đơn vị: {', '.join(existing)}.",
                    icon=":material/warning:")
         replace = st.checkbox("Thay thế số liệu đã có (có thể hoàn tác)", key="replace")
-    ready = accept and (replace or not existing)
+    if unresolved:
+        st.info(f"Còn {fmt.number(len(unresolved))} tên chưa chọn đơn vị; chọn xong mới nhập được.", icon=":material/info:")
+    ready = accept and (replace or not existing) and not unresolved
     if st.button("Xác nhận nhập", type="primary", disabled=not ready, key="confirm", icon=":material/upload:"):
         try:
             result = door.commit(prepared, period, mapping=mapping, new_units=new_units, replace=replace,
                                  accept_warnings=accept)
         except (ingest.InputError, ui.StoreError) as error:
-            st.error(str(error), icon=":material/error:")
+            ui.error(error)
             st.stop()
         st.cache_data.clear()
         st.session_state.pop("prepared", None)
@@ -150,7 +155,7 @@ else:
                 try:
                     result = door.undo_import(chosen)
                 except ui.StoreError as error:
-                    st.error(str(error), icon=":material/error:")
+                    ui.error(error)
                 else:
                     st.cache_data.clear()
                     st.session_state["import_done"] = ingest.undo_summary(chosen, result)

@@ -22,7 +22,7 @@ with picker:
     view = ui.url_widget(st.selectbox, "Màn hình", "view", keys, keys[0], format_func=VIEWS.get,
                          label_visibility="collapsed")
 st.title(f"{VIEWS[view]} — {card.period.label}")
-st.caption(f"{card.area} · {card.plan_name}")
+st.caption(ui.plain(f"{card.area} · {card.plan_name}"))
 
 if view == "tom-tat":
     totals = card.totals().set_index("kpi")
@@ -47,7 +47,7 @@ elif view == "chua-dat":
         if below.empty:
             st.markdown(card.none_below(key)[1])
         for r in below.itertuples():
-            st.markdown(f"- **{r.unit}**: {fmt.percent(r.rate)} (chỉ tiêu {r.target}) — cần thêm "
+            st.markdown(f"- **{ui.plain(r.unit)}**: {fmt.percent(r.rate)} (chỉ tiêu {r.target}) — cần thêm "
                         f"**{fmt.number(r.needed)}** hồ sơ")
 else:
     units = ui.facts()["units"]["unit"].tolist()

@@ -27,7 +27,7 @@ if assessed:
     st.markdown(f"**{met}/{assessed}** đơn vị đạt chỉ tiêu; {assessed - met} đơn vị chưa đạt.")
 below = card.below_target(key, group=group)
 if not below.empty:
-    listed = "; ".join(f"{r.unit} {fmt.percent(r.rate)} (chỉ tiêu {r.target}) — cần thêm **{fmt.number(r.needed)}** hồ sơ"
+    listed = "; ".join(f"{ui.plain(r.unit)} {fmt.percent(r.rate)} (chỉ tiêu {r.target}) — cần thêm **{fmt.number(r.needed)}** hồ sơ"
                        for r in below.head(10).itertuples())
     more = f"; và {len(below) - 10} đơn vị khác" if len(below) > 10 else ""
     st.markdown(f"Chưa đạt: {listed}{more}.")
@@ -45,7 +45,7 @@ down_csv.download_button("Tải bảng (.csv)", lambda: exports.to_csv(export), 
 for status in (scorecard.NO_DOSSIERS, scorecard.NO_DATA):
     apart = ranked[ranked["status"] == status]
     if not apart.empty:
-        st.markdown(f"**{scorecard.STATUS_LABELS[status]}** ({len(apart)} đơn vị): " + ", ".join(apart["unit"]))
+        st.markdown(f"**{scorecard.STATUS_LABELS[status]}** ({len(apart)} đơn vị): " + ", ".join(apart["unit"].map(ui.plain)))
 
 if not rated.empty:
     shown = "" if len(rated) <= charts.MAX_BARS else f" ({charts.MAX_BARS} đơn vị xa chỉ tiêu nhất)"

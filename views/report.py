@@ -15,7 +15,7 @@ ui.caption(report.card)
 
 st.subheader("Nội dung báo cáo")
 for paragraph in reports.narrative(report):
-    st.markdown(paragraph)
+    st.markdown(ui.plain(paragraph))
 
 
 def charts_zip() -> bytes:

@@ -77,7 +77,7 @@ if st.button("Bắt đầu", type="primary", key="setup_go", disabled=not ready,
             else:
                 message += " Tiếp theo: nhập báo cáo tháng ở trang «Nhập dữ liệu»; đơn vị trong tệp được thêm vào danh sách."
     except (ValueError, StoreError) as error:
-        st.error(str(error), icon=":material/error:")
+        ui.error(error)
     else:
         st.session_state["go"] = "views/overview.py" if start == SAMPLE else "views/imports.py"
         ui.written(message)

@@ -114,7 +114,7 @@ if not plans.empty:
                 try:
                     copy = door.copy_plan(year, target_year)
                 except (ValueError, StoreError) as error:
-                    st.error(str(error), icon=":material/error:")
+                    ui.error(error)
                 else:
                     saved(f"Đã chép sang năm {target_year}: «{copy.name}». Sửa chỉ tiêu của năm {target_year} dưới "
                           "đây.", target_year)
@@ -134,7 +134,7 @@ if not plans.empty:
                     try:
                         door.update_plan(plan_id, name.strip(), document.strip(), source.strip())
                     except StoreError as error:
-                        st.error(str(error), icon=":material/error:")
+                        ui.error(error)
                     else:
                         saved(f"Đã lưu tên «{name.strip()}».")
             st.markdown("**Xoá kế hoạch**")
@@ -166,7 +166,7 @@ if upload is not None:
                          name=name_given or None, area=area["name"])
         preview = plan.for_area(read, area["name"], known["units"], known["aliases"])
     except ValueError as error:
-        st.error(str(error), icon=":material/error:")
+        ui.error(error)
         st.stop()
     st.markdown(f"**{preview.name}** · {preview.area} · năm **{preview.year}** · {len(preview.units)} đơn vị trong "
                 f"{len(preview.groups)} nhóm · {len(preview.targets)} chỉ tiêu")
@@ -187,7 +187,7 @@ if upload is not None:
         try:
             door.save_plan(read, replace=replace)
         except (ValueError, StoreError) as error:
-            st.error(str(error), icon=":material/error:")
+            ui.error(error)
         else:
             ui.counter("plan_upload", step=1)
             saved(f"Đã lưu «{preview.name}»: đánh giá các kỳ của năm {preview.year}.", preview.year)

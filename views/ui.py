@@ -171,14 +171,14 @@ def frame() -> None:
     available = known["months"][::-1] or [(pd.Timestamp.today().year, pd.Timestamp.today().month)]
     with st.sidebar:
         if known["area"]["name"]:
-            st.subheader(known["area"]["name"])
+            st.subheader(plain(known["area"]["name"]))
         st.header("Kỳ báo cáo")
         url_widget(st.selectbox, "Phạm vi", "scope", list(SCOPES), "month", format_func=SCOPES.get)
         url_widget(st.selectbox, "Đến tháng", "period", available, available[0], _month_text,
                    format_func=lambda ym: f"Tháng {ym[1]}/{ym[0]}")
         year = chosen_period().year if known["months"] else available[0][0]
         judging = known["plans"][known["plans"]["year"] == year]
-        st.caption("Chỉ tiêu theo: " + (f"**{judging['name'].iloc[0]}**" if len(judging) else
+        st.caption("Chỉ tiêu theo: " + (f"**{plain(judging['name'].iloc[0])}**" if len(judging) else
                                         f":orange[{plan.no_plan(year)}]"))
         if known["sample"]:
             st.caption(f":orange[**{DEMO_LABEL}**]")
@@ -235,7 +235,7 @@ def login_form() -> None:
                 try:
                     created = door.add_user(name, "admin", password)
                 except StoreError as error:
-                    st.error(str(error), icon=":material/error:")
+                    error_box(error)
                     return
                 st.session_state["user"] = created
                 written(f"Đã tạo tài khoản quản trị «{created}» và đăng nhập.")
@@ -247,7 +247,7 @@ def login_form() -> None:
             try:
                 me = door.login(name, password, client())
             except StoreError as error:
-                st.error(str(error), icon=":material/error:")
+                error_box(error)
                 return
             st.session_state["user"] = me.name
             written(f"Xin chào {me.name} ({ROLES[me.role]}).")
@@ -280,17 +280,31 @@ def gate(page, needs: str | None) -> None:
     st.stop()
 
 
+def error_box(error: Exception) -> None:
+    """An error's message (which may quote a file's or a person's names) in a red box, as plain text."""
+    st.error(plain(str(error)), icon=":material/error:")
+
+
+error = error_box
+
+
 def plain(text) -> str:
-    """A name from a file or a person, inside Markdown: shown as it is written, never as a link, an
-    image, a colour or a formula (every ASCII punctuation mark escaped, as CommonMark allows)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:=\"'&])", r"\\\1", str(text))
+    """A name from a file or a person, inside Markdown: shown as it is written, never as a link, an image,
+    a colour, an icon, a formula or emphasis. The marks that start those are escaped (CommonMark allows
+    a backslash before any ASCII punctuation), and web addresses are broken so they are not linked."""
+    escaped = _MARKDOWN.sub(r"\\\1", str(text))
+    return _ADDRESS.sub(lambda m: (m.group(1) or m.group(3)) + "\\" + (m.group(2) or m.group(4)), escaped)
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|~$&])")
+_ADDRESS = re.compile(r"(\bwww)(\.)|(?<=\w)()(:)(?=//)", re.IGNORECASE)  # www.… and …:// would become links
 
 
 def failed(error: Exception) -> None:
     """What a user sees when a page fails: the store's own words, or a plain sentence; never a traceback
     (the server's log keeps it)."""
     if isinstance(error, StoreError):
-        st.error(str(error), icon=":material/error:")
+        error_box(error)
     else:
         st.error(f"Trang này gặp lỗi ngoài dự kiến nên chưa hiển thị được (lúc {pd.Timestamp.now():%H:%M:%S}). Hãy tải "
                  "lại trang; nếu lỗi còn, hãy báo quản trị viên: chi tiết đã được ghi ở nhật ký của máy chủ.",
@@ -310,7 +324,7 @@ def chosen_period() -> Period:
 
 
 def caption(card: scorecard.Scorecard) -> None:
-    st.caption(f"{card.area} · {card.period.label} · {card.plan_name}")
+    st.caption(plain(f"{card.area} · {card.period.label} · {card.plan_name}"))
     if card.plan is None:
         no_plan(card.period.year)
     wanted, present = card.period.months(), card.months_present
@@ -358,9 +372,9 @@ def flash() -> None:
     """The message a callback left for this run."""
     kind, message = st.session_state.pop("flash", (None, None))
     if kind == "success":
-        st.success(message, icon=":material/check_circle:")
+        st.success(plain(message), icon=":material/check_circle:")
     elif kind:
-        st.error(message, icon=":material/error:")
+        st.error(plain(message), icon=":material/error:")
 
 
 def trend(rows: pd.DataFrame, kpis: list[str], card: scorecard.Scorecard, lines: dict, title: str):

@@ -16,7 +16,7 @@ ui.caption(card)
 group = units.set_index("unit").at[unit, "group"]
 parts = ui.predecessors(unit)
 if parts:
-    st.caption(f"Đơn vị được gộp từ {', '.join(parts)}: so sánh với các kỳ trước tính trên số liệu cộng lại của các "
+    st.caption(f"Đơn vị được gộp từ {ui.plain(', '.join(parts))}: so sánh với các kỳ trước tính trên số liệu cộng lại của các "
                "đơn vị đó.")
 
 mine = card.units[card.units["unit"] == unit].set_index("kpi")
@@ -37,7 +37,7 @@ for column, key in zip(st.columns(len(shown[:4])), shown[:4]):
 in_group = card.ranking("online", group)
 place = in_group.set_index("unit").at[unit, "rank"]
 rated = int(in_group["rank"].notna().sum())
-st.markdown(f"Trong nhóm **{group}**: " + (f"hạng **{place}/{rated}** về {measures.get('online').label.lower()}."
+st.markdown(f"Trong nhóm **{ui.plain(group)}**: " + (f"hạng **{place}/{rated}** về {measures.get('online').label.lower()}."
                                              if pd.notna(place) else "chưa được xếp hạng trong kỳ này."))
 
 monthly = ui.panel()
@@ -59,7 +59,7 @@ for column, label in COUNTS.items():
         table[label] = counts[column].map(fmt.number).to_numpy()
 st.dataframe(table, hide_index=True, width="stretch", key="counts")
 
-st.subheader(f"Các đơn vị trong nhóm {group}")
+st.subheader(f"Các đơn vị trong nhóm {ui.plain(group)}")
 st.dataframe(ui.styled(scorecard.ranking_text(in_group), in_group["band"]), hide_index=True, width="stretch",
              key="group_table")
 

@@ -21,7 +21,7 @@ def attempt(action, message: str) -> None:
     try:
         action()
     except (StoreError, ValueError) as error:
-        st.error(str(error), icon=":material/error:")
+        ui.error(error)
     else:
         ui.written(message)
 

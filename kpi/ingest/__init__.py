@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from kpi import fmt, measures
+from kpi import fmt, measures, text
 from kpi.ingest import checks, isolation, layout, names
 from kpi.ingest.checks import ERROR, WARNING, Problem
 from kpi.ingest.readers import InputError, Limits
@@ -178,7 +178,7 @@ def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,
     rows = extracted.rows
     rows.insert(3, "key", body_keys[rows["row"].to_numpy() - found.data_start - 1])  # Excel row -> body position
     rows.insert(4, "unit", matcher.match_keys(rows["key"]).to_numpy())
-    problems += _twice(rows, file_name, found.sheet.name)
+    problems += _twice(rows, file_name, found.sheet.name) + _odd_names(rows, file_name, found.sheet.name)
     prepared = Prepared(file_name, sha, found.sheet.name, title_period, rows, problems, found.ignored,
                         list(found.columns.values()), earlier, _suggest_groups(rows, units))
     pa.default_memory_pool().release_unused()  # the sheet's Arrow buffers, freed but kept by the allocator
@@ -199,6 +199,23 @@ def _twice(rows: pd.DataFrame, file_name: str, sheet: str) -> list[Problem]:
         lines = rows.loc[who == unit, "row"].tolist()
         problems.append(Problem(ERROR, f"Tệp {file_name}, trang «{sheet}», dòng {', '.join(map(str, lines))}: "
                                        f"đơn vị {unit} có {len(lines)} dòng."))
+    return problems
+
+
+def _odd_names(rows: pd.DataFrame, file_name: str, sheet: str) -> list[Problem]:
+    """A name that would not show as written is an error; a new name that looks like a formula (it is
+    stored as text, never run) is a warning to look at it. Looked for column-wise, then one by one."""
+    names_ = rows["name"].astype("string")
+    odd = (names_.str.len().gt(text.MAX_NAME) | names_.str.contains(text.HIDDEN.pattern, regex=True)).fillna(False)
+    formula = (rows["unit"].isna() & names_.str.startswith(text.FORMULA_START)).fillna(False)
+    problems = []
+    for row, name in zip(rows.loc[odd, "row"], names_[odd]):
+        problems.append(Problem(ERROR, f"Tệp {file_name}, trang «{sheet}», dòng {row}: tên đơn vị «{text.visible(name)}» "
+                                       f"{text.name_problem(name)}."))
+    for row, name in zip(rows.loc[formula & ~odd, "row"], names_[formula & ~odd]):
+        problems.append(Problem(WARNING, f"Tệp {file_name}, trang «{sheet}», dòng {row}: tên đơn vị «{name}» bắt đầu "
+                                         f"bằng «{name[0]}» như một công thức; tên được lưu như chữ. Hãy kiểm tra đây "
+                                         "đúng là tên đơn vị."))
     return problems
 
 
