@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kpi import fmt, measures
+from kpi.text import HIDDEN
 
 COLOURS = {"met": "#2e7d32", "near": "#f9a825", "below": "#c62828", None: "#9e9e9e"}
 LINE_COLOURS = {"online": "#1565c0", "cashless": "#6a1b9a", "ontime": "#00838f", "fully_online": "#ef6c00",
@@ -16,7 +17,7 @@ MAX_BARS = 60  # a province has thousands of units: the bar chart shows the unit
 
 def shown(value) -> str:
     """A name inside a chart, shown as written: plotly reads <a>, <b>, <img-like> tags in its texts."""
-    return html.escape(str(value), quote=False)
+    return html.escape(HIDDEN.sub("�", str(value)), quote=False)
 
 
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:

@@ -101,9 +101,10 @@ def read(file_name: str, data: bytes, *, year: int | None = None, name: str | No
     """A plan file as given (the Appendix typed in Excel, or TOML), checked. `year` and `name` replace
     what the file says; `area` stands in when the file names none."""
     from kpi import appendix
+    from kpi.ingest import isolation
 
-    if data.startswith(b"PK\x03\x04"):
-        plan = appendix.read(file_name, data, year=year, area=area)
+    if data.startswith(b"PK\x03\x04"):  # parsed in the worker process, as an uploaded report is
+        plan = isolation.call(file_name, appendix.read, file_name, data, year=year, area=area)
     else:
         plan = _from_toml(file_name, data, year=year, area=area)
     if name:

@@ -98,3 +98,55 @@ def test_upload_then_ranking_shows_a_unit_below_target(app, tmp_path):
         page.screenshot(path=str(ARTIFACTS / "xep-hang-thang-3-2024.png"), full_page=True)
         browser.close()
     assert (ARTIFACTS / "xep-hang-thang-3-2024.png").stat().st_size > 10_000
+
+
+def test_a_hostile_unit_name_shows_as_plain_text_and_fetches_nothing(tmp_path):
+    """A name stored before names were checked: an image link, a link and a right-to-left override. On the
+    ranking page it reads as written (the override shown as �), and the browser asks nothing of its host."""
+    import duckdb
+    from playwright.sync_api import expect, sync_playwright
+
+    from kpi.service import Actor, Service
+    db = tmp_path / "kpi.duckdb"
+    setup.initialise(Store(db), plan.SHIPPED_PLAN)
+    user(db, "viewer")
+    door = Service(db, Actor("quantri", "admin"))
+    door.commit(door.prepare("t3.xlsx", bieu06([("I", "x", [("Phòng Tư pháp", counts(40, 10))])])), (2024, 3))
+    evil = "![](http://evil.example/x.png)\u202e [bấm](http://evil.example/a) 2024"
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE units SET name = ? WHERE name = 'Phòng Tư pháp'", [evil])
+        con.execute("UPDATE plan_targets SET subject = ? WHERE subject = 'Phòng Tư pháp'", [evil])
+    port = _free_port()
+    env = dict(os.environ, KPI_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                               "--server.port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        asked = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1600}, locale="vi-VN")
+            page.on("request", lambda request: asked.append(request.url))
+            page.goto(f"{url}/ranking?period=2024-03", wait_until="networkidle")
+            page.get_by_label("Tên đăng nhập").fill(USERS["viewer"])
+            page.get_by_label("Mật khẩu").fill(PASSWORD)
+            page.get_by_role("button", name="Đăng nhập").click()
+            below = page.get_by_text("Chưa đạt: ![](http")
+            expect(below).to_be_visible(timeout=30_000)
+            assert "![](http\u200b://evil.example/x.png)� [bấm](http\u200b://evil.example/a) 2024 80,00% (chỉ tiêu " \
+                   "Trên 90)" in below.inner_text()
+            found = page.locator("a[href*='evil.example'], img[src*='evil.example']")
+            assert found.count() == 0, [found.nth(i).evaluate("e => e.parentElement.parentElement.outerHTML.slice(0, 400)") for i in range(found.count())]
+            page.screenshot(path=str(ARTIFACTS / "ten-don-vi-doc-hai.png"), full_page=True)
+            browser.close()
+        assert not [u for u in asked if "evil.example" in u]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

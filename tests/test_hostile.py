@@ -222,6 +222,11 @@ def test_names_show_as_plain_text_on_the_pages_and_in_charts(tmp_path, monkeypat
     at = app_test(role="admin", period="2024-03")
     at.switch_page("views/ranking.py").run()
     below = next(m.value for m in at.markdown if m.value.startswith("Chưa đạt"))
-    assert below.startswith("Chưa đạt: !\\[\\](http\\://evil.example/x.png) \\[bấm\\](http\\://evil.example) 80,00%")
+    assert below.startswith("Chưa đạt: !\\[\\](http\u200b://evil.example/x.png) \\[bấm\\](http\u200b://evil.example) 80,00%")
     figure = charts.ranking_bars(scorecard.build(Store(path), Period(2024, 3)).ranking("online"), "online", "t")
     assert "<" not in "".join(figure.data[0].y) + figure.layout.title.text
+
+
+def test_a_sheet_of_too_many_cells_is_refused():
+    wide = raw_xlsx('<row r="1"><c r="A1"><v>1</v></c></row><row r="60000"><c r="GR60000"><v>1</v></c></row>')
+    assert refused(wide) == "Tệp t.xlsx, trang «S1»: 60.000 dòng × 200 cột, vượt giới hạn 10.000.000 ô một trang."

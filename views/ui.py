@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi import charts, fmt, history, ingest, measures, plan, scorecard, service
+from kpi import text as kpi_text
 from kpi.periods import SCOPES, Period
 from kpi.service import DEMO_LABEL, ROLES, Actor, Service, StoreError
 
@@ -291,9 +292,10 @@ error = error_box
 def plain(text) -> str:
     """A name from a file or a person, inside Markdown: shown as it is written, never as a link, an image,
     a colour, an icon, a formula or emphasis. The marks that start those are escaped (CommonMark allows
-    a backslash before any ASCII punctuation), and web addresses are broken so they are not linked."""
-    escaped = _MARKDOWN.sub(r"\\\1", str(text))
-    return _ADDRESS.sub(lambda m: (m.group(1) or m.group(3)) + "\\" + (m.group(2) or m.group(4)), escaped)
+    a backslash before any ASCII punctuation), and a web address gets a zero-width space after "www" or
+    before "://", which no escape prevents GFM from linking."""
+    escaped = _MARKDOWN.sub(r"\\\1", kpi_text.HIDDEN.sub("�", str(text)))  # a direction mark never turns a line
+    return _ADDRESS.sub(lambda m: (m.group(1) or m.group(3)) + "\u200b" + (m.group(2) or m.group(4)), escaped)
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|~$&])")

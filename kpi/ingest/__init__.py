@@ -140,8 +140,8 @@ def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = N
         raise
     except Exception as error:  # noqa: BLE001 - the importer's edge: a file never ends in a traceback
         logging.getLogger("dvc-kpi").exception("import of %s failed", file_name)
-        raise InputError(f"Tệp {file_name} không đọc được: nội dung không như một báo cáo tháng "
-                         f"({type(error).__name__}). Hãy kiểm tra lại tệp, hoặc gửi tệp cho quản trị viên.") from None
+        raise InputError(f"Tệp {file_name} không đọc được: nội dung không như một báo cáo tháng. Hãy kiểm tra lại "
+                         "tệp, hoặc gửi tệp cho quản trị viên (chi tiết đã ghi ở nhật ký của máy chủ).") from error
 
 
 def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,

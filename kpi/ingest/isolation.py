@@ -9,6 +9,7 @@ replaced for the next file.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import multiprocessing
 import os
 import resource
@@ -55,10 +56,16 @@ def _discard(pool: cf.ProcessPoolExecutor) -> None:
 def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
     """readers.read, in the worker: every sheet of the file, or InputError in Vietnamese."""
     readers.check_size(name, data, limits or Limits())  # before the bytes travel
+    return call(name, readers.read, name, data, limits)
+
+
+def call(name: str, parse, *args, **kwargs):
+    """`parse(*args, **kwargs)` in the worker, for the file `name`: its result (picklable), the errors it
+    raises itself (InputError, PlanError: said in Vietnamese already), or InputError for anything else."""
     pool = _executor()
     try:
-        return pool.submit(readers.read, name, data, limits).result(timeout=SECONDS)
-    except InputError:
+        return pool.submit(parse, *args, **kwargs).result(timeout=SECONDS)
+    except ValueError:  # InputError, PlanError: the parser's own words
         raise
     except cf.TimeoutError:
         _discard(pool)
@@ -71,5 +78,5 @@ def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
         raise InputError(f"Tệp {name} không đọc được: quá lớn hoặc hỏng (cần quá {readers._number(MEMORY_MB)} MB "
                          "bộ nhớ).") from None
     except Exception as error:  # noqa: BLE001 - any other failure of a parser is the file's, said in words
-        raise InputError(f"Tệp {name} không đọc được: tệp hỏng hoặc không đúng định dạng "
-                         f"({type(error).__name__}).") from None
+        logging.getLogger("dvc-kpi").warning("%s: %r", name, error)
+        raise InputError(f"Tệp {name} không đọc được: tệp hỏng hoặc không đúng định dạng.") from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import posixpath
 import re
@@ -36,6 +37,7 @@ class Limits:
     max_ratio: int = 200  # unpacked size / packed size of one zip entry
     max_entries: int = 5_000
     max_sheets: int = 50
+    max_cells: int = 10_000_000  # rows × columns of one sheet: a 100.000-row report has 1,5 million
     max_text: int = 2_000  # characters in one cell: a unit's name is a few dozen
 
 
@@ -117,6 +119,9 @@ def _read_cells(name: str, data: bytes, limits: Limits) -> list[Sheet]:
         sheets = []
         for sheet_name in book.sheet_names:
             loaded = book.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
+            if loaded.total_height * loaded.width > limits.max_cells:
+                raise InputError(f"Tệp {name}, trang «{sheet_name}»: {_number(loaded.total_height)} dòng × "
+                                 f"{loaded.width} cột, vượt giới hạn {_number(limits.max_cells)} ô một trang.")
             if loaded.total_height > limits.max_rows or loaded.width > limits.max_columns:
                 raise InputError(f"Tệp {name}, trang «{sheet_name}»: {loaded.total_height} dòng × {loaded.width} "
                                  f"cột, vượt giới hạn {limits.max_rows} dòng × {limits.max_columns} cột.")
@@ -124,9 +129,10 @@ def _read_cells(name: str, data: bytes, limits: Limits) -> list[Sheet]:
             first = columns[0].absolute_index if columns else 0  # the range starts at its first filled column
             cells = [pa.nulls(loaded.height, pa.string())] * first + list(loaded.to_arrow().columns)
             sheets.append(Sheet(sheet_name, _table(cells)))
-    except fastexcel.FastExcelError as error:
-        detail = str(error).splitlines()[0]
-        raise InputError(f"Tệp {name} bị hỏng hoặc không đọc được như bảng tính Excel ({detail}).") from None
+    except fastexcel.FastExcelError as error:  # the parser's own words go to the log, not to the user
+        logging.getLogger("dvc-kpi").warning("%s: %s", name, str(error).splitlines()[0])
+        raise InputError(f"Tệp {name} bị hỏng hoặc không đọc được như bảng tính Excel (một ô hoặc một phần của tệp "
+                         "không đúng định dạng).") from None
     return sheets
 
 
@@ -290,7 +296,8 @@ def _xls_merges(name: str, data: bytes) -> dict[str, list[tuple[int, int, int, i
             ranges = book.get_sheet_by_index(index).merged_cell_ranges or []
             merges[sheet] = sorted((r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges)
     except Exception as error:  # python-calamine raises its own error types for broken files
-        raise InputError(f"Tệp {name} bị hỏng hoặc không đọc được như bảng tính Excel ({error}).") from None
+        logging.getLogger("dvc-kpi").warning("%s: %s", name, error)
+        raise InputError(f"Tệp {name} bị hỏng hoặc không đọc được như bảng tính Excel .xls.") from None
     return merges
 
 
