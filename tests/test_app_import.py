@@ -35,6 +35,8 @@ def test_upload_map_unknown_unit_confirm_and_see_the_stored_figures(page):
     upload(at, "t1-2025.xlsx", data)
     assert at.selectbox(key="import_month").value == 1 and at.number_input(key="import_year").value == 2025
     assert at.selectbox(key="map_0").label == "«UBND xã Tân Lập»"
+    assert at.selectbox(key="map_0").value is None and at.button(key="confirm").disabled  # never added by default
+    assert "Còn 1 tên chưa chọn đơn vị; chọn xong mới nhập được." in [i.value for i in at.info]
     at.selectbox(key="map_0").set_value("Xã Mỹ Phước").run()
     preview = at.dataframe[0].value
     assert preview["Đơn vị"].tolist() == ["Xã Mỹ Hương", "Xã Mỹ Phước"]

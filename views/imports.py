@@ -85,6 +85,10 @@ if upload is not None:
             else:
                 mapping[name] = choice
 
+    if unresolved:  # the preview and the import wait for every name's unit
+        st.info(f"Còn {fmt.number(len(unresolved))} tên chưa chọn đơn vị; chọn xong mới nhập được.", icon=":material/info:")
+        st.button("Xác nhận nhập", type="primary", disabled=True, key="confirm", icon=":material/upload:")
+        st.stop()
     period = (int(year), int(month))
     definitions = ui.facts()["definitions"].get(period[0], {})  # the plan of the month's year
     for note in prepared.unavailable(definitions):
@@ -104,9 +108,7 @@ if upload is not None:
         st.warning(f"Đã có số liệu tháng {period[1]}/{period[0]} của {fmt.number(len(existing))} đơn vị: {', '.join(existing)}.",
                    icon=":material/warning:")
         replace = st.checkbox("Thay thế số liệu đã có (có thể hoàn tác)", key="replace")
-    if unresolved:
-        st.info(f"Còn {fmt.number(len(unresolved))} tên chưa chọn đơn vị; chọn xong mới nhập được.", icon=":material/info:")
-    ready = accept and (replace or not existing) and not unresolved
+    ready = accept and (replace or not existing)
     if st.button("Xác nhận nhập", type="primary", disabled=not ready, key="confirm", icon=":material/upload:"):
         try:
             result = door.commit(prepared, period, mapping=mapping, new_units=new_units, replace=replace,
