@@ -234,9 +234,9 @@ def _import(door: Service, args) -> int:
             raise ValueError(f"Tệp {path.name}: đã có số liệu tháng {month[1]}/{month[0]} của {', '.join(stored)}. "
                              f"Dùng --replace để thay thế.")
         for unit in units:  # two files of this batch giving the same unit's month: which one is right?
-            other = seen.setdefault((unit, month), path.name)
-            if other != path.name:
-                raise ValueError(f"Tệp {other} và tệp {path.name} cùng có số liệu tháng {month[1]}/{month[0]} của "
+            other = seen.setdefault((unit, month), (len(ready), path))
+            if other[0] != len(ready):
+                raise ValueError(f"Tệp {other[1]} và tệp {path} cùng có số liệu tháng {month[1]}/{month[0]} của "
                                  f"{unit}; không nhập tệp nào. Hãy bỏ một tệp.")
         # a unit new to the database is added by the first file that has it; the next ones find it there
         new_units = {name: prepared.groups[name] for name in prepared.unknown if name not in added}

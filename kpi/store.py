@@ -499,6 +499,7 @@ class Store:
     # -- writes ------------------------------------------------------------------------
     def set_area(self, name: str, level: str | None) -> None:
         """Name the area this database holds, and its level; its plans take the new name."""
+        _check_name(name)
         with self.transaction() as con:
             old = con.execute("SELECT value FROM meta WHERE key = 'area'").fetchall()
             if old and old[0][0] != name:

@@ -62,7 +62,9 @@ def squeeze(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
 
 MAX_NAME = 150  # characters: the longest real unit names are about 80
 # control characters, zero-width and direction marks: invisible in a name, they change how it reads
-HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u180b-\u180e\u200b-\u200f\u2028-\u202e"
+                    "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\ue000-\uf8ff"
+                    "\U000e0000-\U000e007f]")
 FORMULA_START = ("=", "+", "-", "@")
 
 

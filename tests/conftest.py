@@ -29,6 +29,18 @@ def user(path, role: str) -> str:
     return USERS[role]
 
 
+@pytest.fixture(autouse=True)
+def pages_raise(monkeypatch):
+    """In tests, a page that fails raises (AppTest's at.exception), instead of the Vietnamese sentence the
+    app shows users in its place: a green test never hides a broken page."""
+    from views import ui
+
+    def raise_it(error):
+        raise error
+
+    monkeypatch.setattr(ui, "failed", raise_it)
+
+
 def app_test(role: str | None = "admin", **params):
     """The app in AppTest on the database of KPI_DB, logged in with this role (None: not logged in),
     with these URL parameters, after its first run."""

@@ -140,7 +140,7 @@ def test_a_hostile_unit_name_shows_as_plain_text_and_fetches_nothing(tmp_path):
             page.get_by_role("button", name="Đăng nhập").click()
             below = page.get_by_text("Chưa đạt: ![](http")
             expect(below).to_be_visible(timeout=30_000)
-            assert "![](http\u200b://evil.example/x.png)� [bấm](http\u200b://evil.example/a) 2024 80,00% (chỉ tiêu " \
+            assert "![](http:\u200b//evil.example/x.png)� [bấm](http:\u200b//evil.example/a) 2024 80,00% (chỉ tiêu " \
                    "Trên 90)" in below.inner_text()
             found = page.locator("a[href*='evil.example'], img[src*='evil.example']")
             assert found.count() == 0, [found.nth(i).evaluate("e => e.parentElement.parentElement.outerHTML.slice(0, 400)") for i in range(found.count())]

@@ -21,7 +21,7 @@ st.download_button("Tải mẫu nhập liệu (.xlsx)", lambda: ingest.template(
 
 done = st.session_state.pop("import_done", None)
 if done:
-    st.success(done, icon=":material/check_circle:")
+    st.success(ui.plain(done), icon=":material/check_circle:")
 
 upload = st.file_uploader("Báo cáo tháng", type=["xlsx", "xls", "csv"], key=f"upload_{ui.counter('upload')}",
                           max_upload_size=ui.UPLOAD_MB)
@@ -42,7 +42,7 @@ if upload is not None:
     prepared = st.session_state["prepared"][1]
 
     if prepared.already_imported:
-        st.error(prepared.already_imported, icon=":material/error:")
+        st.error(ui.plain(prepared.already_imported), icon=":material/error:")
         st.stop()
     if prepared.errors:
         st.error(f"Không nhập được: {fmt.number(len(prepared.errors))} lỗi. Hãy sửa tệp rồi tải lên lại.", icon=":material/error:")
@@ -92,7 +92,7 @@ if upload is not None:
     period = (int(year), int(month))
     definitions = ui.facts()["definitions"].get(period[0], {})  # the plan of the month's year
     for note in prepared.unavailable(definitions):
-        st.info(note, icon=":material/info:")
+        st.info(ui.plain(note), icon=":material/info:")
     preview = prepared.preview(period, {**mapping, **{n: n for n in new_units}}, definitions)
     st.subheader(f"Xem trước: tháng {period[1]}/{period[0]}")
     st.dataframe(ui.preview_table(preview), hide_index=True, width="stretch")
@@ -105,7 +105,7 @@ if upload is not None:
     existing = door.stored_months(preview["unit"].tolist(), *period)
     replace = False
     if existing:
-        st.warning(f"Đã có số liệu tháng {period[1]}/{period[0]} của {fmt.number(len(existing))} đơn vị: {', '.join(existing)}.",
+        st.warning(f"Đã có số liệu tháng {period[1]}/{period[0]} của {fmt.number(len(existing))} đơn vị: {ui.plain(', '.join(existing))}.",
                    icon=":material/warning:")
         replace = st.checkbox("Thay thế số liệu đã có (có thể hoàn tác)", key="replace")
     ready = accept and (replace or not existing)

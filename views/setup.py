@@ -23,7 +23,7 @@ empty = not area["name"]
 st.title("Thiết lập địa bàn" if empty else "Thiết lập")
 
 if not empty:
-    st.markdown(f"Cơ sở dữ liệu này giữ số liệu của **{area['name']}**; cấp: "
+    st.markdown(f"Cơ sở dữ liệu này giữ số liệu của **{ui.plain(area['name'])}**; cấp: "
                 f"{plan.LEVELS.get(area['level'], 'chưa ghi').lower()}.")
     with st.expander("Sửa tên hoặc cấp của địa bàn"):
         name = st.text_input("Tên địa bàn", area["name"], key="area_rename").strip()

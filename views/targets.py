@@ -26,7 +26,7 @@ def saved(message: str, year: int | None = None) -> None:
 # -- the plans by year --------------------------------------------------------------------------------
 st.subheader("Kế hoạch theo năm")
 if plans.empty:
-    st.info(f"{area['name'] or 'Địa bàn'} chưa có kế hoạch nào. Nhập Phụ lục 1 của kế hoạch năm ở phần "
+    st.info(f"{ui.plain(area['name'] or 'Địa bàn')} chưa có kế hoạch nào. Nhập Phụ lục 1 của kế hoạch năm ở phần "
             "«Nhập kế hoạch» dưới đây.", icon=":material/info:")
 else:
     st.dataframe(plan.plans_table(plans), hide_index=True, width="stretch", key="plans")
@@ -42,7 +42,7 @@ if not plans.empty:
                         key="plan_year", format_func=lambda y: f"{y}: {plans.set_index('year').at[y, 'name']}")
     current = door.plan(year)
     plan_id = int(plans.set_index("year").at[year, "plan_id"])
-    st.caption(" · ".join(x for x in (current.area, current.document, current.source) if x))
+    st.caption(ui.plain(" · ".join(x for x in (current.area, current.document, current.source) if x)))
     edit, define, manage = st.tabs(["Chỉ tiêu", "Cách tính", "Chép, xuất, sửa tên, xoá"], key="plan_tabs")
 
     with edit:
@@ -67,7 +67,7 @@ if not plans.empty:
                 changed[key] = edited[key].to_numpy()
             new_targets, errors = plan.targets_from_grid(changed)
             if errors:
-                st.error(f"Chưa lưu: {len(errors)} ô không đọc được.\n\n" + "\n\n".join(f"- {e}" for e in errors),
+                st.error(f"Chưa lưu: {len(errors)} ô không đọc được.\n\n" + "\n\n".join(f"- {ui.plain(e)}" for e in errors),
                          icon=":material/error:")
             else:
                 door.set_targets(plan_id, new_targets)
@@ -168,10 +168,10 @@ if upload is not None:
     except ValueError as error:
         ui.error(error)
         st.stop()
-    st.markdown(f"**{preview.name}** · {preview.area} · năm **{preview.year}** · {len(preview.units)} đơn vị trong "
+    st.markdown(f"**{ui.plain(preview.name)}** · {ui.plain(preview.area)} · năm **{preview.year}** · {len(preview.units)} đơn vị trong "
                 f"{len(preview.groups)} nhóm · {len(preview.targets)} chỉ tiêu")
     for note in preview.notes:
-        st.caption(note)
+        st.caption(ui.plain(note))
     grid = preview.target_grid()
     kept = [k for k in measures.KPIS if grid[k].notna().any()]
     st.dataframe(grid.assign(level=grid["level"].map(targets.LEVELS))[["level", "subject", *kept]].rename(
@@ -179,7 +179,7 @@ if upload is not None:
         hide_index=True, width="stretch", key="plan_preview")
     new = set(preview.units["unit"]) - set(known["units"]["unit"])
     if new and not known["units"].empty:
-        st.caption(f"{len(new)} đơn vị mới sẽ được thêm: " + ", ".join(sorted(new)[:20]) + ("…" if len(new) > 20 else ""))
+        st.caption(f"{len(new)} đơn vị mới sẽ được thêm: " + ui.plain(", ".join(sorted(new)[:20])) + ("…" if len(new) > 20 else ""))
     exists = preview.year in set(plans["year"].astype(int))
     replace = exists and st.checkbox(f"Thay kế hoạch năm {preview.year} đã có bằng kế hoạch này", key="plan_replace")
     if st.button("Lưu kế hoạch", type="primary", key="save_plan", disabled=exists and not replace,

@@ -292,14 +292,16 @@ error = error_box
 def plain(text) -> str:
     """A name from a file or a person, inside Markdown: shown as it is written, never as a link, an image,
     a colour, an icon, a formula or emphasis. The marks that start those are escaped (CommonMark allows
-    a backslash before any ASCII punctuation), and a web address gets a zero-width space after "www" or
-    before "://", which no escape prevents GFM from linking."""
-    escaped = _MARKDOWN.sub(r"\\\1", kpi_text.HIDDEN.sub("�", str(text)))  # a direction mark never turns a line
-    return _ADDRESS.sub(lambda m: (m.group(1) or m.group(3)) + "\u200b" + (m.group(2) or m.group(4)), escaped)
+    a backslash before any ASCII punctuation); "www." and a colon before a non-space get a zero-width
+    space, since no escape keeps GFM from linking an address or Streamlit from reading :icon: or :red[…]."""
+    shown = kpi_text.HIDDEN.sub(lambda m: m.group() if m.group() == "\n" else "�", str(text))  # no mark turns a line
+    escaped = _MARKDOWN.sub(r"\\\1", shown)
+    return _ADDRESS.sub(lambda m: m.group(1) + "\u200b" + m.group(2) if m.group(1) else ":\u200b", escaped)
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|~$&])")
-_ADDRESS = re.compile(r"(\bwww)(\.)|(?<=\w)()(:)(?=//)", re.IGNORECASE)  # www.… and …:// would become links
+# www.… and …:// would become links, :name: an icon or an emoji, :red[…] a colour: a zero-width space breaks them
+_ADDRESS = re.compile(r"(\bwww)(\.)|:(?=\S)", re.IGNORECASE)
 
 
 def failed(error: Exception) -> None:

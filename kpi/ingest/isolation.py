@@ -1,14 +1,14 @@
 """Reading an uploaded file in a child process with its own memory and time limits.
 
 The spreadsheet parsers are native code: a crafted file can make them ask for hundreds of gigabytes
-and abort the whole process, or run for minutes. Here they run in a worker process (kept between
-uploads, so its start is paid once) whose address space is capped; whatever the parser does there,
-the app and the CLI get a Vietnamese sentence back and carry on, and a worker that died or hung is
-replaced for the next file.
+and abort the whole process, or run for minutes. Here each file is parsed in a process of its own,
+forked from a small server process that has the parsers loaded already (so a parse starts in
+milliseconds). Its address space is capped at what it holds at the start plus a budget; its clock
+starts when it does. Whatever the parser does there, only that process ends: the app, the CLI and
+other people's uploads get on, and this one gets a Vietnamese sentence.
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
 import logging
 import multiprocessing
 import os
@@ -18,65 +18,81 @@ import threading
 from kpi.ingest import readers
 from kpi.ingest.readers import InputError, Limits, Sheet
 
-MEMORY_MB = int(os.environ.get("KPI_PARSE_MEMORY_MB", 1024))  # the worker's address space
+BUDGET_MB = int(os.environ.get("KPI_PARSE_MEMORY_MB", 1024))  # beyond what the process holds when it starts
 SECONDS = float(os.environ.get("KPI_PARSE_SECONDS", 60))
+AT_ONCE = 2  # parses at a time (the machine has two cores); others wait for a slot, their clock not running
 
-_pool: cf.ProcessPoolExecutor | None = None
-_guard = threading.Lock()
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(["kpi.ingest.warm"])
+_slots = threading.BoundedSemaphore(AT_ONCE)
 
 
-def _start_worker(memory_mb: int) -> None:
-    limit = memory_mb * 1048576
+def _address_space() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * resource.getpagesize()
+
+
+def _parse(pipe, budget_mb: int, parse, args, kwargs) -> None:
+    """In the child: cap the memory, parse, send back the result or what went wrong."""
+    limit = _address_space() + budget_mb * 1048576
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     os.environ["RUST_BACKTRACE"] = "0"  # a parser that runs out says so in one line in the server's log
-    readers.kind_of("warm-up", b"x")  # the parsers are imported now, not on the first file
+    try:
+        outcome = ("ok", parse(*args, **kwargs))
+    except (InputError, _plan_error()) as error:  # the parsers' own Vietnamese
+        outcome = ("refused", error)
+    except MemoryError:
+        outcome = ("memory", None)
+    except Exception as error:  # noqa: BLE001 - any other failure is the file's
+        outcome = ("failed", repr(error))
+    try:
+        pipe.send(outcome)
+    except MemoryError:
+        pipe.send(("memory", None))
+    pipe.close()
 
 
-def _executor() -> cf.ProcessPoolExecutor:
-    global _pool
-    with _guard:
-        if _pool is None:
-            # spawn, not fork: the app's server runs threads, which a forked child would inherit mid-step
-            _pool = cf.ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_start_worker, initargs=(MEMORY_MB,))
-        return _pool
+def _plan_error() -> type:
+    from kpi.plan import PlanError
 
-
-def _discard(pool: cf.ProcessPoolExecutor) -> None:
-    """A worker died or hangs: stop them all (a hung parser does not listen), start afresh next time."""
-    global _pool
-    with _guard:
-        if _pool is pool:
-            _pool = None
-    for process in list(getattr(pool, "_processes", {}).values()):
-        process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
+    return PlanError
 
 
 def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
-    """readers.read, in the worker: every sheet of the file, or InputError in Vietnamese."""
+    """readers.read in a process of its own: every sheet of the file, or InputError in Vietnamese."""
     readers.check_size(name, data, limits or Limits())  # before the bytes travel
     return call(name, readers.read, name, data, limits)
 
 
 def call(name: str, parse, *args, **kwargs):
-    """`parse(*args, **kwargs)` in the worker, for the file `name`: its result (picklable), the errors it
-    raises itself (InputError, PlanError: said in Vietnamese already), or InputError for anything else."""
-    pool = _executor()
-    try:
-        return pool.submit(parse, *args, **kwargs).result(timeout=SECONDS)
-    except ValueError:  # InputError, PlanError: the parser's own words
-        raise
-    except cf.TimeoutError:
-        _discard(pool)
-        raise InputError(f"Tệp {name} không đọc được: đọc quá {SECONDS:g} giây (tệp quá lớn hoặc hỏng).") from None
-    except cf.process.BrokenProcessPool:
-        _discard(pool)
-        raise InputError(f"Tệp {name} không đọc được: quá lớn hoặc hỏng (bộ đọc bảng tính cần quá "
-                         f"{readers._number(MEMORY_MB)} MB bộ nhớ, hoặc dừng đột ngột).") from None
-    except MemoryError:
-        raise InputError(f"Tệp {name} không đọc được: quá lớn hoặc hỏng (cần quá {readers._number(MEMORY_MB)} MB "
-                         "bộ nhớ).") from None
-    except Exception as error:  # noqa: BLE001 - any other failure of a parser is the file's, said in words
-        logging.getLogger("dvc-kpi").warning("%s: %r", name, error)
-        raise InputError(f"Tệp {name} không đọc được: tệp hỏng hoặc không đúng định dạng.") from None
+    """`parse(*args, **kwargs)` in a process of its own, for the file `name`: its result (picklable), the
+    Vietnamese errors it raises itself (InputError, PlanError), or InputError for anything else."""
+    with _slots:
+        receive, send = _context.Pipe(duplex=False)
+        process = _context.Process(target=_parse, args=(send, BUDGET_MB, parse, args, kwargs), daemon=True)
+        process.start()
+        send.close()
+        try:
+            if not receive.poll(SECONDS):
+                kind, value = "timeout", None
+            else:
+                try:
+                    kind, value = receive.recv()
+                except (EOFError, OSError):  # the process died: the parser aborted, most often out of memory
+                    kind, value = "died", None
+        finally:
+            if process.is_alive():
+                process.kill()
+            process.join()
+            receive.close()
+    if kind == "ok":
+        return value
+    if kind == "refused":
+        raise value
+    if kind == "timeout":
+        raise InputError(f"Tệp {name} không đọc được: đọc quá {SECONDS:g} giây (tệp quá lớn hoặc hỏng).")
+    if kind == "failed":
+        logging.getLogger("dvc-kpi").warning("%s: %s", name, value)
+        raise InputError(f"Tệp {name} không đọc được: tệp hỏng hoặc không đúng định dạng.")
+    raise InputError(f"Tệp {name} không đọc được: quá lớn hoặc hỏng (bộ đọc bảng tính cần quá "
+                     f"{readers._number(BUDGET_MB)} MB bộ nhớ, hoặc dừng đột ngột).")

@@ -13,6 +13,7 @@ import posixpath
 import re
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 
 import fastexcel
@@ -39,6 +40,7 @@ class Limits:
     max_sheets: int = 50
     max_cells: int = 10_000_000  # rows × columns of one sheet: a 100.000-row report has 1,5 million
     max_text: int = 2_000  # characters in one cell: a unit's name is a few dozen
+    max_text_bytes: int = 64 * 1048576  # all the text of one sheet, as it travels back from the parsing process
 
 
 @dataclass
@@ -102,6 +104,10 @@ def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
 
 
 def _check_text(name: str, sheet: Sheet, limits: Limits) -> None:
+    total = sum(pc.sum(pc.binary_length(column)).as_py() or 0 for column in sheet.cells.columns)
+    if total > limits.max_text_bytes:  # a short text repeated in every cell: small file, huge sheet
+        raise InputError(f"Tệp {name}, trang «{sheet.name}»: {_number(total // 1048576)} MB chữ, vượt giới hạn "
+                         f"{_number(limits.max_text_bytes // 1048576)} MB một trang.")
     for index, column in enumerate(sheet.cells.columns):
         lengths = pc.utf8_length(column)
         longest = pc.max(lengths).as_py()
@@ -159,15 +165,15 @@ def check_zip(name: str, data: bytes, limits: Limits) -> zipfile.ZipFile:
         entries = archive.infolist()
     except zipfile.BadZipFile:
         raise InputError(f"Tệp {name} bị hỏng (tệp nén .xlsx không đầy đủ, có thể tải về chưa xong).") from None
+    if len(entries) > limits.max_entries:
+        raise InputError(f"Tệp {name} có {len(entries)} thành phần nén, quá nhiều cho một bảng tính.")
+    twice = [entry for entry, times in Counter(e.filename for e in entries).items() if times > 1]
+    if twice:
+        raise InputError(f"Tệp {name} bị hỏng: thành phần {twice[0]} có hai bản trong tệp nén (không rõ bản nào đúng).")
     names = {e.filename for e in entries}
-    if len(names) < len(entries):
-        twice = next(e.filename for e in entries if sum(f.filename == e.filename for f in entries) > 1)
-        raise InputError(f"Tệp {name} bị hỏng: thành phần {twice} có hai bản trong tệp nén (không rõ bản nào đúng).")
     if "xl/workbook.xml" not in names:
         what = "tài liệu Word" if "word/document.xml" in names else "tệp nén khác"
         raise InputError(f"Tệp {name} không phải bảng tính Excel mà là {what}.")
-    if len(entries) > limits.max_entries:
-        raise InputError(f"Tệp {name} có {len(entries)} thành phần nén, quá nhiều cho một bảng tính.")
     unpacked = sum(e.file_size for e in entries)
     for entry in entries:
         if entry.file_size > limits.max_ratio * max(entry.compress_size, 1) and entry.file_size > 1024 * 1024:
@@ -184,7 +190,17 @@ _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?\bref=\"([A-Z]+)(\d+)(?::([A-Z
 # Cells beyond the default limits (row 300.000, column GR = 200), found by a search that never matches in
 # a file within them; the limits themselves are checked again once the sheet is read.
 _FAR = re.compile(rb'r="((?:[A-Z]{3}|[H-Z][A-Z]|G[S-Z])[A-Z]*\d+|[A-Z]{0,2}(?:[3-9]\d{5}|\d{7,}))"')
-_CELL_REF = re.compile(rb"\br=\"([A-Z]+\d+)\"")
+# references written otherwise (single quotes, spaces, lower case) never come from Excel: looked for
+# quickly, and when present every reference is read the slow way
+_ODD_REF = re.compile(rb"r='|r =|r= |r=\"[a-z]")
+_ANY_FAR = re.compile(rb"""\br\s*=\s*["']((?:[A-Z]{3}|[H-Z][A-Z]|G[S-Z])[A-Z]*\d+|[A-Z]{0,2}(?:[3-9]\d{5}|\d{7,}))["']""",
+                      re.IGNORECASE)
+_CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Za-z]+\d+)["']""")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
+_VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>[^<]")  # a <v> with something in it
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>]")
+_TAG = re.compile(rb"<(?:\w+:)?(row|c)\b")
+_CELL_END = re.compile(rb"</(?:\w+:)?c>")
 
 
 def _scan_xlsx(name: str, archive: zipfile.ZipFile, limits: Limits) -> dict[str, list[tuple[int, int, int, int]]]:
@@ -198,11 +214,11 @@ def _scan_xlsx(name: str, archive: zipfile.ZipFile, limits: Limits) -> dict[str,
     try:
         book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return {}
-    except ValueError as error:  # defusedxml: a DOCTYPE, entities or external references
-        raise InputError(f"Tệp {name} bị từ chối: phần mô tả bảng tính chứa khai báo không được phép "
-                         f"({type(error).__name__}).") from None
+    except (KeyError, ElementTree.ParseError):  # what Excel writes always reads: never skip the checks
+        raise InputError(f"Tệp {name} bị hỏng: phần mô tả bảng tính (xl/workbook.xml) không đọc được.") from None
+    except ValueError:  # defusedxml: a DOCTYPE, entities or external references
+        raise InputError(f"Tệp {name} bị từ chối: phần mô tả bảng tính chứa khai báo DTD hoặc thực thể XML, "
+                         "điều Excel không bao giờ ghi.") from None
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
     sheets = [e for e in book.iter() if local(e.tag) == "sheet"]
     if len(sheets) > limits.max_sheets:
@@ -218,12 +234,13 @@ def _scan_xlsx(name: str, archive: zipfile.ZipFile, limits: Limits) -> dict[str,
             with archive.open(part) as stream:
                 while chunk := stream.read(1 << 22):
                     joined = previous + chunk
-                    if far := _FAR.search(joined):
-                        letters, digits = re.match(rb"([A-Z]*)(\d+)", far.group(1)).groups()
-                        element = b"row" if joined.rfind(b"<row", 0, far.start()) > joined.rfind(b"<c", 0, far.start()) \
-                            else b"c"
-                        _check_extent(name, title, element, letters or b"A", int(digits), limits)
-                    if bare := _formula_without_value(joined):
+                    pattern = _ANY_FAR if _ODD_REF.search(joined) else _FAR
+                    for far in pattern.finditer(joined):  # a far cell: none in a file within the limits
+                        letters, digits = re.match(rb"([A-Za-z]*)(\d+)", far.group(1)).groups()
+                        tag = _TAG.match(joined, joined.rfind(b"<", max(0, far.start() - 400), far.start()))
+                        element = tag.group(1) if tag else b"c"
+                        _check_extent(name, title, element, letters.upper() or b"A", int(digits), limits)
+                    if (b"<f" in joined or b":f" in joined) and (bare := _formula_without_value(joined)):
                         raise InputError(f"Tệp {name}, trang «{title}», ô {bare}: công thức chưa có giá trị đã tính "
                                          "(tệp do một chương trình ghi, chưa mở bằng Excel). Hãy mở tệp bằng Excel, "
                                          "lưu lại rồi tải lên.")
@@ -240,20 +257,19 @@ def _scan_xlsx(name: str, archive: zipfile.ZipFile, limits: Limits) -> dict[str,
 
 
 def _formula_without_value(xml: bytes) -> str | None:
-    """The first cell holding a formula (<f>) but not the value it last computed (<v>): read as empty, it
-    would be a count silently lost. Formulas are few, so each is looked at where it stands."""
-    at = xml.find(b"<f")
-    while at != -1:
-        end = xml.find(b"</c>", at)
-        if end == -1:
+    """The first cell holding a formula (<f>, with or without a namespace prefix) but not the value it last
+    computed (<v>): read as empty, it would be a count silently lost ("" computed is a value: t="str").
+    Formulas are few, so each is looked at within its own cell."""
+    for formula in _FORMULA.finditer(xml):
+        end = _CELL_END.search(xml, formula.end())
+        if end is None:
             return None
-        start = xml.rfind(b"<c", 0, at)
-        value = xml[at:end]
-        empty = b"<v" not in value or b"<v></v>" in value or b"<v/>" in value
-        if xml[at + 2:at + 3] in (b">", b" ", b"/") and empty and b't="str"' not in xml[start:at]:  # "" is a value
-            ref = _CELL_REF.search(xml, start, at)
+        head = xml[max(0, formula.start() - 400):formula.start()]
+        tags = list(_CELL_TAG.finditer(head))
+        cell = head[tags[-1].start():] if tags else head
+        if not _VALUE.search(xml, formula.end(), end.start()) and b't="str"' not in cell:
+            ref = _CELL_REF.search(cell)
             return ref.group(1).decode() if ref else "?"
-        at = xml.find(b"<f", end)
     return None
 
 
@@ -317,12 +333,12 @@ def decode(data: bytes) -> str:
 
 def _read_csv(name: str, data: bytes, limits: Limits) -> Sheet:
     text = decode(data)
-    sample = "\n".join(text.splitlines()[:20])
+    sample = "\n".join(text[:65536].splitlines()[:20])  # the sniffer's time grows with the square of its sample
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    rows = []
+    rows, cells = [], 0
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         for row in reader:
@@ -331,6 +347,9 @@ def _read_csv(name: str, data: bytes, limits: Limits) -> Sheet:
             if len(row) > limits.max_columns:
                 raise InputError(f"Tệp {name}, dòng {reader.line_num}: {len(row)} cột, vượt giới hạn "
                                  f"{limits.max_columns}.")
+            cells += len(row)
+            if cells > limits.max_cells:
+                raise InputError(f"Tệp {name}: hơn {_number(limits.max_cells)} ô, vượt giới hạn.")
             rows.append(row)
     except csv.Error as error:  # a stray quote, a field longer than the csv module takes
         why = ("một ô dài quá giới hạn" if "field larger" in str(error) else
