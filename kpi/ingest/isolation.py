@@ -15,6 +15,7 @@ import os
 import resource
 import threading
 
+from kpi import fmt
 from kpi.ingest import readers
 from kpi.ingest.readers import InputError, Limits, Sheet
 
@@ -95,4 +96,4 @@ def call(name: str, parse, *args, **kwargs):
         logging.getLogger("dvc-kpi").warning("%s: %s", name, value)
         raise InputError(f"Tệp {name} không đọc được: tệp hỏng hoặc không đúng định dạng.")
     raise InputError(f"Tệp {name} không đọc được: quá lớn hoặc hỏng (bộ đọc bảng tính cần quá "
-                     f"{readers._number(BUDGET_MB)} MB bộ nhớ, hoặc dừng đột ngột).")
+                     f"{fmt.number(BUDGET_MB)} MB bộ nhớ, hoặc dừng đột ngột).")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pyarrow as pa
+from openpyxl.utils import get_column_letter
 
 from kpi.ingest.readers import InputError, Sheet
 from kpi.text import plain
@@ -80,12 +81,8 @@ class Layout:
 
 
 def column_letter(col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    """Excel's letters of a 0-based column: 0 -> A, 199 -> GR."""
+    return get_column_letter(col + 1)
 
 
 def _text(value) -> str:

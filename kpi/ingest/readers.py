@@ -21,7 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import python_calamine
 from defusedxml import ElementTree
+from openpyxl.utils import get_column_letter
 
+from kpi.fmt import number
 from kpi.text import nfc, only_where
 
 
@@ -106,15 +108,15 @@ def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
 def _check_text(name: str, sheet: Sheet, limits: Limits) -> None:
     total = sum(pc.sum(pc.binary_length(column)).as_py() or 0 for column in sheet.cells.columns)
     if total > limits.max_text_bytes:  # a short text repeated in every cell: small file, huge sheet
-        raise InputError(f"Tệp {name}, trang «{sheet.name}»: {_number(total // 1048576)} MB chữ, vượt giới hạn "
-                         f"{_number(limits.max_text_bytes // 1048576)} MB một trang.")
+        raise InputError(f"Tệp {name}, trang «{sheet.name}»: {number(total // 1048576)} MB chữ, vượt giới hạn "
+                         f"{number(limits.max_text_bytes // 1048576)} MB một trang.")
     for index, column in enumerate(sheet.cells.columns):
         lengths = pc.utf8_length(column)
         longest = pc.max(lengths).as_py()
         if longest and longest > limits.max_text:
             row = pc.index(lengths, longest).as_py()
-            raise InputError(f"Tệp {name}, trang «{sheet.name}», ô {_letters(index)}{row + 1}: {_number(longest)} ký tự, "
-                             f"vượt giới hạn {_number(limits.max_text)} ký tự một ô.")
+            raise InputError(f"Tệp {name}, trang «{sheet.name}», ô {get_column_letter(index + 1)}{row + 1}: "
+                             f"{number(longest)} ký tự, vượt giới hạn {number(limits.max_text)} ký tự một ô.")
 
 
 def _read_cells(name: str, data: bytes, limits: Limits) -> list[Sheet]:
@@ -126,8 +128,8 @@ def _read_cells(name: str, data: bytes, limits: Limits) -> list[Sheet]:
         for sheet_name in book.sheet_names:
             loaded = book.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
             if loaded.total_height * loaded.width > limits.max_cells:
-                raise InputError(f"Tệp {name}, trang «{sheet_name}»: {_number(loaded.total_height)} dòng × "
-                                 f"{loaded.width} cột, vượt giới hạn {_number(limits.max_cells)} ô một trang.")
+                raise InputError(f"Tệp {name}, trang «{sheet_name}»: {number(loaded.total_height)} dòng × "
+                                 f"{loaded.width} cột, vượt giới hạn {number(limits.max_cells)} ô một trang.")
             if loaded.total_height > limits.max_rows or loaded.width > limits.max_columns:
                 raise InputError(f"Tệp {name}, trang «{sheet_name}»: {loaded.total_height} dòng × {loaded.width} "
                                  f"cột, vượt giới hạn {limits.max_rows} dòng × {limits.max_columns} cột.")
@@ -276,24 +278,10 @@ def _formula_without_value(xml: bytes) -> str | None:
 def _check_extent(name: str, sheet: str, element: bytes, letters: bytes, row: int, limits: Limits) -> None:
     column = _column(letters) + 1
     if row > limits.max_rows or column > limits.max_columns:
-        where = f"có dòng {_number(row)}" if element == b"row" else f"có ô {letters.decode()}{row}"
-        raise InputError(f"Tệp {name}, trang «{sheet}» {where}, ngoài giới hạn {_number(limits.max_rows)} dòng × "
-                         f"{limits.max_columns} cột (đến cột {_letters(limits.max_columns - 1)}); tệp này không phải "
+        where = f"có dòng {number(row)}" if element == b"row" else f"có ô {letters.decode()}{row}"
+        raise InputError(f"Tệp {name}, trang «{sheet}» {where}, ngoài giới hạn {number(limits.max_rows)} dòng × "
+                         f"{limits.max_columns} cột (đến cột {get_column_letter(limits.max_columns)}); tệp này không phải "
                          "báo cáo tháng hoặc đã bị sửa hỏng.")
-
-
-def _number(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
-
-
-def _letters(index: int) -> str:
-    """Column letters of a 0-based index: 0 -> A, 199 -> GR."""
-    text = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        text = chr(65 + rest) + text
-    return text
 
 
 def _column(letters: bytes) -> int:
@@ -343,13 +331,13 @@ def _read_csv(name: str, data: bytes, limits: Limits) -> Sheet:
     try:
         for row in reader:
             if len(rows) >= limits.max_rows:
-                raise InputError(f"Tệp {name} có hơn {_number(limits.max_rows)} dòng, vượt giới hạn.")
+                raise InputError(f"Tệp {name} có hơn {number(limits.max_rows)} dòng, vượt giới hạn.")
             if len(row) > limits.max_columns:
                 raise InputError(f"Tệp {name}, dòng {reader.line_num}: {len(row)} cột, vượt giới hạn "
                                  f"{limits.max_columns}.")
             cells += len(row)
             if cells > limits.max_cells:
-                raise InputError(f"Tệp {name}: hơn {_number(limits.max_cells)} ô, vượt giới hạn.")
+                raise InputError(f"Tệp {name}: hơn {number(limits.max_cells)} ô, vượt giới hạn.")
             rows.append(row)
     except csv.Error as error:  # a stray quote, a field longer than the csv module takes
         why = ("một ô dài quá giới hạn" if "field larger" in str(error) else
