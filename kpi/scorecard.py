@@ -219,3 +219,14 @@ def _plain(value):
     if hasattr(value, "item"):
         return value.item()
     return value
+
+
+def ranking_export(rows: pd.DataFrame, kpi: str) -> pd.DataFrame:
+    """The ranking with numbers as numbers, for xlsx and csv."""
+    return pd.DataFrame({
+        "Hạng": rows["rank"], "Đơn vị": rows["unit"], "Nhóm": rows["group"],
+        f"{measures.get(kpi).label} (%)": rows["rate"].astype("Float64").round(2),
+        "Chỉ tiêu": rows["target"], "Đánh giá": rows["status"].map(STATUS_LABELS),
+        "Cần thêm (hồ sơ)": rows["needed"].where(rows["status"] == NOT_MET),
+        "Tử số": rows["numerator"], "Mẫu số": rows["denominator"],
+    })

@@ -82,3 +82,18 @@ def visible(name: str, limit: int = 80) -> str:
     """A name for a message about it: hidden characters shown as «�», cut at `limit` characters."""
     shown = HIDDEN.sub("�", name)
     return shown if len(shown) <= limit else shown[:limit] + "…"
+
+
+def in_markdown(text) -> str:
+    """A name from a file or a person, inside Markdown: shown as it is written, never as a link, an image,
+    a colour, an icon, a formula or emphasis. The marks that start those are escaped (CommonMark allows
+    a backslash before any ASCII punctuation); "www." and a colon before a non-space get a zero-width
+    space, since no escape keeps GFM from linking an address or Streamlit from reading :icon: or :red[…]."""
+    shown = HIDDEN.sub(lambda m: m.group() if m.group() == "\n" else "�", str(text))  # no mark turns a line
+    escaped = _MARKDOWN.sub(r"\\\1", shown)
+    return _ADDRESS.sub(lambda m: m.group(1) + "\u200b" + m.group(2) if m.group(1) else ":\u200b", escaped)
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|~$&])")
+# www.… and …:// would become links, :name: an icon or an emoji, :red[…] a colour: a zero-width space breaks them
+_ADDRESS = re.compile(r"(\bwww)(\.)|:(?=\S)", re.IGNORECASE)

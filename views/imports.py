@@ -95,7 +95,7 @@ if upload is not None:
         st.info(ui.plain(note), icon=":material/info:")
     preview = prepared.preview(period, {**mapping, **{n: n for n in new_units}}, definitions)
     st.subheader(f"Xem trước: tháng {period[1]}/{period[0]}")
-    st.dataframe(ui.preview_table(preview), hide_index=True, width="stretch")
+    st.dataframe(ingest.preview_table(preview), hide_index=True, width="stretch")
 
     accept = True
     if prepared.warnings:

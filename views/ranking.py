@@ -33,7 +33,7 @@ if not below.empty:
     st.markdown(f"Chưa đạt: {listed}{more}.")
 st.dataframe(ui.styled(scorecard.ranking_text(rated), rated["band"]), hide_index=True, width="stretch", key="table")
 
-export = ui.ranking_export(ranked, key)
+export = scorecard.ranking_export(ranked, key)
 name = f"xep-hang-{key}-{card.period.key}-{card.period.scope}"
 down_xlsx, down_csv = st.columns(2)
 # the files are made when asked for, not on every rerun

@@ -2,12 +2,10 @@
 engine results, and tables in Vietnamese. Pages read widgets, call these and `kpi`, and render."""
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, fmt, history, ingest, measures, plan, scorecard, service
+from kpi import charts, history, ingest, measures, plan, scorecard, service
 from kpi import text as kpi_text
 from kpi.periods import SCOPES, Period
 from kpi.service import DEMO_LABEL, ROLES, Actor, Service, StoreError
@@ -289,19 +287,17 @@ def error_box(error: Exception) -> None:
 error = error_box
 
 
-def plain(text) -> str:
-    """A name from a file or a person, inside Markdown: shown as it is written, never as a link, an image,
-    a colour, an icon, a formula or emphasis. The marks that start those are escaped (CommonMark allows
-    a backslash before any ASCII punctuation); "www." and a colon before a non-space get a zero-width
-    space, since no escape keeps GFM from linking an address or Streamlit from reading :icon: or :red[…]."""
-    shown = kpi_text.HIDDEN.sub(lambda m: m.group() if m.group() == "\n" else "�", str(text))  # no mark turns a line
-    escaped = _MARKDOWN.sub(r"\\\1", shown)
-    return _ADDRESS.sub(lambda m: m.group(1) + "\u200b" + m.group(2) if m.group(1) else ":\u200b", escaped)
+plain = kpi_text.in_markdown  # names, file names and messages inside Markdown: shown as written
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|~$&])")
-# www.… and …:// would become links, :name: an icon or an emoji, :red[…] a colour: a zero-width space breaks them
-_ADDRESS = re.compile(r"(\bwww)(\.)|:(?=\S)", re.IGNORECASE)
+def attempt(action, message: str) -> None:
+    """Run a write (a page's button): a refusal is said on the page, a success after the rerun."""
+    try:
+        action()
+    except (StoreError, ValueError) as error:
+        error_box(error)
+    else:
+        written(message)
 
 
 def failed(error: Exception) -> None:
@@ -421,32 +417,6 @@ def styled(table: pd.DataFrame, bands: pd.Series, column: str = "Đánh giá"):
     """Green / amber / red on the verdict column."""
     colours = [BAND_STYLES.get(b, "") if isinstance(b, str) else "" for b in bands]
     return table.style.apply(lambda _: colours, subset=[column], axis=0)
-
-
-def ranking_export(rows: pd.DataFrame, kpi: str) -> pd.DataFrame:
-    """The ranking with numbers as numbers, for xlsx and csv."""
-    return pd.DataFrame({
-        "Hạng": rows["rank"], "Đơn vị": rows["unit"], "Nhóm": rows["group"],
-        f"{measures.get(kpi).label} (%)": rows["rate"].astype("Float64").round(2),
-        "Chỉ tiêu": rows["target"], "Đánh giá": rows["status"].map(scorecard.STATUS_LABELS),
-        "Cần thêm (hồ sơ)": rows["needed"].where(rows["status"] == scorecard.NOT_MET),
-        "Tử số": rows["numerator"], "Mẫu số": rows["denominator"],
-    })
-
-
-def preview_table(preview: pd.DataFrame) -> pd.DataFrame:
-    """The import preview with Vietnamese headings and numbers."""
-    return pd.DataFrame({
-        "Dòng": preview["row"],
-        "Tên trong tệp": preview["name"],
-        "Đơn vị": preview["unit"],
-        "Tổng số nhận": preview["received"].map(fmt.number),
-        "Trực tuyến": [f"{fmt.number(n)}/{fmt.number(d)}" for n, d in
-                       zip(preview["online_numerator"], preview["online_denominator"])],
-        "Tỷ lệ trực tuyến": preview["online_rate"].map(fmt.percent),
-        "Tỷ lệ TT không dùng tiền mặt": preview["cashless_rate"].map(fmt.percent),
-        "Tỷ lệ đúng hạn": preview["ontime_rate"].map(fmt.percent),
-    })
 
 
 def flag_list(found: pd.DataFrame) -> None:

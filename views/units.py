@@ -7,7 +7,6 @@ import streamlit as st
 from views import ui
 from kpi import roster
 from kpi.ingest import names
-from views.ui import StoreError
 
 NEW_GROUP = "— Nhóm mới —"
 NEW_UNIT = "— Đơn vị mới —"
@@ -21,14 +20,6 @@ groups = list(dict.fromkeys(active["group"]))
 plan_years = sorted(known["plans"]["year"].astype(int).tolist())
 
 
-def attempt(action, message: str) -> None:
-    """Run a write; a refusal is said on the page, a success after the rerun."""
-    try:
-        action()
-    except (StoreError, ValueError) as error:
-        ui.error(error)
-    else:
-        ui.written(message)
 
 
 def group_picker(label: str, key: str, default: str | None = None) -> str:
@@ -65,7 +56,7 @@ with add:
     group = group_picker("Nhóm", "add_group")
     since = month_picker("Hoạt động từ", "add_since") if st.checkbox("Bắt đầu từ một tháng", key="add_from") else None
     if st.button("Thêm đơn vị", key="add_unit", type="primary", disabled=not (name and group)):
-        attempt(lambda: door.add_unit(name, group, since), f"Đã thêm «{name}» vào nhóm «{group}».")
+        ui.attempt(lambda: door.add_unit(name, group, since), f"Đã thêm «{name}» vào nhóm «{group}».")
 
 if names_active:
     with rename:
@@ -75,7 +66,7 @@ if names_active:
                    "vẫn được nhận ra.")
         if st.button("Đổi tên", key="rename", type="primary", disabled=not new or new == old):
             alias = names.key(old) if names.key(old) != names.key(new) else None
-            attempt(lambda: door.rename_unit(old, new, alias), f"Đã đổi tên «{old}» thành «{new}».")
+            ui.attempt(lambda: door.rename_unit(old, new, alias), f"Đã đổi tên «{old}» thành «{new}».")
 
     with regroup:
         moved = st.selectbox("Đơn vị", names_active, key="regroup_unit")
@@ -84,20 +75,20 @@ if names_active:
         year = (st.selectbox("Trong kế hoạch từ năm", plan_years, index=len(plan_years) - 1, key="regroup_year")
                 if plan_years else None)
         if st.button("Chuyển nhóm", key="regroup", type="primary", disabled=not to or to == current):
-            attempt(lambda: door.regroup_unit(moved, to, year), f"Đã chuyển «{moved}» sang nhóm «{to}».")
+            ui.attempt(lambda: door.regroup_unit(moved, to, year), f"Đã chuyển «{moved}» sang nhóm «{to}».")
 
     with retire:
         leaving = st.selectbox("Đơn vị", names_active, key="retire_unit")
         since = month_picker("Thôi hoạt động từ", "retire_since")
         st.caption(f"Từ tháng {roster.month_text(since)}, đơn vị không còn trong xếp hạng; số liệu trước đó giữ nguyên.")
         if st.button("Thôi hoạt động", key="retire", type="primary"):
-            attempt(lambda: door.retire_unit(leaving, since),
+            ui.attempt(lambda: door.retire_unit(leaving, since),
                     f"«{leaving}» thôi hoạt động từ tháng {roster.month_text(since)}.")
         gone = units.loc[units["until"].notna(), "unit"].tolist()
         if gone:
             back = st.selectbox("Cho hoạt động trở lại", gone, key="restore_unit")
             if st.button("Hoạt động trở lại", key="restore"):
-                attempt(lambda: door.restore_unit(back), f"«{back}» hoạt động trở lại.")
+                ui.attempt(lambda: door.restore_unit(back), f"«{back}» hoạt động trở lại.")
 
     with merge:
         parts = st.multiselect("Các đơn vị được gộp", names_active, key="merge_parts", placeholder="Chọn các đơn vị")
@@ -111,7 +102,7 @@ if names_active:
         st.caption("Từ tháng đó, các đơn vị được gộp thôi hoạt động; khi so sánh với các kỳ trước, đơn vị sau khi gộp "
                    "được tính bằng số liệu cộng lại của các đơn vị được gộp.")
         if st.button("Gộp", key="merge", type="primary", disabled=not (parts and target)):
-            attempt(lambda: door.merge_units(parts, target, since, group),
+            ui.attempt(lambda: door.merge_units(parts, target, since, group),
                     f"Đã gộp {', '.join(parts)} thành «{target}» từ tháng {roster.month_text(since)}.")
 
     with other:
@@ -129,12 +120,12 @@ if names_active:
                                    index=names_active.index(points) if points in names_active else 0, key="alias_unit")
             left, right = st.columns(2)
             if left.button("Lưu", key="alias_save", disabled=unit == points):
-                attempt(lambda: door.set_alias(alias, unit), f"«{written[alias]}» từ nay chỉ tới «{unit}».")
+                ui.attempt(lambda: door.set_alias(alias, unit), f"«{written[alias]}» từ nay chỉ tới «{unit}».")
             if right.button("Bỏ tên khác", key="alias_remove"):
-                attempt(lambda: door.remove_alias(alias), f"Đã bỏ tên khác «{written[alias]}».")
+                ui.attempt(lambda: door.remove_alias(alias), f"Đã bỏ tên khác «{written[alias]}».")
         st.markdown("**Thêm tên khác**")
         left, right = st.columns(2)
         typed = left.text_input("Tên như tệp ghi", key="alias_new").strip()
         unit = right.selectbox("Là đơn vị", names_active, key="alias_new_unit")
         if st.button("Thêm tên khác", key="alias_add", disabled=not typed):
-            attempt(lambda: door.set_alias(names.key(typed), unit, typed), f"Tệp ghi «{typed}» từ nay là «{unit}».")
+            ui.attempt(lambda: door.set_alias(names.key(typed), unit, typed), f"Tệp ghi «{typed}» từ nay là «{unit}».")

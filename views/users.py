@@ -4,7 +4,7 @@ import streamlit as st
 
 from views import ui
 from kpi.service import SETTINGS
-from views.ui import ROLES, StoreError
+from views.ui import ROLES
 
 door = ui.doorway()
 st.title("Người dùng")
@@ -17,13 +17,6 @@ st.dataframe(pd.DataFrame({
 }), hide_index=True, width="stretch")
 
 
-def attempt(action, message: str) -> None:
-    try:
-        action()
-    except (StoreError, ValueError) as error:
-        ui.error(error)
-    else:
-        ui.written(message)
 
 
 add, change, options = st.tabs(["Thêm người dùng", "Đổi vai trò, mật khẩu, khoá", "Cài đặt đăng nhập"], key="user_tabs")
@@ -38,7 +31,7 @@ with add:
             if not sso and password != again:
                 st.error("Hai lần nhập mật khẩu không giống nhau.", icon=":material/error:")
             else:
-                attempt(lambda: door.add_user(name, role, None if sso else password),
+                ui.attempt(lambda: door.add_user(name, role, None if sso else password),
                         f"Đã thêm «{name.strip().lower()}», vai trò {ROLES[role]}.")
 
 with change:
@@ -50,12 +43,12 @@ with change:
             new_role = st.radio("Vai trò", list(ROLES), index=list(ROLES).index(row["role"]), format_func=ROLES.get,
                                 key="user_role", horizontal=True)
             if st.button("Lưu vai trò", key="save_role", disabled=new_role == row["role"]):
-                attempt(lambda: door.set_role(chosen, new_role), f"«{chosen}» từ nay có vai trò {ROLES[new_role]}.")
+                ui.attempt(lambda: door.set_role(chosen, new_role), f"«{chosen}» từ nay có vai trò {ROLES[new_role]}.")
             if row["disabled"]:
                 if st.button("Mở khoá tài khoản", key="enable_user", icon=":material/lock_open:"):
-                    attempt(lambda: door.set_disabled(chosen, False), f"Đã mở khoá «{chosen}».")
+                    ui.attempt(lambda: door.set_disabled(chosen, False), f"Đã mở khoá «{chosen}».")
             elif st.button("Khoá tài khoản", key="disable_user", icon=":material/lock:"):
-                attempt(lambda: door.set_disabled(chosen, True), f"Đã khoá «{chosen}»: không đăng nhập được nữa.")
+                ui.attempt(lambda: door.set_disabled(chosen, True), f"Đã khoá «{chosen}»: không đăng nhập được nữa.")
         with right, st.form("reset_password", clear_on_submit=True):
             password = st.text_input("Mật khẩu mới", type="password")
             again = st.text_input("Nhập lại mật khẩu mới", type="password")
@@ -63,7 +56,7 @@ with change:
                 if password != again:
                     st.error("Hai lần nhập mật khẩu không giống nhau.", icon=":material/error:")
                 else:
-                    attempt(lambda: door.set_password(chosen, password), f"Đã đặt mật khẩu mới cho «{chosen}».")
+                    ui.attempt(lambda: door.set_password(chosen, password), f"Đã đặt mật khẩu mới cho «{chosen}».")
 
 with options:
     current = ui.facts()["settings"]
@@ -76,4 +69,4 @@ with options:
         def save():
             for key, value in changed.items():
                 door.set_setting(key, value)
-        attempt(save, "Đã lưu cài đặt.")
+        ui.attempt(save, "Đã lưu cài đặt.")

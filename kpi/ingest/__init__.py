@@ -274,3 +274,18 @@ def template(units: pd.DataFrame, period: tuple[int, int]) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def preview_table(preview: pd.DataFrame) -> pd.DataFrame:
+    """The import preview with Vietnamese headings and numbers."""
+    return pd.DataFrame({
+        "Dòng": preview["row"],
+        "Tên trong tệp": preview["name"],
+        "Đơn vị": preview["unit"],
+        "Tổng số nhận": preview["received"].map(fmt.number),
+        "Trực tuyến": [f"{fmt.number(n)}/{fmt.number(d)}" for n, d in
+                       zip(preview["online_numerator"], preview["online_denominator"])],
+        "Tỷ lệ trực tuyến": preview["online_rate"].map(fmt.percent),
+        "Tỷ lệ TT không dùng tiền mặt": preview["cashless_rate"].map(fmt.percent),
+        "Tỷ lệ đúng hạn": preview["ontime_rate"].map(fmt.percent),
+    })
