@@ -53,6 +53,10 @@ def to_xlsx(frame: pd.DataFrame, sheet_name: str = "Bảng", number_formats: dic
     book = Workbook()
     write_sheet(book.active, frame, number_formats)
     book.active.title = sheet_name[:31]
+    # printed, a table is read across: landscape, as wide as the page, as many pages long as it takes
+    book.active.page_setup.orientation = "landscape"
+    book.active.sheet_properties.pageSetUpPr.fitToPage = True
+    book.active.page_setup.fitToWidth, book.active.page_setup.fitToHeight = 1, 0
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

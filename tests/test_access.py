@@ -187,6 +187,7 @@ def test_no_password_or_hash_reaches_the_ui_the_output_or_an_export(office, serv
     book = openpyxl.load_workbook(io.BytesIO(download(at, "Tải nhật ký (.xlsx)", served)))
     cells = " ".join(str(c.value) for row in book.active.iter_rows() for c in row)
     assert "Thêm người dùng" in cells and "chutich" in cells
+    assert book.active.page_setup.orientation == "landscape" and book.active.page_setup.fitToWidth == 1
     assert "$argon2" not in cells and secret not in cells
 
 
