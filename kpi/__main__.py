@@ -250,7 +250,8 @@ def _import(door: Service, args) -> int:
                  f"chấp nhận {fmt.number(len(prepared.warnings))} cảnh báo" if prepared.warnings else "",
                  "đã xoá dữ liệu mẫu" if result["sample_removed"] else ""]
         extra = "; ".join(n for n in notes if n)
-        print(f"Đã nhập {prepared.file_name}: tháng {month[1]}/{month[0]}, {fmt.number(result['units'])} đơn vị, "
+        window = f" (kỳ báo cáo {prepared.window_label})" if prepared.window and month == prepared.title_period else ""
+        print(f"Đã nhập {prepared.file_name}: tháng {month[1]}/{month[0]}{window}, {fmt.number(result['units'])} đơn vị, "
               f"{fmt.number(result['rows'])} dòng "
               f"(lần nhập số {result['import_id']}{'; ' + extra if extra else ''}).")
     return 0

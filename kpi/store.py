@@ -161,6 +161,11 @@ MIGRATIONS: dict[int, list[str]] = {
             before VARCHAR,
             after VARCHAR)""",
     ],
+    5: [
+        # the reporting window a file's title gives (a month may run from the 21st to the 20th)
+        "ALTER TABLE imports ADD COLUMN window_start DATE",
+        "ALTER TABLE imports ADD COLUMN window_end DATE",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -477,7 +482,7 @@ class Store:
         """The import history, newest first."""
         return self.query(
             "SELECT import_id, kind, file_name, sha256, imported_by, imported_at, period, units, rows, replaced, "
-            "undone_at FROM imports ORDER BY import_id DESC")
+            "undone_at, window_start, window_end FROM imports ORDER BY import_id DESC")
 
     def active_import_of(self, sha256: str) -> pd.Series | None:
         """The import, not undone, of a file with these bytes."""
@@ -743,7 +748,8 @@ class Store:
 
     def import_counts(self, counts: pd.DataFrame, *, file_name: str, sha256: str | None = None,
                       imported_by: str | None = None, replace: bool = False, new_units: pd.DataFrame | None = None,
-                      aliases: dict[str, str] | None = None, alias_names: dict[str, str] | None = None) -> dict:
+                      aliases: dict[str, str] | None = None, alias_names: dict[str, str] | None = None,
+                      window: tuple | None = None) -> dict:
         """Store a file's counts ([unit, year, month, *COUNTS], NA for a count not given) as one
         import, in one transaction: all of it, or nothing.
 
@@ -771,9 +777,9 @@ class Store:
             periods = sorted(f"{y}-{m:02d}" for y, m in counts[["year", "month"]].drop_duplicates().itertuples(False))
             units = counts["unit"].nunique()
             import_id = _scalar(
-                con, "INSERT INTO imports (kind, file_name, sha256, imported_by, rows, period, units) "
-                     "VALUES ('file', ?, ?, ?, ?, ?, ?) RETURNING import_id",
-                [file_name, sha256, imported_by, len(counts), ", ".join(periods), units])
+                con, "INSERT INTO imports (kind, file_name, sha256, imported_by, rows, period, units, window_start, "
+                     "window_end) VALUES ('file', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING import_id",
+                [file_name, sha256, imported_by, len(counts), ", ".join(periods), units, *(window or (None, None))])
             if new_units is not None and len(new_units):
                 _add_units(con, new_units, added_by=import_id)
             for alias, unit in (aliases or {}).items():

@@ -41,13 +41,14 @@ def counts(online: int, offline: int, carried: int = 0, early: int | None = None
 def bieu06(sections: list[tuple[str, str, list[tuple[str, dict]]]], *, title_period="Tháng 3 năm 2024",
            no_diacritics=False, upper=False, total: dict | None | bool = True, as_text=(),
            blank_row_after: int | None = None, extras: tuple[str, ...] = (), sheet="Biểu 06",
-           signature=True) -> bytes:
+           signature=True, subtotals: bool = False) -> bytes:
     """A Biểu 06 workbook: title rows, three merged header rows, the column-number row, section
     rows (roman numeral, name), unit rows, a total row and a signature block.
 
     sections: [(roman, section name, [(unit name, counts)])]. total=True writes the sum;
     a dict writes that instead; None or False writes none. as_text: unit names whose numbers
-    are written as text with a dot as thousands separator ("1.234").
+    are written as text with a dot as thousands separator ("1.234"). subtotals: each section row
+    carries the sum of its units, as some systems write it.
     """
     def say(text: str) -> str:
         text = plain(text) if no_diacritics else text
@@ -79,7 +80,8 @@ def bieu06(sections: list[tuple[str, str, list[tuple[str, dict]]]], *, title_per
     sums = dict.fromkeys(fields, 0)
     n = 0
     for roman, name, units in sections:
-        ws.append([roman, say(name)])
+        group = [sum(v.get(f) or 0 for _, v in units) for f in fields] if subtotals else []
+        ws.append([roman, say(name), *group])
         for unit, values in units:
             n += 1
             cells = [values.get(f) for f in fields]
@@ -235,3 +237,42 @@ def appendix(rows: list, title: list[str] | None = None, headings: list[str] | N
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def html_xls(rows: list[tuple[str | None, str, dict | None]], *, total: bool = True, title: str | None = None) -> bytes:
+    """A one-stop system's "Xuất Excel" as it arrives: an HTML table saved under a .xls name, UTF-8
+    with a byte order mark, Excel's Office namespaces and conditional comment, three header rows
+    merged with rowspan/colspan, counts written "1.234", a "Tổng số" row and (by default) no title
+    or period. rows: [(STT, name, counts or None for a row without numbers)]."""
+    def cell(value) -> str:
+        if value is None:
+            return "<td></td>"
+        text = f"{value:,}".replace(",", ".") if isinstance(value, int) else str(value)
+        return f"<td>{text.replace('&', '&amp;').replace('<', '&lt;')}</td>"
+
+    head = (
+        '<tr><th rowspan="3">STT</th><th rowspan="3">Đơn vị</th><th colspan="4">Số hồ sơ nhận giải quyết</th>'
+        '<th colspan="4">Số hồ sơ đã giải quyết</th><th colspan="3">Số hồ sơ đang giải quyết</th></tr>\r\n'
+        '<tr><th rowspan="2">Tổng số</th><th colspan="3">Trong đó</th><th rowspan="2">Tổng số</th>'
+        '<th rowspan="2">Trước hạn</th><th rowspan="2">Đúng hạn</th><th rowspan="2">Quá hạn</th>'
+        '<th rowspan="2">Tổng số</th><th rowspan="2">Trong hạn</th><th rowspan="2">Quá hạn</th></tr>\r\n'
+        '<tr><th>Trực tuyến</th><th>Trực tiếp, dịch vụ bưu chính</th><th>Từ kỳ trước</th></tr>\r\n'
+        + "<tr>" + "".join(f"<td>({i})</td>" for i in range(1, 14)) + "</tr>\r\n")
+    body, sums = [], dict.fromkeys(B06_COLUMNS, 0)
+    for stt, name, values in rows:
+        numbers = [None] * len(B06_COLUMNS) if values is None else [values[f] for f in B06_COLUMNS]
+        if values is not None and isinstance(stt, int):
+            for f in B06_COLUMNS:
+                sums[f] += values[f]
+        body.append("<tr>" + cell(stt) + cell(name) + "".join(cell(v) for v in numbers) + "</tr>")
+    if total:
+        body.append('<tr><td colspan="2"><b>Tổng số</b></td>' + "".join(cell(sums[f]) for f in B06_COLUMNS) + "</tr>")
+    page = ('<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel" '
+            'xmlns="http://www.w3.org/TR/REC-html40"><head><meta http-equiv="Content-Type" '
+            'content="application/vnd.ms-excel; charset=utf-8"/>'
+            '<!--[if gte mso 9]><xml><x:ExcelWorkbook><x:ExcelWorksheets><x:ExcelWorksheet><x:Name>BaoCao</x:Name>'
+            '</x:ExcelWorksheet></x:ExcelWorksheets></x:ExcelWorkbook></xml><![endif]--></head>\r\n<body>'
+            + (f"<h3>{title}</h3>" if title else "")
+            + '<table border="1" style="border-collapse:collapse">\r\n' + head + "\r\n".join(body)
+            + "\r\n</table></body></html>")
+    return b"\xef\xbb\xbf" + page.encode("utf-8")

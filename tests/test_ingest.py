@@ -288,8 +288,33 @@ def test_same_file_twice_is_recognised_by_its_hash(filled):
 
 def test_more_than_one_month_is_refused(store):
     refused(store, "q1.xlsx", bieu06(SECTIONS, title_period="Từ ngày 01/01/2024 đến ngày 31/03/2024"),
-            "là báo cáo từ 01/01/2024 đến 31/03/2024, nhiều hơn một tháng")
-    refused(store, "q1.xlsx", bieu06(SECTIONS, title_period="Quý I năm 2024"), "nhiều hơn một tháng")
+            "là báo cáo từ 01/01/2024 đến 31/03/2024 (91 ngày), nhiều hơn một tháng")
+    refused(store, "q1.xlsx", bieu06(SECTIONS, title_period="Quý I năm 2024"),
+            "là báo cáo nhiều hơn một tháng: «Kỳ báo cáo: Quý I năm 2024»")
+    refused(store, "32.xlsx", bieu06(SECTIONS, title_period="Từ ngày 20/09/2025 đến ngày 21/10/2025"), "(32 ngày)")
+
+
+def test_a_month_from_the_21st_to_the_20th_is_the_month_of_its_end_date(store):
+    data = bieu06(SECTIONS, title_period="Từ ngày 21/09/2025 đến ngày 20/10/2025")
+    prepared = ingest.prepare("gia-lai-t10.xlsx", data, store)
+    assert prepared.title_period == (2025, 10) and prepared.problems == []
+    assert prepared.window_label == "21/09–20/10/2025"
+    prepared.commit(store, (2025, 10))
+    assert stored(store, "Xã Mỹ Hương", 2025, 10)["received_online"] == 1234
+    history = ingest.history_table(store.imports())
+    assert history.loc[0, "Kỳ"] == "2025-10 (21/09–20/10/2025)"
+    # across a year, and a window written short with its year elsewhere in the title
+    across = ingest.prepare("t1.xlsx", bieu06(SECTIONS, title_period="Từ 21/12/2024 đến 20/01/2025"), store)
+    assert (across.title_period, across.window_label) == ((2025, 1), "21/12/2024–20/01/2025")
+    short = ingest.prepare("t3.xlsx", bieu06(SECTIONS, title_period="15/02–14/03 năm 2025"), store)
+    assert (short.title_period, short.window_label) == ((2025, 3), "15/02–14/03/2025")
+
+
+def test_a_window_shorter_than_a_month_is_a_warning(store):
+    prepared = ingest.prepare("nua.xlsx", bieu06(SECTIONS, title_period="Từ ngày 01/03/2024 đến ngày 15/03/2024"),
+                              store)
+    assert prepared.warnings == ["Tệp nua.xlsx: kỳ báo cáo trong tiêu đề chỉ có 15 ngày (01/03–15/03/2024), chưa "
+                                 "đủ một tháng; số liệu được nhập là của tháng 3/2024."]
 
 
 def test_truncated_xlsx(filled):
@@ -400,3 +425,152 @@ def test_merged_ranges_scanned_from_the_sheet_xml_are_calamines_own():
     ranges = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).merged_cell_ranges
     assert sheet.name == "Biểu 06 & tháng" and len(sheet.merged) >= 10
     assert sheet.merged == sorted((r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges)
+
+
+# -- real exports as they come ------------------------------------------------------------------
+def test_html_table_saved_as_xls_by_a_one_stop_system(store):
+    from sheets import html_xls
+    data = html_xls([("I", "Cơ quan chuyên môn", None),
+                     (1, "Phòng Tư pháp", counts(1234, 56, carried=7, late=3)),
+                     ("II", "UBND các xã, thị trấn", None),
+                     (2, "UBND xã Mỹ Hương", counts(2345, 100, pending=40, overdue=4))])
+    assert data.startswith(b"\xef\xbb\xbf<html") and b'rowspan="3"' in data and b"<td>1.234</td>" in data
+    prepared = ingest.prepare("BaoCao_06a.xls", data, store)
+    assert prepared.title_period is None and prepared.problems == [] and prepared.unknown == []
+    assert prepared.sheet == "Bảng 1" and prepared.rows["row"].tolist() == [6, 8]  # the table's own rows
+    assert prepared.rows["section"].tolist() == ["Cơ quan chuyên môn", "UBND các xã, thị trấn"]
+    prepared.commit(store, (2025, 10))
+    tu_phap = stored(store, "Phòng Tư pháp", 2025, 10)
+    assert (tu_phap["received"], tu_phap["received_online"], tu_phap["resolved_late"]) == (1297, 1234, 3)
+    assert stored(store, "Xã Mỹ Hương", 2025, 10)["pending_overdue"] == 4
+
+
+def test_html_xls_period_from_its_heading_and_the_cli_asks_for_one_without(store, tmp_path, cli_env):
+    import subprocess
+    import sys
+    from sheets import html_xls
+    rows = [(1, "Phòng Tư pháp", counts(10, 5))]
+    titled = ingest.prepare("a.xls", html_xls(rows, title="Kỳ báo cáo: Từ ngày 21/09/2025 đến ngày 20/10/2025"), store)
+    assert (titled.title_period, titled.window_label, titled.problems) == ((2025, 10), "21/09–20/10/2025", [])
+    path = tmp_path / "BaoCao.xls"
+    path.write_bytes(html_xls(rows))
+    subprocess.run([sys.executable, "-m", "kpi", "init", "--demo"], env=cli_env, check=True, capture_output=True)
+    run = subprocess.run([sys.executable, "-m", "kpi", "import", str(path)], env=cli_env, capture_output=True, text=True)
+    assert run.returncode != 0 and "tiêu đề không ghi tháng báo cáo; hãy chỉ rõ bằng --period" in run.stderr
+
+
+@pytest.mark.parametrize("data, kind", [
+    (b"\xef\xbb\xbf<html><body><table><tr><td>x</td></tr></table></body></html>", "html"),
+    (b"  <TABLE border=1><tr><td>x</td></tr></TABLE>", "html"),
+    (b"PK\x03\x04rest", "xlsx"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "xls"),
+    (b"STT;Don vi\r\n1;a\r\n", "csv"),
+])
+def test_a_file_is_what_its_bytes_say_whatever_its_name(data, kind):
+    from kpi.ingest import readers
+    assert readers.kind_of("bao-cao.xls", data) == kind
+
+
+def test_html_without_a_table_and_html_that_fetches_nothing(store):
+    with pytest.raises(InputError, match="là trang web \\(HTML\\) nhưng không có bảng số liệu nào"):
+        ingest.prepare("a.xls", "<html><body><p>Lỗi 500</p></body></html>".encode(), store)
+    # an external entity and a remote image are never fetched; the table still reads
+    from sheets import html_xls
+    hostile = html_xls([(1, "Phòng Tư pháp", counts(10, 5))]).replace(
+        b"<html", b'<!DOCTYPE html [<!ENTITY x SYSTEM "file:///etc/passwd">]><html', 1).replace(
+        b"<table", b'<img src="http://192.0.2.1/x.png">&x;<table', 1)
+    prepared = ingest.prepare("a.xls", hostile, store)
+    assert prepared.rows["name"].tolist() == ["Phòng Tư pháp"]
+    assert "root:" not in " ".join(str(v) for v in prepared.rows.to_numpy().ravel())
+
+
+def test_html_table_too_wide_is_refused(store):
+    row = "<tr>" + "<td>1</td>" * 250 + "</tr>"
+    with pytest.raises(InputError, match="hơn 200 cột, vượt giới hạn"):
+        ingest.prepare("a.xls", f"<table>{row}</table>".encode(), store)
+    with pytest.raises(InputError, match="hơn 200 cột, vượt giới hạn"):
+        ingest.prepare("a.xls", b'<table><tr><td colspan="100000">1</td></tr></table>', store)
+
+
+def test_sections_that_carry_their_subtotals_are_neither_units_nor_counted_twice(store):
+    data = bieu06(SECTIONS, subtotals=True)
+    prepared = ingest.prepare("t3.xlsx", data, store)
+    assert prepared.problems == [] and prepared.unknown == []
+    assert prepared.rows["unit"].tolist() == ["Phòng Tư pháp", "Phòng Lao động, Thương binh và Xã hội",
+                                              "Xã Mỹ Hương", "Thị trấn Huỳnh Hữu Nghĩa"]
+    assert prepared.rows["section"].tolist() == ["Cơ quan chuyên môn"] * 2 + ["UBND các xã, thị trấn"] * 2
+    prepared.commit(store, (2024, 3))
+    assert store.query("SELECT sum(received_online) AS n FROM monthly_counts")["n"].iloc[0] == 45 + 30 + 1234 + 200
+
+
+def test_a_subtotal_row_without_a_numeral_is_known_by_its_sum(store):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Kỳ báo cáo: Tháng 3 năm 2024"])
+    ws.append(["STT", "Đơn vị", "Tổng số hồ sơ nhận giải quyết", "Trực tuyến", "Trực tiếp"])
+    ws.append([None, "UBND cấp xã", 70, 60, 10])
+    ws.append([1, "UBND xã Mỹ Hương", 30, 25, 5])
+    ws.append([2, "UBND xã Mỹ Tú", 40, 35, 5])
+    ws.append([None, "Khối cơ quan chuyên môn", 12, 9, 3])
+    ws.append([3, "Phòng Tư pháp", 10, 8, 2])
+    ws.append([None, "Tổng cộng", 80, 68, 12])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    prepared = ingest.prepare("t3.xlsx", buffer.getvalue(), store)
+    assert prepared.rows["unit"].tolist() == ["Xã Mỹ Hương", "Xã Mỹ Tú", "Phòng Tư pháp"]
+    assert prepared.warnings == [
+        "Tệp t3.xlsx, trang «Sheet», dòng 6: dòng nhóm «Khối cơ quan chuyên môn» không khớp với các đơn vị trong "
+        "nhóm: Tổng số hồ sơ nhận giải quyết ghi 12, cộng các đơn vị được 10; Tiếp nhận trực tuyến ghi 9, cộng các "
+        "đơn vị được 8; Tiếp nhận trực tiếp, bưu chính ghi 3, cộng các đơn vị được 2."]
+
+
+def test_a_police_section_titled_like_its_only_unit(store):
+    police = counts(3, 40)
+    data = bieu06([*SECTIONS, ("III", "Công an huyện", [("Công an huyện Mỹ Tú", police)])], subtotals=True)
+    prepared = ingest.prepare("t3.xlsx", data, store)
+    assert prepared.errors == [] and prepared.warnings == []
+    assert prepared.rows.loc[prepared.rows["section"] == "Công an huyện", "unit"].tolist() == ["Công an huyện"]
+    prepared.commit(store, (2024, 3))
+    assert stored(store, "Công an huyện")["received_offline"] == 40
+
+
+def test_subtotals_read_as_units_are_diagnosed_once():
+    from kpi.ingest import checks
+    from kpi.ingest.layout import Layout
+    from kpi.ingest.readers import Sheet
+    import pyarrow as pa
+    rows = pd.DataFrame({"name": ["A", "B"], "section": [None, None], "row": [5, 6],
+                         **{c: pd.array([None, None], "Int64") for c in COUNTS}})
+    rows["received"] = pd.array([3383, 3383], "Int64")
+    rows["received_online"] = pd.array([3000, 3000], "Int64")
+    sheet = Sheet("Biểu 06", pa.table({"0": pa.array(["x"] * 8)}))
+    found = Layout(sheet, range(0, 1), 1, 0, None, {1: "received", 2: "received_online"},
+                   {1: "Tổng số", 2: "Trực tuyến"})
+    total = {"row": 7, "received": 3383, "received_online": 3000}
+    problems = checks.check(checks.Extracted(rows, total, []), found, "a.xlsx")
+    assert [p.message for p in problems] == [
+        "Tệp a.xlsx, trang «Biểu 06», dòng 7: cộng các đơn vị được gấp đôi dòng tổng cộng ở 2 cột (như «Tổng số hồ "
+        "sơ nhận giải quyết»: ghi 3.383, cộng được 6.766): có thể tệp có các dòng tổng nhóm được đọc như đơn vị. Hãy "
+        "xem danh sách đơn vị dưới đây; nếu có dòng là tổng của một nhóm, hãy bỏ qua dòng đó."]
+
+
+def test_paid_online_above_online_fee_dossiers_is_a_warning_that_explains(store):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Kỳ báo cáo: Tháng 10 năm 2025"])
+    ws.append(["STT", "Đơn vị", "Tổng số hồ sơ nhận giải quyết", "Trực tuyến", "Trực tiếp",
+               "Hồ sơ trực tuyến có nghĩa vụ tài chính", "Tổng HS có nghĩa vụ tài chính", "Số HS đã TTTT"])
+    ws.append([1, "UBND xã Mỹ Hương", 30, 25, 5, 10, 20, 12])
+    ws.append([2, "UBND xã Mỹ Tú", 40, 35, 5, 10, 20, 8])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    prepared = ingest.prepare("t10.xlsx", buffer.getvalue(), store)
+    assert prepared.errors == []
+    assert prepared.warnings == [
+        "Tệp t10.xlsx, trang «Sheet», dòng 3, cột H (Số HS đã TTTT): ở 1 đơn vị, «Hồ sơ đã thanh toán trực tuyến» "
+        "lớn hơn «Hồ sơ trực tuyến có nghĩa vụ tài chính» (cột F): UBND xã Mỹ Hương (dòng 3: 12 > 10). Hệ thống một "
+        "cửa đếm hồ sơ đã thanh toán trực tuyến dù hồ sơ được nộp theo cách nào, nên số này có thể lớn hơn số hồ sơ "
+        "trực tuyến có nghĩa vụ tài chính; theo định nghĩa của Phụ lục 1, tỷ lệ thanh toán không dùng tiền mặt của "
+        "đơn vị sẽ trên 100%."]
+    prepared.commit(store, (2025, 10), accept_warnings=True)
+    assert stored(store, "Xã Mỹ Hương", 2025, 10)["paid_online"] == 12

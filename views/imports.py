@@ -54,10 +54,18 @@ if upload is not None:
 
     left, right = st.columns(2)
     default_year, default_month = prepared.title_period or latest
-    month = left.selectbox("Tháng", range(1, 13), index=default_month - 1, key="import_month")
+    # a file without its month is never given one by default: a wrong guess would store a month's counts elsewhere
+    month = left.selectbox("Tháng", range(1, 13), index=default_month - 1 if prepared.title_period else None,
+                           key="import_month", placeholder="Chọn tháng của số liệu")
     year = right.number_input("Năm", 2015, 2100, value=default_year, step=1, key="import_year")
-    st.caption(f"Tiêu đề tệp ghi: tháng {prepared.title_period[1]}/{prepared.title_period[0]}."
-               if prepared.title_period else "Tiêu đề tệp không ghi tháng báo cáo: hãy chọn tháng.")
+    if prepared.window:
+        st.caption(f"Tiêu đề tệp ghi kỳ báo cáo {prepared.window_label}: số liệu tháng {prepared.title_period[1]}/"
+                   f"{prepared.title_period[0]} (kỳ được tính theo tháng của ngày cuối).")
+    elif prepared.title_period:
+        st.caption(f"Tiêu đề tệp ghi: tháng {prepared.title_period[1]}/{prepared.title_period[0]}.")
+    else:
+        st.info("Tệp không ghi tháng báo cáo (tệp xuất từ trang web thường không có tiêu đề): hãy chọn tháng và năm "
+                "của số liệu ở trên.", icon=":material/event:")
 
     mapping, new_units, unresolved = {}, {}, []
     if len(prepared.unknown) > MAPPABLE:
@@ -85,6 +93,9 @@ if upload is not None:
             else:
                 mapping[name] = choice
 
+    if month is None:
+        st.button("Xác nhận nhập", type="primary", disabled=True, key="confirm", icon=":material/upload:")
+        st.stop()
     if unresolved:  # the preview and the import wait for every name's unit
         st.info(f"Còn {fmt.number(len(unresolved))} tên chưa chọn đơn vị; chọn xong mới nhập được.", icon=":material/info:")
         st.button("Xác nhận nhập", type="primary", disabled=True, key="confirm", icon=":material/upload:")

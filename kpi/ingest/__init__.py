@@ -7,6 +7,7 @@ import logging
 import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Callable
 
 import pandas as pd
@@ -22,6 +23,7 @@ from kpi.ingest.readers import InputError, Limits
 from kpi.store import Store, StoreError
 
 OTHER_GROUP = "Đơn vị khác"
+SHORTEST_WINDOW = 28  # days: February; a shorter window is a part of a month
 
 __all__ = ["InputError", "Limits", "Prepared", "prepare", "template", "ERROR", "WARNING", "Problem"]
 
@@ -40,6 +42,11 @@ class Prepared:
     columns: list[str]  # the count fields the file gives
     earlier_import: pd.Series | None = None  # an import of the very same bytes
     groups: dict[str, str] = field(default_factory=dict)  # unknown name -> group suggested for it
+    window: tuple[date, date] | None = None  # the reporting window the title gives ("21/09–20/10/2025")
+
+    @property
+    def window_label(self) -> str | None:
+        return None if self.window is None else layout.window_label(*self.window)
 
     @property
     def errors(self) -> list[str]:
@@ -123,8 +130,10 @@ class Prepared:
         new_units = new_units or {}
         resolved = {**(mapping or {}), **{name: name for name in new_units}}
         counts = self.counts(period, resolved)
+        window = self.window if self.window and tuple(period) == self.title_period else None
         return store.import_counts(
             counts, file_name=self.file_name, sha256=self.sha256, imported_by=imported_by, replace=replace,
+            window=window,
             new_units=pd.DataFrame({"unit": list(new_units), "group": list(new_units.values())}),
             aliases=_aliases(mapping or {}),
             alias_names={names.key(name): name for name in (mapping or {})})
@@ -159,7 +168,7 @@ def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,
             first_error = first_error or error
     if found is None:
         raise first_error or InputError(f"Tệp {file_name} không có trang nào.")
-    title_period = layout.period_from_title(found.sheet, found.header_rows.start, file_name)
+    title = layout.period_from_title(found.sheet, found.header_rows.start, file_name)
     say(0.5, "Đang đọc số liệu…")
     # the names' keys are made on a second thread (Arrow lets go of the GIL) while the counts are read
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -179,8 +188,12 @@ def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,
     rows.insert(3, "key", body_keys[rows["row"].to_numpy() - found.data_start - 1])  # Excel row -> body position
     rows.insert(4, "unit", matcher.match_keys(rows["key"]).to_numpy())
     problems += _twice(rows, file_name, found.sheet.name) + _odd_names(rows, file_name, found.sheet.name)
-    prepared = Prepared(file_name, sha, found.sheet.name, title_period, rows, problems, found.ignored,
-                        list(found.columns.values()), earlier, _suggest_groups(rows, units))
+    if title.days is not None and title.days < SHORTEST_WINDOW:
+        problems.append(Problem(WARNING, f"Tệp {file_name}: kỳ báo cáo trong tiêu đề chỉ có {title.days} ngày "
+                                         f"({layout.window_label(*title.window)}), chưa đủ một tháng; số liệu được "
+                                         f"nhập là của tháng {title.period[1]}/{title.period[0]}."))
+    prepared = Prepared(file_name, sha, found.sheet.name, title.period, rows, problems, found.ignored,
+                        list(found.columns.values()), earlier, _suggest_groups(rows, units), title.window)
     pa.default_memory_pool().release_unused()  # the sheet's Arrow buffers, freed but kept by the allocator
     say(1.0, "Xong")
     return prepared
@@ -245,7 +258,9 @@ def history_table(history: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Số": history["import_id"],
         "Tệp": history["file_name"],
-        "Kỳ": history["period"].fillna(""),
+        "Kỳ": [period if pd.isna(first) else f"{period} ({layout.window_label(first, last)})"
+               for period, first, last in zip(history["period"].fillna(""), history["window_start"],
+                                              history["window_end"])],
         "Đơn vị": history["units"].map(fmt.number),
         "Dòng": history["rows"].map(fmt.number),
         "Thay thế": history["replaced"].map(lambda v: fmt.number(v) if pd.notna(v) else ""),

@@ -7,7 +7,7 @@ does not match the sum of the units. Every message names the file, sheet, row an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -15,8 +15,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kpi.ingest.layout import SIGNATURE, TOTAL, Layout, _is_column_numbers, column_letter
+from kpi.ingest.layout import GROUP_TITLE, ROMAN, SIGNATURE, TOTAL, Layout, _is_column_numbers, column_letter
 from kpi.measures import COUNTS, PART_OF, broken_identities
+from kpi.fmt import number
 from kpi.text import plain_all
 
 ERROR, WARNING = "error", "warning"
@@ -33,6 +34,8 @@ class Extracted:
     rows: pd.DataFrame  # name, section, row (as Excel numbers it), *COUNTS (Int64, NA when empty)
     total: dict | None  # the total row: row and its counts
     problems: list[Problem]
+    sections: list[dict] = field(default_factory=list)  # rows of sections with subtotals: row, name, the
+    # subtotal's counts and `units`, the sum of the unit rows under it
 
 
 _EMPTY = ["-", "—", "–", "x"]
@@ -118,8 +121,6 @@ def extract(layout: Layout, file_name: str, progress: Callable[[float], None] | 
     has_number, has_text, has_name, excel_row = has_number[:end], has_text[:end], has_name[:end], excel_row[:end]
     names = names.slice(0, end)
 
-    section_rows = ~has_number & has_name & ~has_text
-    section = pd.Series(names.to_pandas()).where(section_rows).ffill()
     data = has_number | has_text
     problems: list[Problem] = []
     nameless = np.flatnonzero(data & ~has_name)
@@ -146,6 +147,12 @@ def extract(layout: Layout, file_name: str, progress: Callable[[float], None] | 
         total = {"row": int(excel_row[r]), **{f: column[r].as_py() for f, column in numbers.items()}}
     units = data.copy()
     units[total_rows] = False
+    subtotals = _subtotal_rows(layout, names, units, total_rows, {f: c.slice(0, end) for f, c in numbers.items()})
+    units[subtotals] = False
+    section_rows = (~has_number & has_name & ~has_text)
+    section_rows[subtotals] = True
+    section = pd.Series(names.to_pandas()).where(section_rows).ffill()
+    sections = _section_sums(subtotals, units, total_rows, numbers, names, excel_row)
     keep = np.flatnonzero(units)
     # names as plain Python strings (object): the matching that follows looks them up in dicts
     out = pd.DataFrame({"name": pd.Series(pc.take(names, keep).to_pylist(), dtype="object"),
@@ -154,11 +161,77 @@ def extract(layout: Layout, file_name: str, progress: Callable[[float], None] | 
         out[column] = (pc.take(numbers[column], keep).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
                        if column in numbers else pd.arrays.IntegerArray(np.zeros(len(keep), "int64"),
                                                                          np.ones(len(keep), bool)))
-    return Extracted(out, total, problems)
+    return Extracted(out, total, problems, sections)
+
+
+def _subtotal_rows(layout: Layout, names: pa.Array, units: np.ndarray, total_rows: np.ndarray,
+                   numbers: dict[str, pa.Array]) -> np.ndarray:
+    """Rows among `units` that are sections carrying their group's subtotals: a Roman numeral or a
+    letter in the STT column ("II | Công an huyện" above "1 | Công an huyện Mỹ Tú"), or a row whose
+    counts equal the sum of the unit rows under it when its STT is not a number or its title names a
+    group ("UBND cấp xã")."""
+    n = len(units)
+    stt = (plain_all(layout.sheet.cells.column(layout.stt_col).slice(layout.data_start, n).combine_chunks())
+           if layout.stt_col is not None and layout.stt_col != layout.name_col else pa.nulls(n, pa.string()))
+    roman = units & _bools(pc.match_substring_regex(stt, ROMAN.pattern))
+    numbered = units & _bools(pc.match_substring_regex(stt, r"^\d+[.)]?$"))
+    grouped = units & _bools(pc.match_substring_regex(plain_all(names), GROUP_TITLE.pattern))
+    # a group's title with no number is a section; a row without a number where units are numbered may be one
+    candidates = units & ~roman & ~numbered & (grouped | (numbered.sum() * 2 >= units.sum()))
+    if not candidates.any():
+        return np.flatnonzero(roman)
+    boundaries = np.zeros(n, bool)
+    boundaries[total_rows] = True
+    boundaries |= roman | candidates
+    under = units & ~boundaries
+    matrix = np.column_stack([pc.fill_null(c, 0).to_numpy(zero_copy_only=False) for c in numbers.values()])
+    known = np.column_stack([c.is_valid().to_numpy(zero_copy_only=False) for c in numbers.values()])
+    summed = np.vstack([np.zeros((1, matrix.shape[1]), matrix.dtype), np.cumsum(matrix * under[:, None], axis=0)])
+    stops = np.flatnonzero(boundaries)
+    found = list(np.flatnonzero(roman))
+    for r in np.flatnonzero(candidates):
+        stop = stops[np.searchsorted(stops, r, side="right")] if r < stops[-1] else n
+        below = summed[stop] - summed[r + 1]
+        if under[r + 1:stop].any() and (grouped[r] or (below[known[r]] == matrix[r][known[r]]).all()):
+            found.append(r)
+    return np.array(sorted(found), dtype=int)
+
+
+def _section_sums(subtotals: np.ndarray, units: np.ndarray, total_rows: np.ndarray, numbers: dict[str, pa.Array],
+                  names: pa.Array, excel_row: np.ndarray) -> list[dict]:
+    """Each subtotal row with its counts and the sum of the unit rows under it, to check them."""
+    stops = np.sort(np.concatenate([subtotals, total_rows, [len(units)]])).astype(int)
+    out = []
+    for r in subtotals:
+        stop = stops[np.searchsorted(stops, r, side="right")]
+        below = np.flatnonzero(units[r + 1:stop]) + r + 1
+        out.append({"row": int(excel_row[r]), "name": names[int(r)].as_py(),
+                    "counts": {f: c[int(r)].as_py() for f, c in numbers.items()},
+                    "units": {f: int(pc.sum(pc.take(c, below)).as_py() or 0) for f, c in numbers.items()}})
+    return out
+
+
+# parts that real systems let exceed their whole, and why: warned about, not refused
+LOOSE_PARTS = {
+    ("paid_online", "fee_online"): "Hệ thống một cửa đếm hồ sơ đã thanh toán trực tuyến dù hồ sơ được nộp theo cách "
+                                   "nào, nên số này có thể lớn hơn số hồ sơ trực tuyến có nghĩa vụ tài chính; theo "
+                                   "định nghĩa của Phụ lục 1, tỷ lệ thanh toán không dùng tiền mặt của đơn vị sẽ "
+                                   "trên 100%.",
+    ("apology_letters", "resolved_late"): "Thư xin lỗi được gửi cả cho hồ sơ đang giải quyết đã quá hạn, nên số thư "
+                                          "có thể lớn hơn số hồ sơ đã giải quyết quá hạn; tỷ lệ thư xin lỗi của đơn "
+                                          "vị sẽ trên 100%.",
+}
+LISTED = 5  # units named in a warning about many rows; the others are counted
+
+
+def _listed(items: list[str]) -> str:
+    shown = "; ".join(items[:LISTED])
+    return shown + (f" và {number(len(items) - LISTED)} đơn vị khác" if len(items) > LISTED else "")
 
 
 def check(extracted: Extracted, layout: Layout, file_name: str) -> list[Problem]:
-    """Parts larger than their whole (errors), identities and the total row (warnings)."""
+    """Parts larger than their whole (errors, but for the parts real systems count otherwise), broken
+    identities, section subtotals and the total row (warnings). What many rows share is said once."""
     where = Where(file_name, layout)
     rows = extracted.rows
     given = set(layout.columns.values())
@@ -167,22 +240,57 @@ def check(extracted: Extracted, layout: Layout, file_name: str) -> list[Problem]
         if part not in given or whole not in given:
             continue
         bad = rows[(rows[part] > rows[whole]).fillna(False)]
+        if bad.empty:
+            continue
+        if (part, whole) in LOOSE_PARTS:
+            cases = [f"{r['name']} (dòng {r['row']}: {number(r[part])} > {number(r[whole])})" for _, r in bad.iterrows()]
+            problems.append(Problem(WARNING, f"{where(bad['row'].iloc[0], part)}: ở {number(len(bad))} đơn vị, "
+                                             f"«{COUNTS[part]}» lớn hơn «{COUNTS[whole]}» (cột "
+                                             f"{column_letter(where.col_of[whole])}): {_listed(cases)}. "
+                                             f"{LOOSE_PARTS[part, whole]}"))
+            continue
         for _, r in bad.iterrows():
-            problems.append(Problem(ERROR, f"{where(r['row'], part)}: {r[part]} lớn hơn "
-                                           f"«{COUNTS[whole]}» ({r[whole]}, cột "
+            problems.append(Problem(ERROR, f"{where(r['row'], part)}: {number(r[part])} lớn hơn "
+                                           f"«{COUNTS[whole]}» ({number(r[whole])}, cột "
                                            f"{column_letter(where.col_of[whole])}) của {r['name']}."))
     for whole, parts, bad, summed in broken_identities(rows):
-        for (_, r), total in zip(bad.iterrows(), summed):
-            listed = " + ".join(f"{COUNTS[p]} {r[p]}" for p in parts)
+        listed = " + ".join(COUNTS[p] for p in parts)
+        if len(bad) == 1:
+            r, total = bad.iloc[0], summed.iloc[0]
+            terms = " + ".join(f"{COUNTS[p]} {number(r[p])}" for p in parts)
             problems.append(Problem(WARNING, f"{where(r['row'], whole)}: {r['name']} có «{COUNTS[whole]}» "
-                                             f"{r[whole]} nhưng {listed} = {total}."))
+                                             f"{number(r[whole])} nhưng {terms} = {number(total)}."))
+            continue
+        cases = [f"{r['name']} (dòng {r['row']}: {number(r[whole])} ≠ {number(total)})"
+                 for (_, r), total in zip(bad.iterrows(), summed)]
+        problems.append(Problem(WARNING, f"{where(bad['row'].iloc[0], whole)}: ở {number(len(bad))} đơn vị, "
+                                         f"«{COUNTS[whole]}» khác {listed}: {_listed(cases)}. Hệ thống một cửa có thể "
+                                         "tính các cột theo cách khác (hồ sơ trả lại, rút, chờ bổ sung); hãy xem lại "
+                                         "tệp nếu không phải vậy."))
+    for section in extracted.sections:
+        wrong = [f"{COUNTS[f]} ghi {number(v)}, cộng các đơn vị được {number(section['units'][f])}"
+                 for f, v in section["counts"].items() if v is not None and v != section["units"][f]]
+        if wrong:
+            problems.append(Problem(WARNING, f"{where(section['row'])}: dòng nhóm «{section['name']}» không khớp với "
+                                             f"các đơn vị trong nhóm: {'; '.join(wrong)}."))
     total = extracted.total
     if total is not None:
-        for f in layout.columns.values():
-            if total.get(f) is None:
-                continue
-            summed = rows[f].sum()
-            if int(summed) != total[f]:
-                problems.append(Problem(WARNING, f"{where(total['row'], f)}: dòng tổng cộng ghi {total[f]} "
-                                                 f"nhưng cộng các đơn vị được {int(summed)}."))
+        wrong = {f: (total[f], int(rows[f].sum())) for f in layout.columns.values()
+                 if total.get(f) is not None and int(rows[f].sum()) != total[f]}
+        if len(wrong) == 1:
+            (f, (said, summed)), = wrong.items()
+            problems.append(Problem(WARNING, f"{where(total['row'], f)}: dòng tổng cộng ghi {number(said)} nhưng "
+                                             f"cộng các đơn vị được {number(summed)}."))
+        elif wrong and all(summed == 2 * said for said, summed in wrong.values()):
+            f = next(iter(wrong))
+            problems.append(Problem(WARNING, f"{where(total['row'])}: cộng các đơn vị được gấp đôi dòng tổng cộng "
+                                             f"ở {number(len(wrong))} cột (như «{COUNTS[f]}»: ghi "
+                                             f"{number(wrong[f][0])}, cộng được {number(wrong[f][1])}): có thể tệp "
+                                             "có các dòng tổng nhóm được đọc như đơn vị. Hãy xem danh sách đơn vị "
+                                             "dưới đây; nếu có dòng là tổng của một nhóm, hãy bỏ qua dòng đó."))
+        elif wrong:
+            listed = "; ".join(f"cột {column_letter(where.col_of[f])} ({COUNTS[f]}) ghi {number(said)}, cộng được "
+                               f"{number(summed)}" for f, (said, summed) in wrong.items())
+            problems.append(Problem(WARNING, f"{where(total['row'])}: dòng tổng cộng không khớp với cộng các đơn vị "
+                                             f"ở {number(len(wrong))} cột: {listed}."))
     return problems

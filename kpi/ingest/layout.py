@@ -3,16 +3,16 @@ where the header is, which column holds which count, which rows are units, secti
 and the signature block, and which month the title names."""
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
 from kpi.ingest.readers import InputError, Sheet
-from kpi.text import plain
+from kpi.text import plain, plain_all
 
 # -- columns ----------------------------------------------------------------------------------
 # Columns named by their own words, whatever group they stand under (checked first, in order).
@@ -56,7 +56,10 @@ _NOISE = re.compile(r"\b(trong do|so ho so|so hs|ho so|so)\b")
 TOTAL = re.compile(r"^(tong cong|tong so|tong chung)\b|^(tong|cong|toan (huyen|tinh|thanh pho))\s*[:.]?$")
 SIGNATURE = re.compile(r"nguoi lap|lap bieu|thu truong|ky ten|chu tich|giam doc|xac nhan|"
                        r"ngay \d{1,2} thang|ngay \.+|\bkt\.|\btm\.")
-ROMAN = re.compile(r"^(i|ii|iii|iv|v|vi|vii|viii|ix|x|[a-e])\.?$")
+ROMAN = re.compile(r"^(i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii|[a-e])[.)]?$")
+# a row's title that names a group of units, not a unit: "Các cơ quan chuyên môn", "UBND cấp xã", "Khối xã, phường"
+GROUP_TITLE = re.compile(r"^(khoi|nhom|cac|co quan chuyen mon|(ubnd|uy ban nhan dan|don vi) (cap|cac|truc thuoc)|"
+                         r"cap (xa|huyen|tinh)|so,? ban,? nganh)\b")
 COLUMN_NUMBER = re.compile(r"^\(?(\d{1,2})\)?$")
 _NUMBER = re.compile(r"^-?\d{1,3}([.,]\d{3})*$")
 
@@ -77,7 +80,13 @@ class Layout:
         rows = self.sheet.height - self.data_start
         if self.name_col >= self.sheet.width:
             return pa.nulls(rows, pa.string())
-        return self.sheet.cells.column(self.name_col).slice(self.data_start).combine_chunks()
+        names = self.sheet.cells.column(self.name_col).slice(self.data_start).combine_chunks()
+        if self.stt_col is None:
+            return names
+        # "Tổng số" written across STT and name (an HTML colspan, a merged cell): the total row's name
+        stt = self.sheet.cells.column(self.stt_col).slice(self.data_start).combine_chunks()
+        total = pc.fill_null(pc.match_substring_regex(plain_all(stt), TOTAL.pattern), False)
+        return pc.if_else(pc.and_(pc.is_null(names), total), stt, names)
 
 
 def column_letter(col: int) -> str:
@@ -194,39 +203,76 @@ def recognise(sheet: Sheet, file_name: str) -> Layout:
 _MONTH_YEAR = [
     re.compile(r"thang\s*(\d{1,2})\s*(?:nam|/|-|\.)\s*(\d{4})"),
 ]
-_RANGE = re.compile(r"tu ngay\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})\s*(?:den|-)\s*(?:ngay)?\s*"
-                    r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
+# "Từ ngày 21/09/2025 đến ngày 20/10/2025", "từ 21/9 đến 20/10/2025", "15/02–14/03", "(21/09/2025 - 20/10/2025)"
+_DAY = r"(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{4}))?"
+_RANGE = re.compile(rf"(?:tu\s*(?:ngay)?\s*)?{_DAY}\s*(?:den|-|–|—|~)\s*(?:ngay)?\s*{_DAY}")
+_YEAR = re.compile(r"\b(?:nam\s*)?(20\d\d)\b")
 _MULTI = re.compile(r"\bquy\s*(i{1,3}|iv|\d)\b|\b(6|9|sau|chin) thang\b|\bnam \d{4}\s*$")
+LONGEST_WINDOW = 31  # days: a reporting month, whichever day it starts on
 
 
-def period_from_title(sheet: Sheet, before_row: int, file_name: str) -> tuple[int, int] | None:
-    """(year, month) the title names; None when it names none. A title that covers more than
-    one month is refused."""
-    lines = [_text(v) for row in sheet.rows(0, before_row) for v in row if isinstance(v, str)]
-    for line in lines:
-        m = _RANGE.search(line)
-        if m:
-            d1, m1, y1, d2, m2, y2 = (int(g) for g in m.groups())
-            try:
-                first, last = date(y1, m1, d1), date(y2, m2, d2)
-            except ValueError:
-                raise InputError(f"Tệp {file_name}: ngày trong tiêu đề không hợp lệ: «{line}».") from None
-            if (y1, m1) != (y2, m2):
-                raise InputError(f"Tệp {file_name} là báo cáo từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}, nhiều hơn "
-                                 f"một tháng. Hãy tải báo cáo từng tháng từ Hệ thống một cửa điện tử.")
-            if d1 != 1 or d2 != calendar.monthrange(y2, m2)[1]:
-                raise InputError(f"Tệp {file_name} là báo cáo từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}, không trọn "
-                                 f"tháng {m2}/{y2}. Hãy tải báo cáo cả tháng.")
-            return y2, m2
+@dataclass(frozen=True)
+class Title:
+    """What a report's title says about its period: the month (of the window's end date) and the
+    window itself when the title gives dates."""
+
+    period: tuple[int, int] | None = None
+    window: tuple[date, date] | None = None
+
+    @property
+    def days(self) -> int | None:
+        return None if self.window is None else (self.window[1] - self.window[0]).days + 1
+
+
+def window_label(first: date, last: date) -> str:
+    """21/09–20/10/2025; 21/12/2024–20/01/2025 across a year."""
+    return (f"{first:%d/%m}–{last:%d/%m/%Y}" if first.year == last.year else f"{first:%d/%m/%Y}–{last:%d/%m/%Y}")
+
+
+def _window(m: re.Match, line: str, lines: list[str], file_name: str, written: str) -> Title | None:
+    d1, m1, y1, d2, m2, y2 = m.groups()
+    year = y2 or y1 or next((y.group(1) for text in (line, *lines) if (y := _YEAR.search(text))), None)
+    if year is None:
+        return None
+    y2 = int(year)
+    # 21/12–20/01/2025 starts the year before
+    y1 = int(y1) if y1 else (y2 - 1 if (int(m1), int(d1)) > (int(m2), int(d2)) else y2)
+    try:
+        first, last = date(y1, int(m1), int(d1)), date(y2, int(m2), int(d2))
+    except ValueError:  # "31/02": a window said wrongly
+        if line.startswith("tu ngay") or "ky bao cao" in line:
+            raise InputError(f"Tệp {file_name}: ngày trong tiêu đề không hợp lệ: «{written}».") from None
+        return None
+    if last < first:
+        raise InputError(f"Tệp {file_name}: kỳ báo cáo trong tiêu đề kết thúc ({last:%d/%m/%Y}) trước khi bắt đầu "
+                         f"({first:%d/%m/%Y}): «{written}».")
+    days = (last - first).days + 1
+    if days > LONGEST_WINDOW:
+        raise InputError(f"Tệp {file_name} là báo cáo từ {first:%d/%m/%Y} đến {last:%d/%m/%Y} ({days} ngày), nhiều "
+                         f"hơn một tháng. Hãy tải báo cáo từng tháng (kỳ báo cáo tháng dài tối đa {LONGEST_WINDOW} "
+                         "ngày) từ Hệ thống một cửa điện tử.")
+    return Title((last.year, last.month), (first, last))
+
+
+def period_from_title(sheet: Sheet, before_row: int, file_name: str) -> Title:
+    """The month the title names, and its reporting window when it gives one: a window is the month
+    of its end date (a province whose month runs from the 21st to the 20th reports 21/09–20/10 as
+    October). A title covering more than a month is refused."""
+    written = [v for row in sheet.rows(0, before_row) for v in row if isinstance(v, str)]
+    lines = [_text(v) for v in written]
+    for line, original in zip(lines, written):
+        for m in _RANGE.finditer(line):
+            if (found := _window(m, line, lines, file_name, original)) is not None:
+                return found
     for line in lines:
         for pattern in _MONTH_YEAR:
             m = pattern.search(line)
             if m and 1 <= int(m.group(1)) <= 12:
-                return int(m.group(2)), int(m.group(1))
-    for line in lines:
+                return Title((int(m.group(2)), int(m.group(1))))
+    for line, original in zip(lines, written):
         if "ky bao cao" in line or "bao cao" in line:
             m = _MULTI.search(line)
             if m:
-                raise InputError(f"Tệp {file_name} là báo cáo {m.group(0)} (nhiều hơn một tháng): «{line}». "
+                raise InputError(f"Tệp {file_name} là báo cáo nhiều hơn một tháng: «{original}». "
                                  f"Hãy tải báo cáo từng tháng từ Hệ thống một cửa điện tử.")
-    return None
+    return Title()

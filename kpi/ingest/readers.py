@@ -1,6 +1,7 @@
 """Reading uploaded bytes into sheets of cell texts: .xlsx and .xls with fastexcel (calamine,
 handing over Arrow columns: a sheet of a million cells never becomes a million Python objects),
-.csv in UTF-8 or the Windows code pages older tools write. The file's own bytes, not its name,
+.csv in UTF-8 or the Windows code pages older tools write, and the HTML table that one-stop
+systems' "Xuất Excel" saves under a .xls name (lxml). The file's own bytes, not its name,
 say what it is; a file that is too big, or a zip that would unpack into far more than it
 weighs, is refused before it is parsed."""
 from __future__ import annotations
@@ -21,6 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import python_calamine
 from defusedxml import ElementTree
+from lxml import etree
+from lxml import html as lxml_html
 from openpyxl.utils import get_column_letter
 
 from kpi.fmt import number
@@ -70,8 +73,11 @@ class Sheet:
         return [list(row) for row in zip(*(column.to_pylist() for column in part.columns))]
 
 
-XLSX, XLS, CSV = "xlsx", "xls", "csv"
+XLSX, XLS, CSV, HTML = "xlsx", "xls", "csv", "html"
 _ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# markup at the start (after a byte order mark and blanks) and a table soon after: an HTML "xls"
+_HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<(?:!doctype|html|head|meta|body|table|\?xml|!--|style|div|p\b)",
+                         re.IGNORECASE)
 
 
 def kind_of(name: str, data: bytes) -> str:
@@ -83,6 +89,10 @@ def kind_of(name: str, data: bytes) -> str:
         return XLS
     if b"\x00" in data[:4096]:
         raise InputError(f"Tệp {name} không phải bảng tính (.xlsx, .xls) hay tệp văn bản .csv.")
+    if _HTML_START.match(data[:1024]):
+        if re.search(rb"<table\b", data, re.IGNORECASE) is None:
+            raise InputError(f"Tệp {name} là trang web (HTML) nhưng không có bảng số liệu nào.")
+        return HTML
     return CSV
 
 
@@ -93,6 +103,11 @@ def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
     kind = kind_of(name, data)
     if kind == CSV:
         return [_read_csv(name, data, limits)]
+    if kind == HTML:
+        sheets = _read_html(name, data, limits)
+        for sheet in sheets:
+            _check_text(name, sheet, limits)
+        return sheets
     if kind == XLSX:  # the sheets' XML looked through before any grid is built
         merged = _scan_xlsx(name, check_zip(name, data, limits), limits)
         sheets = _read_cells(name, data, limits)
@@ -346,3 +361,112 @@ def _read_csv(name: str, data: bytes, limits: Limits) -> Sheet:
     width = max(map(len, rows), default=0)
     columns = [pa.array([row[c] if c < len(row) else None for row in rows], pa.string()) for c in range(width)]
     return Sheet(os.path.splitext(os.path.basename(name))[0] or "CSV", _table(columns))
+
+
+_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w-]+)", re.IGNORECASE)
+_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "caption", "li", "br", "tr", "title"}
+
+
+def _html_text(name: str, data: bytes) -> str:
+    """The page's text: UTF-8 (the byte order mark real exports start with), else the charset its
+    <meta> declares, else the Windows code pages."""
+    declared = _CHARSET.search(data[:4096])
+    if declared and not data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return nfc(data.decode(declared.group(1).decode("ascii")))
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode(data)
+
+
+def _read_html(name: str, data: bytes, limits: Limits) -> list[Sheet]:
+    """Each top-level <table> as a sheet ("Bảng 1", …), rowspan and colspan spread like merged cells.
+    Lines of text before the first table (a title, the period) become its first rows. The parser
+    fetches nothing (no network, no external entities) and keeps no comments or scripts."""
+    parser = lxml_html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, huge_tree=False,
+                                  default_doctype=False)
+    try:
+        root = lxml_html.document_fromstring(_html_text(name, data), parser=parser)
+    except (etree.ParserError, ValueError):
+        raise InputError(f"Tệp {name} là trang web (HTML) nhưng không đọc được.") from None
+    etree.strip_elements(root, "script", "style", with_tail=False)
+    tables = [t for t in root.iter("table") if next(t.iterancestors("table"), None) is None]
+    if len(tables) > limits.max_sheets:
+        raise InputError(f"Tệp {name} có {len(tables)} bảng, vượt giới hạn {limits.max_sheets} bảng.")
+    sheets = []
+    for index, table in enumerate(tables):
+        title = _lines_before(table) if index == 0 else []
+        grid, merged = _html_grid(name, f"Bảng {index + 1}", table, limits, len(title))
+        grid = [[line] for line in title] + grid
+        width = max(map(len, grid), default=0)
+        columns = [pa.array([row[c] if c < len(row) else None for row in grid], pa.string()) for c in range(width)]
+        sheets.append(Sheet(f"Bảng {index + 1}", _table(columns), merged))
+    return sheets
+
+
+def _lines_before(table) -> list[str]:
+    """The text above a table, one line per block (at most the last 20 lines)."""
+    lines, current = [], []
+    for element in table.getroottree().getroot().iter():
+        if element is table:
+            break
+        if not isinstance(element.tag, str) or next(element.iterancestors("table"), None) is not None:
+            continue
+        if element.tag in _BLOCKS and current:
+            lines.append(" ".join(current))
+            current = []
+        if element.text and element.text.strip() and element.tag not in ("title", "head", "table"):
+            current.append(" ".join(element.text.split()))
+        if element.tail and element.tail.strip():
+            current.append(" ".join(element.tail.split()))
+    if current:
+        lines.append(" ".join(current))
+    return lines[-20:]
+
+
+def _span(cell, attribute: str, most: int) -> int:
+    try:
+        return min(max(int(str(cell.get(attribute, "1")).strip() or 1), 1), most)
+    except ValueError:
+        return 1
+
+
+def _html_grid(name: str, sheet: str, table, limits: Limits, offset: int):
+    """A table's rows as lists of cell texts, and its spanned cells as merged ranges (0-based,
+    shifted down by `offset` title rows)."""
+    rows = [r for r in table.iter("tr") if next(r.iterancestors("table")) is table]
+    if len(rows) > limits.max_rows:
+        raise InputError(f"Tệp {name}, «{sheet}»: {number(len(rows))} dòng, vượt giới hạn {number(limits.max_rows)} dòng.")
+    grid: list[list[str | None]] = []
+    taken: dict[tuple[int, int], bool] = {}
+    merged, cells = [], 0
+    for r, row in enumerate(rows):
+        out: list[str | None] = []
+        c = 0
+        for cell in row:
+            if cell.tag not in ("td", "th"):
+                continue
+            while taken.pop((r, c), False):
+                out.append(None)
+                c += 1
+            text = " ".join(cell.text_content().split()) or None
+            colspan = _span(cell, "colspan", limits.max_columns + 1)
+            rowspan = _span(cell, "rowspan", len(rows) - r)
+            if c + colspan > limits.max_columns:
+                raise InputError(f"Tệp {name}, «{sheet}», dòng {r + 1 + offset}: hơn {limits.max_columns} cột, vượt "
+                                 "giới hạn.")
+            out.extend([text] + [None] * (colspan - 1))
+            if colspan > 1 or rowspan > 1:
+                merged.append((r + offset, c, r + offset + rowspan - 1, c + colspan - 1))
+                for below in range(r + 1, r + rowspan):
+                    for across in range(c, c + colspan):
+                        taken[(below, across)] = True
+            c += colspan
+        while taken.pop((r, c), False):
+            out.append(None)
+            c += 1
+        cells += len(out)
+        if cells > limits.max_cells:
+            raise InputError(f"Tệp {name}, «{sheet}»: hơn {number(limits.max_cells)} ô, vượt giới hạn.")
+        grid.append(out)
+    return grid, merged
