@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--replace", action="store_true", help="thay thế số liệu đã có của cùng đơn vị, cùng tháng")
     load.add_argument("--yes", action="store_true", help="chấp nhận các cảnh báo (không bao giờ bỏ qua lỗi)")
     load.add_argument("--add-units", action="store_true", help="thêm các đơn vị chưa có trong danh sách")
+    load.add_argument("--skip", action="append", default=[], metavar="TÊN",
+                      help="bỏ qua dòng có tên này (một dòng tổng nhóm, một đơn vị ngoài địa bàn); dùng nhiều lần được")
     load.set_defaults(run=_import)
 
     history = commands.add_parser("imports", help="lịch sử các lần nhập")
@@ -223,12 +225,18 @@ def _import(door: Service, args) -> int:
         month = (period.year, period.month) if period else prepared.title_period
         if month is None:
             raise ValueError(f"Tệp {path.name}: tiêu đề không ghi tháng báo cáo; hãy chỉ rõ bằng --period NNNN-TT.")
-        if prepared.unknown and not args.add_units:
-            raise ValueError(f"Tệp {path.name} có đơn vị chưa có trong danh sách: {', '.join(prepared.unknown)}. "
-                             f"Dùng --add-units để thêm, hoặc ghép tên trên trang «Nhập dữ liệu».")
+        skip = {name for name in prepared.unknown if name in args.skip}
+        unknown = [name for name in prepared.unknown if name not in skip]
+        if unknown and not args.add_units:
+            raise ValueError(f"Tệp {path.name} có {fmt.number(len(unknown))} tên chưa có trong danh sách đơn vị:\n"
+                             + "\n".join(f"  dòng {row}: {name}" for row, name in zip(
+                                 prepared.rows.loc[prepared.rows["name"].isin(unknown) & prepared.rows["unit"].isna(),
+                                                   "row"], unknown))
+                             + "\nDùng --add-units để thêm thành đơn vị mới, --skip TÊN để bỏ qua dòng, hoặc ghép "
+                               "tên với đơn vị đã có trên trang «Nhập dữ liệu» (hay bằng lệnh alias).")
         if prepared.warnings and not args.yes:
             raise ValueError("\n".join(prepared.warnings) + "\nCó cảnh báo; dùng --yes để vẫn nhập.")
-        units = prepared.counts(month, {n: n for n in prepared.unknown})["unit"].tolist()
+        units = prepared.counts(month, {n: n for n in unknown}, skip)["unit"].tolist()
         stored = door.stored_months(units, *month)
         if stored and not args.replace:
             raise ValueError(f"Tệp {path.name}: đã có số liệu tháng {month[1]}/{month[0]} của {', '.join(stored)}. "
@@ -239,14 +247,15 @@ def _import(door: Service, args) -> int:
                 raise ValueError(f"Tệp {other[1]} và tệp {path} cùng có số liệu tháng {month[1]}/{month[0]} của "
                                  f"{unit}; không nhập tệp nào. Hãy bỏ một tệp.")
         # a unit new to the database is added by the first file that has it; the next ones find it there
-        new_units = {name: prepared.groups[name] for name in prepared.unknown if name not in added}
-        added.update(prepared.unknown)
+        new_units = {name: prepared.groups[name] for name in unknown if name not in added}
+        added.update(unknown)
         ready.append(dict(prepared=prepared, period=month, new_units=new_units, replace=args.replace,
-                          accept_warnings=args.yes, mapping={n: n for n in prepared.unknown if n not in new_units}))
+                          accept_warnings=args.yes, mapping={n: n for n in unknown if n not in new_units}, skip=skip))
     for item, result in zip(ready, door.commit_all(ready)):
         prepared, month, new_units = item["prepared"], item["period"], item["new_units"]
         notes = [f"thay thế {fmt.number(result['replaced'])} dòng" if result["replaced"] else "",
                  f"thêm {fmt.number(len(new_units))} đơn vị" if new_units else "",
+                 f"bỏ qua {fmt.number(len(item['skip']))} dòng" if item["skip"] else "",
                  f"chấp nhận {fmt.number(len(prepared.warnings))} cảnh báo" if prepared.warnings else "",
                  "đã xoá dữ liệu mẫu" if result["sample_removed"] else ""]
         extra = "; ".join(n for n in notes if n)

@@ -343,14 +343,15 @@ class Service:
 
     def commit(self, prepared: ingest.Prepared, period: tuple[int, int], *, mapping: dict[str, str] | None = None,
                new_units: dict[str, str] | None = None, replace: bool = False,
-               accept_warnings: bool = False) -> dict:
+               accept_warnings: bool = False, skip: frozenset[str] | set[str] = frozenset()) -> dict:
         """Store a prepared file (kpi.ingest.Prepared.commit), as the acting user."""
         with self._writing("import", prepared.file_name) as entry:
             result = prepared.commit(self._store, period, mapping=mapping, new_units=new_units, replace=replace,
-                                     accept_warnings=accept_warnings, imported_by=self.actor.name)
+                                     accept_warnings=accept_warnings, imported_by=self.actor.name, skip=skip)
             entry["after"] = {"import_id": result["import_id"], "period": f"{period[0]}-{period[1]:02d}",
                               "units": result["units"], "rows": result["rows"], "replaced": result["replaced"],
-                              "new_units": sorted(new_units or {}), "warnings_accepted": accept_warnings,
+                              "new_units": sorted(new_units or {}), "skipped": sorted(skip),
+                              "warnings_accepted": accept_warnings,
                               "sha256": prepared.sha256}
         return result
 

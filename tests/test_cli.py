@@ -98,11 +98,16 @@ def test_import_imports_and_undo(cli_env, tmp_path):
     first.write_bytes(bieu06([("I", "x", [("Phòng Tư pháp", counts(45, 5)), ("UBND xã Mới Lập", counts(3, 1))])]))
     refused = kpi(cli_env, "import", str(first))
     assert refused.returncode == 2
-    assert "có đơn vị chưa có trong danh sách: UBND xã Mới Lập. Dùng --add-units" in refused.stderr
+    assert "Tệp t3.xlsx có 1 tên chưa có trong danh sách đơn vị:\n  dòng 11: UBND xã Mới Lập\nDùng --add-units" \
+        in refused.stderr
     assert "Chưa có lần nhập nào." in kpi(cli_env, "imports").stdout
+    skipped = kpi(cli_env, "import", str(first), "--skip", "UBND xã Mới Lập")
+    assert skipped.returncode == 0, skipped.stderr
+    assert skipped.stdout.strip() == "Đã nhập t3.xlsx: tháng 3/2024, 1 đơn vị, 1 dòng (lần nhập số 1; bỏ qua 1 dòng)."
+    assert kpi(cli_env, "undo", "1").returncode == 0
     done = kpi(cli_env, "import", str(first), "--add-units")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "Đã nhập t3.xlsx: tháng 3/2024, 2 đơn vị, 2 dòng (lần nhập số 1; thêm 1 đơn vị)."
+    assert done.stdout.strip() == "Đã nhập t3.xlsx: tháng 3/2024, 2 đơn vị, 2 dòng (lần nhập số 2; thêm 1 đơn vị)."
 
     fix = tmp_path / "t3-sua.xlsx"
     fix.write_bytes(bieu06([("I", "x", [("Phòng Tư pháp", counts(46, 4))])]))
@@ -116,9 +121,9 @@ def test_import_imports_and_undo(cli_env, tmp_path):
 
     history = kpi(cli_env, "imports").stdout
     assert "t3-sua.xlsx 2024-03" in history and f"{getpass.getuser()}@{socket.gethostname()}" in history  # who ran it
-    assert kpi(cli_env, "undo", "1").returncode == 2  # replaced by import 2: undo that first
-    undone = kpi(cli_env, "undo", "2")
-    assert undone.stdout.strip() == "Đã hoàn tác lần nhập số 2 (t3-sua.xlsx): bỏ 1 dòng, khôi phục 1 dòng đã bị thay thế."
+    assert kpi(cli_env, "undo", "2").returncode == 2  # replaced by import 3: undo that first
+    undone = kpi(cli_env, "undo", "3")
+    assert undone.stdout.strip() == "Đã hoàn tác lần nhập số 3 (t3-sua.xlsx): bỏ 1 dòng, khôi phục 1 dòng đã bị thay thế."
     ranking = json.loads(kpi(cli_env, "ranking", "--period", "2024-03", "--format", "json").stdout)
     assert {u["unit"]: u for u in ranking["units"]}["Phòng Tư pháp"]["kpis"]["online"]["rate"] == 90.0
     assert "đã hoàn tác" in kpi(cli_env, "imports").stdout

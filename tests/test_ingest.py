@@ -574,3 +574,24 @@ def test_paid_online_above_online_fee_dossiers_is_a_warning_that_explains(store)
         "đơn vị sẽ trên 100%."]
     prepared.commit(store, (2025, 10), accept_warnings=True)
     assert stored(store, "Xã Mỹ Hương", 2025, 10)["paid_online"] == 12
+
+
+def test_phu_my_of_gia_lai_is_not_phu_my_of_the_sample_district(store):
+    data = bieu06([("II", "Các xã", [("UBND xã Phù Mỹ", counts(30, 3)), ("UBND xã Phú Mỹ", counts(20, 2))])])
+    prepared = ingest.prepare("t3.xlsx", data, store)
+    assert prepared.rows["unit"].fillna("—").tolist() == ["—", "Xã Phú Mỹ"] and prepared.unknown == ["UBND xã Phù Mỹ"]
+    assert prepared.errors == []
+    prepared.commit(store, (2024, 3), new_units={"UBND xã Phù Mỹ": "Một cửa cấp xã"})
+    assert stored(store, "UBND xã Phù Mỹ")["received_online"] == 30
+    assert stored(store, "Xã Phú Mỹ")["received_online"] == 20
+
+
+def test_an_unknown_row_can_be_skipped(store):
+    data = bieu06([("I", "x", [("Phòng Tư pháp", counts(45, 5)), ("Cộng khối huyện", counts(45, 5))])], total=False)
+    prepared = ingest.prepare("t3.xlsx", data, store)
+    assert prepared.unknown == ["Cộng khối huyện"]
+    preview = prepared.preview((2024, 3), skip={"Cộng khối huyện"})
+    assert preview["name"].tolist() == ["Phòng Tư pháp"]
+    result = prepared.commit(store, (2024, 3), skip={"Cộng khối huyện"})
+    assert (result["units"], result["rows"]) == (1, 1)
+    assert "Cộng khối huyện" not in store.units()["unit"].tolist()

@@ -67,7 +67,7 @@ if upload is not None:
         st.info("Tệp không ghi tháng báo cáo (tệp xuất từ trang web thường không có tiêu đề): hãy chọn tháng và năm "
                 "của số liệu ở trên.", icon=":material/event:")
 
-    mapping, new_units, unresolved = {}, {}, []
+    mapping, new_units, unresolved, skip = {}, {}, [], set()
     if len(prepared.unknown) > MAPPABLE:
         # a choice per name would be thousands of widgets: offer what the CLI's --add-units does
         st.subheader("Đơn vị chưa có trong danh sách")
@@ -79,13 +79,16 @@ if upload is not None:
                      hide_index=True, width="stretch", height=240)
     elif prepared.unknown:
         st.subheader("Đơn vị chưa có trong danh sách")
-        st.caption("Ghép với một đơn vị đã có, hoặc thêm đơn vị mới. Lựa chọn được ghi nhớ cho các lần nhập sau.")
+        st.caption("Ghép với một đơn vị đã có, thêm đơn vị mới, hoặc bỏ qua dòng (một dòng tổng nhóm, một đơn vị "
+                   "không thuộc địa bàn). Lựa chọn ghép được ghi nhớ cho các lần nhập sau.")
         groups = list(dict.fromkeys([*units["group"], ingest.OTHER_GROUP]))
         for i, name in enumerate(prepared.unknown):
-            choice = st.selectbox(f"«{ui.plain(name)}»", [ui.NEW_UNIT, *units["unit"]], key=f"map_{i}", index=None,
-                                  placeholder="Chọn: ghép với đơn vị đã có, hoặc thêm đơn vị mới")
+            choice = st.selectbox(f"«{ui.plain(name)}»", [ui.NEW_UNIT, ui.SKIP_ROW, *units["unit"]], key=f"map_{i}",
+                                  index=None, placeholder="Chọn: ghép với đơn vị đã có, thêm đơn vị mới, hoặc bỏ qua")
             if choice is None:  # never added by default: a name in a file is not a unit until someone says so
                 unresolved.append(name)
+            elif choice == ui.SKIP_ROW:
+                skip.add(name)
             elif choice == ui.NEW_UNIT:
                 group = st.selectbox(f"Nhóm của «{ui.plain(name)}»", groups, key=f"group_{i}",
                                      index=groups.index(prepared.groups.get(name, ingest.OTHER_GROUP)))
@@ -100,11 +103,16 @@ if upload is not None:
         st.info(f"Còn {fmt.number(len(unresolved))} tên chưa chọn đơn vị; chọn xong mới nhập được.", icon=":material/info:")
         st.button("Xác nhận nhập", type="primary", disabled=True, key="confirm", icon=":material/upload:")
         st.stop()
+    if skip and len(skip) == len(prepared.rows):
+        st.info("Mọi dòng của tệp đều được bỏ qua: không có gì để nhập.", icon=":material/info:")
+        st.stop()
     period = (int(year), int(month))
     definitions = ui.facts()["definitions"].get(period[0], {})  # the plan of the month's year
     for note in prepared.unavailable(definitions):
         st.info(ui.plain(note), icon=":material/info:")
-    preview = prepared.preview(period, {**mapping, **{n: n for n in new_units}}, definitions)
+    preview = prepared.preview(period, {**mapping, **{n: n for n in new_units}}, definitions, skip)
+    if skip:
+        st.caption(f"Bỏ qua {fmt.number(len(skip))} dòng: " + ui.plain(", ".join(sorted(skip))) + ".")
     st.subheader(f"Xem trước: tháng {period[1]}/{period[0]}")
     st.dataframe(ingest.preview_table(preview), hide_index=True, width="stretch")
 
@@ -123,7 +131,7 @@ if upload is not None:
     if st.button("Xác nhận nhập", type="primary", disabled=not ready, key="confirm", icon=":material/upload:"):
         try:
             result = door.commit(prepared, period, mapping=mapping, new_units=new_units, replace=replace,
-                                 accept_warnings=accept)
+                                 accept_warnings=accept, skip=skip)
         except (ingest.InputError, ui.StoreError) as error:
             ui.error(error)
             st.stop()

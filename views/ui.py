@@ -11,6 +11,7 @@ from kpi.periods import SCOPES, Period
 from kpi.service import DEMO_LABEL, ROLES, Actor, Service, StoreError
 
 NEW_UNIT = "— Thêm đơn vị mới —"
+SKIP_ROW = "— Bỏ qua dòng này —"
 UPLOAD_MB = ingest.Limits().max_bytes // 1048576  # each uploader says and keeps the readers' own cap
 BAND_STYLES = {"met": "background-color: #c8e6c9", "near": "background-color: #fff3c4",
                "below": "background-color: #ffcdd2"}

@@ -70,26 +70,34 @@ class Prepared:
         """Names in the file that match no unit, in file order."""
         return self.rows.loc[self.rows["unit"].isna(), "name"].tolist()
 
-    def counts(self, period: tuple[int, int], mapping: dict[str, str] | None = None) -> pd.DataFrame:
-        """[unit, year, month, *COUNTS] with unknown names resolved by `mapping` (name -> unit)."""
+    def counts(self, period: tuple[int, int], mapping: dict[str, str] | None = None,
+               skip: frozenset[str] | set[str] = frozenset()) -> pd.DataFrame:
+        """[unit, year, month, *COUNTS] with unknown names resolved by `mapping` (name -> unit), and the
+        rows of the unknown names in `skip` left out (a subtotal, a unit of another area)."""
         mapping = mapping or {}
-        units = self.rows["unit"].astype("object")
+        rows = self._kept(skip)
+        units = rows["unit"].astype("object")
         unknown = units.isna().to_numpy()
         if unknown.any():
-            units[unknown] = [mapping.get(name) for name in self.rows.loc[unknown, "name"].tolist()]
+            units[unknown] = [mapping.get(name) for name in rows.loc[unknown, "name"].tolist()]
         if units.isna().any():
-            missing = self.rows.loc[units.isna(), "name"].tolist()
+            missing = rows.loc[units.isna(), "name"].tolist()
             raise InputError(f"Tệp {self.file_name}: chưa xác định đơn vị cho {', '.join(missing)}.")
-        frame = self.rows[list(measures.COUNTS)].copy()
+        frame = rows[list(measures.COUNTS)].copy()
         frame.insert(0, "unit", units.to_numpy())
         frame.insert(1, "year", period[0])
         frame.insert(2, "month", period[1])
         duplicated = frame["unit"].duplicated(keep=False)
         if duplicated.any():
-            listed = [f"{u} (dòng {', '.join(str(r) for r in self.rows.loc[(frame['unit'] == u).to_numpy(), 'row'])})"
+            listed = [f"{u} (dòng {', '.join(str(r) for r in rows.loc[(frame['unit'] == u).to_numpy(), 'row'])})"
                       for u in frame.loc[duplicated, "unit"].unique()]
             raise InputError(f"Tệp {self.file_name}, trang «{self.sheet}»: đơn vị có hai dòng: {'; '.join(listed)}.")
         return frame
+
+    def _kept(self, skip) -> pd.DataFrame:
+        if not skip:
+            return self.rows
+        return self.rows[~(self.rows["unit"].isna() & self.rows["name"].isin(list(skip)))]
 
     def unavailable(self, definitions: dict[str, str] | None = None) -> list[str]:
         """Notes on the always-shown KPIs this file gives no counts for, under the chosen variants."""
@@ -104,23 +112,24 @@ class Prepared:
         return notes
 
     def preview(self, period: tuple[int, int], mapping: dict[str, str] | None = None,
-                definitions: dict[str, str] | None = None) -> pd.DataFrame:
+                definitions: dict[str, str] | None = None, skip: frozenset[str] | set[str] = frozenset()) -> pd.DataFrame:
         """What each row will store and the rates the unit will get for the month:
         row, name, unit, received, online, cashless, on-time (numerator, denominator, rate each)."""
-        counts = self.counts(period, mapping)
+        counts = self.counts(period, mapping, skip)
         shown = [measures.get(k) for k in ("online", "cashless", "ontime")]
         rates = measures.rates(counts, ["unit"], definitions, tuple(shown))
         wide = rates.pivot(index="unit", columns="kpi", values=["numerator", "denominator", "rate"])
         wide.columns = [f"{kpi}_{value}" for value, kpi in wide.columns]
-        out = self.rows[["row", "name"]].assign(unit=counts["unit"].to_numpy(),
+        out = self._kept(skip)[["row", "name"]].assign(unit=counts["unit"].to_numpy(),
                                                  received=counts["received"].to_numpy())
         return out.merge(wide, left_on="unit", right_index=True, how="left")
 
     def commit(self, store: Store, period: tuple[int, int], *, mapping: dict[str, str] | None = None,
                new_units: dict[str, str] | None = None, replace: bool = False, accept_warnings: bool = False,
-               imported_by: str | None = None) -> dict:
+               imported_by: str | None = None, skip: frozenset[str] | set[str] = frozenset()) -> dict:
         """Store the file. mapping: unknown name -> existing unit; new_units: unknown name -> group
-        of a unit to add under that name. Both are remembered as aliases."""
+        of a unit to add under that name (both remembered as aliases); skip: unknown names whose rows
+        are not stored."""
         if self.already_imported:
             raise InputError(self.already_imported)
         if self.errors:
@@ -129,7 +138,9 @@ class Prepared:
             raise InputError("\n".join(self.warnings) + "\nCó cảnh báo; hãy xem lại và xác nhận để vẫn nhập.")
         new_units = new_units or {}
         resolved = {**(mapping or {}), **{name: name for name in new_units}}
-        counts = self.counts(period, resolved)
+        counts = self.counts(period, resolved, skip)
+        if counts.empty:
+            raise InputError(f"Tệp {self.file_name}: mọi dòng đều được bỏ qua; không có gì để nhập.")
         window = self.window if self.window and tuple(period) == self.title_period else None
         return store.import_counts(
             counts, file_name=self.file_name, sha256=self.sha256, imported_by=imported_by, replace=replace,

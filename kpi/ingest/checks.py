@@ -171,11 +171,15 @@ def _subtotal_rows(layout: Layout, names: pa.Array, units: np.ndarray, total_row
     counts equal the sum of the unit rows under it when its STT is not a number or its title names a
     group ("UBND cấp xã")."""
     n = len(units)
-    stt = (plain_all(layout.sheet.cells.column(layout.stt_col).slice(layout.data_start, n).combine_chunks())
+    stt = (pc.utf8_trim_whitespace(layout.sheet.cells.column(layout.stt_col).slice(layout.data_start, n)
+                                   .combine_chunks())
            if layout.stt_col is not None and layout.stt_col != layout.name_col else pa.nulls(n, pa.string()))
-    roman = units & _bools(pc.match_substring_regex(stt, ROMAN.pattern))
     numbered = units & _bools(pc.match_substring_regex(stt, r"^\d+[.)]?$"))
-    grouped = units & _bools(pc.match_substring_regex(plain_all(names), GROUP_TITLE.pattern))
+    others = np.flatnonzero(units & ~numbered)  # few, in a file that numbers its units
+    roman = np.zeros(n, bool)
+    roman[others] = _bools(pc.match_substring_regex(pc.take(stt, others), "(?i)" + ROMAN.pattern))
+    grouped = np.zeros(n, bool)
+    grouped[others] = _bools(pc.match_substring_regex(plain_all(pc.take(names, others)), GROUP_TITLE.pattern))
     # a group's title with no number is a section; a row without a number where units are numbered may be one
     candidates = units & ~roman & ~numbered & (grouped | (numbered.sum() * 2 >= units.sum()))
     if not candidates.any():

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
@@ -85,8 +86,15 @@ class Layout:
             return names
         # "Tổng số" written across STT and name (an HTML colspan, a merged cell): the total row's name
         stt = self.sheet.cells.column(self.stt_col).slice(self.data_start).combine_chunks()
-        total = pc.fill_null(pc.match_substring_regex(plain_all(stt), TOTAL.pattern), False)
-        return pc.if_else(pc.and_(pc.is_null(names), total), stt, names)
+        nameless = np.flatnonzero(pc.and_(pc.is_null(names), pc.is_valid(stt)).to_numpy(zero_copy_only=False))
+        said = pc.take(stt, nameless)
+        total = nameless[pc.fill_null(pc.match_substring_regex(plain_all(said), TOTAL.pattern), False)
+                         .to_numpy(zero_copy_only=False)]
+        if not len(total):
+            return names
+        mask = np.zeros(len(names), bool)
+        mask[total] = True
+        return pc.if_else(pa.array(mask), stt, names)
 
 
 def column_letter(col: int) -> str:

@@ -8,36 +8,67 @@ from __future__ import annotations
 import functools
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from kpi.text import only_where, plain_all, squeeze
 
-# abbreviations the plans and exports use, on plain text (lower case, no diacritics);
+# Vietnamese letters a plain letter stands for: patterns are written plain and match either way
+_VARIANTS = {"a": "aàáảãạăằắẳẵặâầấẩẫậ", "e": "eèéẻẽẹêềếểễệ", "i": "iìíỉĩị", "o": "oòóỏõọôồốổỗộơờớởỡợ",
+             "u": "uùúủũụưừứửữự", "y": "yỳýỷỹỵ", "d": "dđ"}
+
+
+def _loose(pattern: str) -> str:
+    """A plain regular expression made to match the same words written with or without diacritics
+    ("huyen" finds "huyện"); escapes such as \\s are kept."""
+    out, escaped = [], False
+    for char in pattern:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            out.append(char)
+            escaped = True
+        else:
+            out.append(f"[{_VARIANTS[char]}]" if char in _VARIANTS else char)
+    return "".join(out)
+
+
+# the end of a word: RE2's \b knows only ASCII letters, and "phố" ends in one it does not know
+_END = r"(\P{L}|$)"
+# abbreviations the plans and exports use (lower case, either way of writing), and their words;
 # "nn & ptnt" before "ptnt"
-ABBREVIATIONS = [
-    (r"\bvpdkdd\b|\bvp\s*dkdd\b", "van phong dang ky dat dai"),
-    (r"\btn\s*&\s*mt\b|\btnmt\b", "tai nguyen va moi truong"),
-    (r"\bldtb\s*&\s*xh\b|\bld\s*-?\s*tb\s*&\s*xh\b|\bldtbxh\b", "lao dong thuong binh va xa hoi"),
-    (r"\bvh\s*&\s*tt\b|\bvhtt\b", "van hoa va thong tin"),
-    (r"\btc\s*-\s*kh\b|\btc\s*&\s*kh\b|\btckh\b", "tai chinh ke hoach"),
-    (r"\bkt\s*&\s*ht\b|\bktht\b", "kinh te va ha tang"),
-    (r"\bgd\s*&\s*dt\b|\bgddt\b", "giao duc va dao tao"),
-    (r"\bnn\s*&\s*ptnt\b|\bnn\s*va\s*ptnt\b", "nong nghiep va phat trien nong thon"),
-    (r"\bptnt\b", "phat trien nong thon"),
-    (r"^tt\.?\s+", "thi tran "),
-    (r"^vp\.?\s+", "van phong "),
-]
-_PREFIX = r"^(ubnd|uy ban nhan dan)\s+"
+ABBREVIATIONS = [(_loose(pattern) + _END, words + r" \1") for pattern, words in [
+    (r"\bvpdkdd|\bvp\s*dkdd", "văn phòng đăng ký đất đai"),
+    (r"\btn\s*&\s*mt|\btnmt", "tài nguyên và môi trường"),
+    (r"\bldtb\s*&\s*xh|\bld\s*-?\s*tb\s*&\s*xh|\bldtbxh", "lao động thương binh và xã hội"),
+    (r"\bvh\s*&\s*tt|\bvhtt", "văn hóa và thông tin"),
+    (r"\btc\s*-\s*kh|\btc\s*&\s*kh|\btckh", "tài chính kế hoạch"),
+    (r"\bkt\s*&\s*ht|\bktht", "kinh tế và hạ tầng"),
+    (r"\bgd\s*&\s*dt|\bgddt", "giáo dục và đào tạo"),
+    (r"\bnn\s*&\s*ptnt|\bnn\s*va\s*ptnt", "nông nghiệp và phát triển nông thôn"),
+    (r"\bptnt", "phát triển nông thôn"),
+]] + [(_loose(r"^tt\.?\s+"), "thị trấn "), (_loose(r"^vp\.?\s+"), "văn phòng ")]
+_PREFIX = _loose(r"^(ubnd|uy ban nhan dan)\s+")
 _PUNCTUATION = r"[\-–—,;.&/()]+"
+_LEVELS = _loose(r"(huyen|tinh|thanh pho|tp|quan|thi xa)")
 # the area after a dash is never part of the name ("UBND xã Vân Canh - tỉnh Gia Lai")
-_AFTER_DASH = r"\s+(huyen|tinh|thanh pho|tp)\s+[\w\s]+$"
+_AFTER_DASH = rf"\s+{_LEVELS}\s+[\p{{L}}\p{{N}}\s]+$"
 # "... huyện Mỹ Tú", "Thanh tra huyện": the level word and the area's name after a unit
-_AREA_SUFFIX = r"\s+(huyen|tinh|thanh pho|tp|quan|thi xa)(\s+\w+){0,4}$"
-_LEVEL_SUFFIX = r"\s+(huyen|tinh|thanh pho|quan|thi xa)$"
-_LEVEL_WORD = r"\s(huyen|tinh|thanh pho|tp|quan|thi xa)\b"
-_LEVEL_PREFIX = r"^(xa|phuong|thi tran|dac khu)\s+"
+_AREA_SUFFIX = rf"\s+{_LEVELS}(\s+[\p{{L}}\p{{N}}]+){{0,4}}$"
+_LEVEL_SUFFIX = rf"\s+{_loose('(huyen|tinh|thanh pho|quan|thi xa)')}$"
+_LEVEL_WORD = rf"\s{_LEVELS}{_END}"
+_LEVEL_PREFIX = _loose(r"^(xa|phuong|thi tran|dac khu)\s+")
+_OFFICE = _loose(r"^phong ")
+_AND = _loose(r"(^|\s)va(\s|$)")
+# old and new tone placement ("hoá", "hóa"; "thuỷ", "thủy"): the mark on the first vowel of a final oa,
+# oe, uy (after NFD the mark follows its letter); "quý" keeps it on the y
+_TONE = "\u0300\u0301\u0303\u0309\u0323"
+_TONE_OA = (rf"o([ae])([{_TONE}])(\P{{L}}|$)", r"o\2\1\3")
+_TONE_UY = (rf"(^|[^q])u(y)([{_TONE}])(\P{{L}}|$)", r"\1u\3\2\4")
+_OLD_TONE = r"(o[àáảãạèéẻẽẹ]|u[ỳýỷỹỵ])(\P{L}|$)"  # the names that need it, found in NFC
 
 
 def _sub(text, pattern: str, replacement: str = ""):
@@ -53,7 +84,7 @@ def _where(text, present: str, change):
 def _expand(text):
     for pattern, expansion in ABBREVIATIONS:
         text = _sub(text, pattern, expansion)
-    return text
+    return squeeze(text)
 
 
 def _without_area(text):
@@ -64,20 +95,34 @@ def _without_area(text):
     return pc.if_else(pc.match_substring(text, " "), _sub(text, _LEVEL_SUFFIX), text)
 
 
+def _written(names: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Lower case, NFC, single spaces, one tone placement."""
+    text = pc.utf8_lower(names)
+    text = only_where(text, pc.invert(pc.string_is_ascii(text)), lambda t: pc.utf8_normalize(t, "NFC"))
+    return squeeze(_where(text, _OLD_TONE, lambda t: pc.utf8_normalize(
+        _sub(_sub(pc.utf8_normalize(t, "NFD"), *_TONE_OA), *_TONE_UY), "NFC")))
+
+
 def keys(names: pd.Series | pa.Array | Iterable[str]) -> pd.Series:
-    """The matching key of each name (None for a missing name)."""
+    """The matching key of each name (None for a missing name): its own words, with their
+    diacritics, without the words that do not tell units apart. A name written without any
+    diacritics gets a key without any ("XA PHU MY" -> "xa phu my"), and only such a key is matched
+    without them: "Phù Mỹ" and "Phú Mỹ" are two communes."""
     index = names.index if isinstance(names, pd.Series) else None
     if not isinstance(names, (pa.Array, pa.ChunkedArray)):
         names = pa.array(names if index is not None else list(names), pa.string(), from_pandas=True)
-    written = plain_all(names)
+    written = _written(names)
+    bare_letters = pc.string_is_ascii(written)  # no diacritics anywhere in the name
     text = _where(written, "|".join(pattern for pattern, _ in ABBREVIATIONS), _expand)
     text = _where(text, _PUNCTUATION, lambda t: squeeze(_sub(t, _PUNCTUATION, " ")))
     text = _where(text, _PREFIX, lambda t: _sub(t, _PREFIX))
     dashed = pc.or_(pc.match_substring(written, " - "), pc.match_substring(written, " – "))
     text = pc.if_else(dashed, _sub(text, _AFTER_DASH), text)
     text = _where(text, _LEVEL_WORD, _without_area)
-    text = _where(text, r"^phong ", lambda t: _sub(t, r"^phong "))
-    text = _where(text, r"\bva\b", lambda t: squeeze(_sub(t, r"\bva\b")))
+    text = _where(text, _OFFICE, lambda t: _sub(t, _OFFICE))
+    text = _where(text, _AND, lambda t: squeeze(_sub(t, _AND, " ")))
+    # the words an abbreviation stood for, plain too
+    text = only_where(text, pc.and_(bare_letters, pc.invert(pc.string_is_ascii(text))), plain_all)
     return pd.Series(text.to_pylist(), index=index, dtype="object")
 
 
@@ -94,28 +139,71 @@ def bare(name_keys: pd.Series) -> pd.Series:
                      index=name_keys.index, dtype="object")
 
 
+def _plain(name_keys: pd.Series) -> pd.Series:
+    return pd.Series(plain_all(pa.array(name_keys, pa.string(), from_pandas=True)).to_pylist(),
+                     index=name_keys.index, dtype="object")
+
+
+def _bools(array) -> np.ndarray:
+    return pc.fill_null(array, False).to_numpy(zero_copy_only=False)
+
+
+def _unique(units: pd.Series) -> dict:
+    """key -> unit for the keys that name one unit only (the index holds the keys)."""
+    return {k: u[0] for k, u in units.groupby(level=0).unique().items() if len(u) == 1}
+
+
 class Matcher:
-    """Finds the unit a name means: by its key, by a recorded alias, then by its bare key when
-    that names one unit only."""
+    """Finds the unit a name means: by its key (a unit's own or a recorded alias), then by its key
+    without the commune level word when that names one unit only. Diacritics count: a key written
+    without any is compared plain with the units' keys, and a unit written without any with the
+    names' keys plain; two names written with different tone marks never meet."""
 
     def __init__(self, units: pd.DataFrame, aliases: pd.DataFrame | None = None):
         self.by_key: dict[str, str] = {}
         for k, name in zip(keys(units["unit"]), units["unit"]):
             self.by_key.setdefault(k, name)
-        if aliases is not None:
-            for alias, unit in zip(aliases["alias"], aliases["unit"]):
+        if aliases is not None and len(aliases):
+            written = aliases["written"] if "written" in aliases else aliases["alias"]
+            for alias, unit in zip(keys(written.fillna(aliases["alias"])), aliases["unit"]):
                 self.by_key.setdefault(alias, unit)
-        known = pd.Series(list(self.by_key.values()), index=bare(pd.Series(list(self.by_key), dtype="object")))
-        units_of = known.groupby(level=0).unique()
-        self.by_bare = {b: u[0] for b, u in units_of.items() if len(u) == 1}
+        known = pd.Series(list(self.by_key.values()), index=pd.Index(list(self.by_key), dtype="object"))
+        plain_keys = _plain(known.index.to_series())
+        bare_keys = bare(known.index.to_series())
+        toneless = plain_keys.to_numpy() == known.index.to_numpy()
+        self.by_bare = _unique(pd.Series(known.to_numpy(), index=bare_keys.to_numpy()))
+        # a name written plain may mean any unit of that plain key; a unit written plain, any name
+        self.by_plain = _unique(pd.Series(known.to_numpy(), index=plain_keys.to_numpy()))
+        self.by_plain_bare = _unique(pd.Series(known.to_numpy(), index=_plain(bare_keys).to_numpy()))
+        self.plain_units = _unique(pd.Series(known.to_numpy()[toneless], index=plain_keys.to_numpy()[toneless]))
 
     def match(self, name: str) -> str | None:
         return self.match_keys(pd.Series([key(name)])).iloc[0]
 
     def match_keys(self, name_keys: pd.Series) -> pd.Series:
         """The unit each key means, or None."""
-        found = name_keys.map(self.by_key)
-        missing = found.isna()
+        name_keys = pd.Series(name_keys, dtype="object")
+        found = name_keys.map(self.by_key).astype("object")
+        missing = (found.isna() & name_keys.notna()).to_numpy()
         if missing.any():
-            found[missing] = bare(name_keys[missing]).map(self.by_bare)
-        return found.astype("object").where(found.notna(), None)
+            wanted = name_keys[missing]
+            bare_keys = bare(wanted)
+            again = bare_keys.map(self.by_bare).astype("object")
+            # a key written plain (ASCII) may mean the one unit of that plain key
+            plain = pc.string_is_ascii(pa.array(wanted, pa.string())).to_numpy(zero_copy_only=False)
+            if plain.any() and (self.by_plain or self.by_plain_bare):
+                again = again.fillna(wanted.where(plain).map(self.by_plain).astype("object"))
+                again = again.fillna(bare_keys.where(plain).map(self.by_plain_bare).astype("object"))
+            if self.plain_units:  # units written plain ("Thanh tra"): any name, compared plain
+                # a key and its plain form have as many letters: only keys of a plain unit's length are made plain
+                arrow = pa.array(wanted, pa.string())
+                lengths = pa.array({len(k) for k in self.plain_units}, pa.int32())
+                near = np.flatnonzero(_bools(pc.is_in(pc.utf8_length(arrow), value_set=lengths)))
+                plain_keys = plain_all(pc.take(arrow, near))
+                hits = near[_bools(pc.is_in(plain_keys, value_set=pa.array(list(self.plain_units))))]
+                if len(hits):
+                    said = plain_all(pc.take(arrow, hits)).to_pylist()
+                    again.iloc[hits] = again.iloc[hits].fillna(
+                        pd.Series([self.plain_units[k] for k in said], index=again.index[hits]))
+            found[missing] = again.to_numpy()
+        return found.where(found.notna(), None)
