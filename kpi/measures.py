@@ -141,6 +141,41 @@ def from_heading(heading: str) -> Kpi | None:
     return found[0] if len(found) == 1 else None
 
 
+@dataclass(frozen=True)
+class Instead:
+    """A KPI whose definition needs counts the data lacks, while another definition's are there."""
+
+    kpi: Kpi
+    variant: str  # the definition in force
+    other: str  # the one the data allows
+    missing: tuple[str, ...]  # the counts the definition in force needs and the data lacks
+
+    @property
+    def sentence(self) -> str:
+        """One sentence for the pages, the import preview and the files."""
+        lacking = ", ".join(f"«{COUNTS[c]}»" for c in self.missing)
+        return (f"«{self.kpi.label}» theo định nghĩa của kế hoạch ({self.kpi.variants[self.variant].note}) cần số "
+                f"{lacking}, số liệu không có; số liệu có đủ để tính theo định nghĩa "
+                f"{self.kpi.variants[self.other].note}.")
+
+
+def allowed_instead(given: set[str], definitions: dict[str, str] | None = None,
+                    kpis: tuple[Kpi, ...] = CATALOGUE) -> list[Instead]:
+    """The KPIs the counts `given` cannot compute under `definitions`, but can under another variant."""
+    found = []
+    for kpi in kpis:
+        variant = (definitions or {}).get(kpi.key, kpi.default_variant)
+        ratio = kpi.variants[variant]
+        missing = tuple(c for c in (*ratio.numerator, *ratio.denominator) if c not in given)
+        if not missing:
+            continue
+        other = next((key for key, r in kpi.variants.items() if key != variant
+                      and all(c in given for c in (*r.numerator, *r.denominator))), None)
+        if other is not None:
+            found.append(Instead(kpi, variant, other, missing))
+    return found
+
+
 def get(key: str) -> Kpi:
     try:
         return KPIS[key]

@@ -13,6 +13,7 @@ from kpi.store import Store
 
 # status of a unit for a KPI
 MET, NOT_MET, NO_TARGET, NO_DOSSIERS, NO_DATA = "met", "not_met", "no_target", "no_dossiers", "no_data"
+OTHER_DEFINITION = "other_definition"  # no data for the plan's definition, data for another
 NEAR_POINTS = 5  # a unit not meeting its target by at most this many points is shown amber, not red
 STATUS_LABELS = {
     MET: "Đạt",
@@ -20,6 +21,7 @@ STATUS_LABELS = {
     NO_TARGET: "Không có chỉ tiêu",
     NO_DOSSIERS: "Không phát sinh hồ sơ",
     NO_DATA: "Chưa có số liệu",
+    OTHER_DEFINITION: "Có số liệu theo định nghĩa khác",
 }
 
 
@@ -34,6 +36,11 @@ class Scorecard:
     definitions: dict[str, str]  # the denominator variant of each KPI the plan sets (else the catalogue's default)
     sample: bool  # built on "Dữ liệu mẫu"
     months_present: list[tuple[int, int]]  # the period's months that have counts
+    given: frozenset[str] = frozenset()  # the counts some unit has for the period
+
+    def instead(self) -> list[measures.Instead]:
+        """KPIs the plan's definition leaves without data while another definition has it."""
+        return measures.allowed_instead(set(self.given), self.definitions)
 
     @property
     def plan_name(self) -> str:
@@ -54,7 +61,7 @@ class Scorecard:
             rows = rows[rows["group"] == group]
         rows = rows.copy()
         rows["rank"] = rows["rate"].rank(method="min", ascending=False).astype("Int64")
-        rows["_unranked"] = rows["status"].map({NO_DOSSIERS: 1, NO_DATA: 2}).fillna(0)
+        rows["_unranked"] = rows["status"].map({NO_DOSSIERS: 1, OTHER_DEFINITION: 2, NO_DATA: 3}).fillna(0)
         return (rows.sort_values(["rank", "_unranked", "position"], na_position="last", kind="stable")
                 .drop(columns="_unranked").reset_index(drop=True))
 
@@ -114,6 +121,7 @@ def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame, 
              sample: bool = False, as_of: Period | None = None) -> Scorecard:
     """Pure part of `build`: units, counts and the plan in, scorecard out."""
     present = sorted({(int(y), int(m)) for y, m in zip(counts["year"], counts["month"])})
+    given = frozenset(c for c in measures.COUNTS if c in counts and counts[c].notna().any())
     end = roster.month_key(as_of.year, as_of.last_month) if as_of else None
     counts = roster.fold(counts, units, end or roster.month_key(period.year, period.last_month))
     listed = roster.listed(units, plan_roster, period, set(counts["unit_id"]), end)
@@ -126,8 +134,13 @@ def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame, 
     table = table.merge(wordings.rename(columns={"wording": "target"}), on=["unit", "kpi"], how="left")
     table = _assess(table, target_table)
     table["status"] = _status(table)
+    for instead in measures.allowed_instead(given, definitions):  # counts there, under another definition
+        other = measures.rates(counts, ["unit"], {instead.kpi.key: instead.other}, (instead.kpi,))
+        has = set(other.loc[other["denominator"].notna(), "unit"])
+        table.loc[(table["kpi"] == instead.kpi.key) & (table["status"] == NO_DATA) & table["unit"].isin(has),
+                  "status"] = OTHER_DEFINITION
     table["band"] = _band(table)
-    return Scorecard(period, area, plan, table, target_table, definitions, sample, present)
+    return Scorecard(period, area, plan, table, target_table, definitions, sample, present, given)
 
 
 def _assess(table: pd.DataFrame, target_table: pd.DataFrame) -> pd.DataFrame:

@@ -116,3 +116,29 @@ def test_the_undo_choice_follows_the_latest_import(page):
 def test_template_downloads(page):
     at, _ = page
     assert at.get("download_button")[0].proto.label == "Tải mẫu nhập liệu (.xlsx)"
+
+
+def test_a_file_with_all_fee_counts_offers_the_definition_it_allows(tmp_path, monkeypatch):
+    path = tmp_path / "kpi.duckdb"
+    setup.initialise(Store(path), plan.SHIPPED_PLAN)
+    monkeypatch.setenv("KPI_DB", str(path))
+    data = bieu06([("I", "x", [("Phòng Tư pháp", counts(45, 5, fee_dossiers=20, paid_online=9))])],
+                  extras=("fee_dossiers", "paid_online"))
+    uploader = app_test(role="uploader")
+    uploader.switch_page("views/imports.py").run()
+    upload(uploader, "t3.xlsx", data)
+    said = [i.value for i in uploader.info]
+    assert any(s.startswith("«Tỷ lệ thanh toán không dùng tiền mặt» theo định nghĩa của kế hoạch") for s in said)
+    assert "Quản trị viên có thể đổi cách tính ở trang «Chỉ tiêu»." in [c.value for c in uploader.caption]
+    uploader.button(key="confirm").click().run()
+    admin = app_test()
+    admin.switch_page("views/overview.py").run()
+    assert not admin.exception
+    assert any("số liệu có đủ để tính theo định nghĩa" in i.value for i in admin.info)
+    admin.button(key="instead_cashless_0").click().run()
+    assert not admin.exception
+    store = Store(path)
+    assert store.definitions(int(store.plan_of_year(2024)["plan_id"]))["cashless"] == "fee_all"
+    assert not any("số liệu có đủ để tính theo định nghĩa" in i.value for i in admin.info)
+    rate = scorecard.build(store, Period(2024, 3)).ranking("cashless").set_index("unit").loc["Phòng Tư pháp", "rate"]
+    assert rate == 45.0

@@ -595,3 +595,29 @@ def test_an_unknown_row_can_be_skipped(store):
     result = prepared.commit(store, (2024, 3), skip={"Cộng khối huyện"})
     assert (result["units"], result["rows"]) == (1, 1)
     assert "Cộng khối huyện" not in store.units()["unit"].tolist()
+
+
+CASHLESS_INSTEAD = ("«Tỷ lệ thanh toán không dùng tiền mặt» theo định nghĩa của kế hoạch (hồ sơ đã thanh toán trực "
+                    "tuyến / hồ sơ trực tuyến có nghĩa vụ tài chính (Phụ lục 1)) cần số «Hồ sơ trực tuyến có nghĩa vụ "
+                    "tài chính», số liệu không có; số liệu có đủ để tính theo định nghĩa hồ sơ đã thanh toán trực "
+                    "tuyến / mọi hồ sơ có nghĩa vụ tài chính (Chỉ số 766).")
+
+
+def test_all_fee_counts_under_the_appendix_1_definition_offer_the_definition_they_allow(store):
+    data = bieu06([("I", "x", [("Phòng Tư pháp", counts(45, 5, fee_dossiers=20, paid_online=9))])],
+                  extras=("fee_dossiers", "paid_online"))
+    prepared = ingest.prepare("t3.xlsx", data, store)
+    plan_id = int(store.plan_of_year(2024)["plan_id"])
+    definitions = store.definitions(plan_id)
+    assert [i.sentence for i in prepared.instead(definitions)] == [CASHLESS_INSTEAD]
+    assert not any("thanh toán" in note for note in prepared.unavailable(definitions))  # said once, by `instead`
+    prepared.commit(store, (2024, 3))
+    card = scorecard.build(store, Period(2024, 3))
+    assert [(i.kpi.key, i.variant, i.other) for i in card.instead()] == [("cashless", "fee_online", "fee_all")]
+    assert card.ranking("cashless").set_index("unit").loc["Phòng Tư pháp", "status"] == scorecard.OTHER_DEFINITION
+    assert scorecard.STATUS_LABELS[scorecard.OTHER_DEFINITION] == "Có số liệu theo định nghĩa khác"
+    store.set_definition(plan_id, "cashless", "fee_all")
+    card = scorecard.build(store, Period(2024, 3))
+    assert card.instead() == []
+    row = card.ranking("cashless").set_index("unit").loc["Phòng Tư pháp"]
+    assert (row["numerator"], row["denominator"], row["rate"]) == (9, 20, 45.0)

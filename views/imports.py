@@ -110,6 +110,9 @@ if upload is not None:
     definitions = ui.facts()["definitions"].get(period[0], {})  # the plan of the month's year
     for note in prepared.unavailable(definitions):
         st.info(ui.plain(note), icon=":material/info:")
+    plans = ui.facts()["plans"]
+    year_plan = plans[plans["year"] == period[0]]
+    ui.definitions_allowed(prepared.instead(definitions), None if year_plan.empty else year_plan.iloc[0].to_dict())
     preview = prepared.preview(period, {**mapping, **{n: n for n in new_units}}, definitions, skip)
     if skip:
         st.caption(f"Bỏ qua {fmt.number(len(skip))} dòng: " + ui.plain(", ".join(sorted(skip))) + ".")

@@ -42,7 +42,7 @@ down_xlsx.download_button("Tải bảng (.xlsx)", lambda: exports.to_xlsx(export
 down_csv.download_button("Tải bảng (.csv)", lambda: exports.to_csv(export), file_name=f"{name}.csv",
                          icon=":material/download:", key="download_csv", on_click="ignore")
 
-for status in (scorecard.NO_DOSSIERS, scorecard.NO_DATA):
+for status in (scorecard.NO_DOSSIERS, scorecard.OTHER_DEFINITION, scorecard.NO_DATA):
     apart = ranked[ranked["status"] == status]
     if not apart.empty:
         st.markdown(f"**{scorecard.STATUS_LABELS[status]}** ({len(apart)} đơn vị): " + ", ".join(apart["unit"].map(ui.plain)))

@@ -334,6 +334,23 @@ def caption(card: scorecard.Scorecard) -> None:
         st.info(f"{card.period.label} mới có số liệu tháng {have}.", icon=":material/info:")
     elif not present:
         st.info(f"Chưa có số liệu của {card.period.label}.", icon=":material/info:")
+    definitions_allowed(card.instead(), card.plan)
+
+
+def definitions_allowed(found: list, plan: dict | None) -> None:
+    """Say which KPIs the plan's definition leaves without data while another definition has it, and
+    let an admin switch the plan to that definition."""
+    for i, instead in enumerate(found):
+        st.info(plain(instead.sentence), icon=":material/rule:")
+        if plan is None:
+            continue
+        if actor().may(service.ACTIONS["definition"][0]):
+            if st.button(f"Tính theo định nghĩa này cho {plan['name']}", key=f"instead_{instead.kpi.key}_{i}",
+                         icon=":material/published_with_changes:"):
+                attempt(lambda: doorway().set_definition(int(plan["plan_id"]), instead.kpi.key, instead.other),
+                        f"Đã đổi cách tính «{instead.kpi.label}» của {plan['name']}: {instead.kpi.variants[instead.other].note}.")
+        else:
+            st.caption("Quản trị viên có thể đổi cách tính ở trang «Chỉ tiêu».")
 
 
 def no_plan(year: int) -> None:

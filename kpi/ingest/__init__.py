@@ -99,14 +99,20 @@ class Prepared:
             return self.rows
         return self.rows[~(self.rows["unit"].isna() & self.rows["name"].isin(list(skip)))]
 
+    def instead(self, definitions: dict[str, str] | None = None) -> list[measures.Instead]:
+        """KPIs the plan's definition cannot compute from this file while another definition can."""
+        return measures.allowed_instead(set(self.columns), definitions)
+
     def unavailable(self, definitions: dict[str, str] | None = None) -> list[str]:
-        """Notes on the always-shown KPIs this file gives no counts for, under the chosen variants."""
+        """Notes on the always-shown KPIs this file gives no counts for under the chosen variants, nor
+        under any other (those another definition can compute are said by `instead`)."""
         notes = []
+        other = {i.kpi.key for i in self.instead(definitions)}
         for key in measures.ALWAYS_SHOWN:
             kpi = measures.get(key)
             ratio = kpi.ratio(definitions)
             missing = [measures.COUNTS[c] for c in (*ratio.numerator, *ratio.denominator) if c not in self.columns]
-            if missing:
+            if missing and key not in other:
                 notes.append(f"Tệp không có cột {', '.join(f'«{m}»' for m in missing)}: «{kpi.label}» "
                              f"({ratio.note}) sẽ không có số liệu tháng này.")
         return notes
