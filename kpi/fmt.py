@@ -31,3 +31,8 @@ def change(now, before, decimals: int = 2) -> str | None:
     value = float(now) - float(before)
     sign = "+" if value > 0 else "-" if value < 0 else "±"
     return f"{sign}{number(abs(value), decimals)} điểm %"
+
+
+def window_label(first, last) -> str:
+    """A reporting window: 21/09–20/10/2025; 21/12/2024–20/01/2025 across a year."""
+    return f"{first:%d/%m}–{last:%d/%m/%Y}" if first.year == last.year else f"{first:%d/%m/%Y}–{last:%d/%m/%Y}"

@@ -37,6 +37,14 @@ class Scorecard:
     sample: bool  # built on "Dữ liệu mẫu"
     months_present: list[tuple[int, int]]  # the period's months that have counts
     given: frozenset[str] = frozenset()  # the counts some unit has for the period
+    windows: tuple = ()  # (year, month, first day, last day) of months imported from a dated window
+
+    @property
+    def windows_said(self) -> str | None:
+        """"tháng 10/2025: 21/09–20/10/2025": the reporting windows behind the period's months."""
+        if not self.windows:
+            return None
+        return "; ".join(f"tháng {m}/{y}: {fmt.window_label(first, last)}" for y, m, first, last in self.windows)
 
     def instead(self) -> list[measures.Instead]:
         """KPIs the plan's definition leaves without data while another definition has it."""
@@ -113,12 +121,13 @@ def build(store: Store, period: Period, as_of: Period | None = None,
             store.roster(plan_id) if plan else None,
             store.targets(plan_id) if plan else pd.DataFrame(columns=TARGET_COLUMNS),
             definitions if definitions is not None else store.definitions(plan_id) if plan else {},
-            sample=store.has_demo_data(), as_of=as_of)
+            sample=store.has_demo_data(), as_of=as_of,
+            windows=tuple(store.windows(period.months()).itertuples(index=False, name=None)))
 
 
 def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame, counts: pd.DataFrame,
              plan_roster: pd.DataFrame | None, target_table: pd.DataFrame, definitions: dict[str, str],
-             sample: bool = False, as_of: Period | None = None) -> Scorecard:
+             sample: bool = False, as_of: Period | None = None, windows: tuple = ()) -> Scorecard:
     """Pure part of `build`: units, counts and the plan in, scorecard out."""
     present = sorted({(int(y), int(m)) for y, m in zip(counts["year"], counts["month"])})
     given = frozenset(c for c in measures.COUNTS if c in counts and counts[c].notna().any())
@@ -140,7 +149,8 @@ def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame, 
         table.loc[(table["kpi"] == instead.kpi.key) & (table["status"] == NO_DATA) & table["unit"].isin(has),
                   "status"] = OTHER_DEFINITION
     table["band"] = _band(table)
-    return Scorecard(period, area, plan, table, target_table, definitions, sample, present, given)
+    windows = tuple((int(y), int(m), pd.Timestamp(a).date(), pd.Timestamp(b).date()) for y, m, a, b in windows)
+    return Scorecard(period, area, plan, table, target_table, definitions, sample, present, given, windows)
 
 
 def _assess(table: pd.DataFrame, target_table: pd.DataFrame) -> pd.DataFrame:

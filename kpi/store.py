@@ -489,6 +489,15 @@ class Store:
         found = self.query("SELECT * FROM imports WHERE sha256 = ? AND undone_at IS NULL ORDER BY import_id", [sha256])
         return None if found.empty else found.iloc[0]
 
+    def windows(self, months: list[tuple[int, int]]) -> pd.DataFrame:
+        """The reporting windows of the imports whose counts the months hold: year, month, window_start,
+        window_end (a month that runs from the 21st to the 20th)."""
+        return self.query(
+            "SELECT DISTINCT c.year, c.month, i.window_start, i.window_end FROM monthly_counts c "
+            "JOIN imports i USING (import_id) WHERE i.window_start IS NOT NULL "
+            "AND c.year::INTEGER * 100 + c.month IN (SELECT unnest(?::INTEGER[])) ORDER BY ALL",
+            [[y * 100 + m for y, m in months]])
+
     def aliases(self) -> pd.DataFrame:
         """Other names of units: alias (the key names are matched by), unit, written (as it was written)."""
         return self.query("SELECT a.alias, u.name AS unit, coalesce(a.written, a.alias) AS written "

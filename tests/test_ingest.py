@@ -303,6 +303,7 @@ def test_a_month_from_the_21st_to_the_20th_is_the_month_of_its_end_date(store):
     assert stored(store, "Xã Mỹ Hương", 2025, 10)["received_online"] == 1234
     history = ingest.history_table(store.imports())
     assert history.loc[0, "Kỳ"] == "2025-10 (21/09–20/10/2025)"
+    assert scorecard.build(store, Period(2025, 10, "ytd")).windows_said == "tháng 10/2025: 21/09–20/10/2025"
     # across a year, and a window written short with its year elsewhere in the title
     across = ingest.prepare("t1.xlsx", bieu06(SECTIONS, title_period="Từ 21/12/2024 đến 20/01/2025"), store)
     assert (across.title_period, across.window_label) == ((2025, 1), "21/12/2024–20/01/2025")

@@ -325,7 +325,8 @@ def chosen_period() -> Period:
 
 
 def caption(card: scorecard.Scorecard) -> None:
-    st.caption(plain(f"{card.area} · {card.period.label} · {card.plan_name}"))
+    st.caption(plain(f"{card.area} · {card.period.label} · {card.plan_name}")
+               + (f" · Kỳ báo cáo {card.windows_said}" if card.windows else ""))
     if card.plan is None:
         no_plan(card.period.year)
     wanted, present = card.period.months(), card.months_present

@@ -46,7 +46,7 @@ class Prepared:
 
     @property
     def window_label(self) -> str | None:
-        return None if self.window is None else layout.window_label(*self.window)
+        return None if self.window is None else fmt.window_label(*self.window)
 
     @property
     def errors(self) -> list[str]:
@@ -207,7 +207,7 @@ def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,
     problems += _twice(rows, file_name, found.sheet.name) + _odd_names(rows, file_name, found.sheet.name)
     if title.days is not None and title.days < SHORTEST_WINDOW:
         problems.append(Problem(WARNING, f"Tệp {file_name}: kỳ báo cáo trong tiêu đề chỉ có {title.days} ngày "
-                                         f"({layout.window_label(*title.window)}), chưa đủ một tháng; số liệu được "
+                                         f"({fmt.window_label(*title.window)}), chưa đủ một tháng; số liệu được "
                                          f"nhập là của tháng {title.period[1]}/{title.period[0]}."))
     prepared = Prepared(file_name, sha, found.sheet.name, title.period, rows, problems, found.ignored,
                         list(found.columns.values()), earlier, _suggest_groups(rows, units), title.window)
@@ -275,7 +275,7 @@ def history_table(history: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Số": history["import_id"],
         "Tệp": history["file_name"],
-        "Kỳ": [period if pd.isna(first) else f"{period} ({layout.window_label(first, last)})"
+        "Kỳ": [period if pd.isna(first) else f"{period} ({fmt.window_label(first, last)})"
                for period, first, last in zip(history["period"].fillna(""), history["window_start"],
                                               history["window_end"])],
         "Đơn vị": history["units"].map(fmt.number),

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
 from kpi.ingest.readers import InputError, Sheet
+from kpi.fmt import window_label
 from kpi.text import plain, plain_all
 
 # -- columns ----------------------------------------------------------------------------------
@@ -230,11 +231,6 @@ class Title:
     @property
     def days(self) -> int | None:
         return None if self.window is None else (self.window[1] - self.window[0]).days + 1
-
-
-def window_label(first: date, last: date) -> str:
-    """21/09–20/10/2025; 21/12/2024–20/01/2025 across a year."""
-    return (f"{first:%d/%m}–{last:%d/%m/%Y}" if first.year == last.year else f"{first:%d/%m/%Y}–{last:%d/%m/%Y}")
 
 
 def _window(m: re.Match, line: str, lines: list[str], file_name: str, written: str) -> Title | None:
