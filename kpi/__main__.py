@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--replace", action="store_true", help="thay thế số liệu đã có của cùng đơn vị, cùng tháng")
     load.add_argument("--yes", action="store_true", help="chấp nhận các cảnh báo (không bao giờ bỏ qua lỗi)")
     load.add_argument("--add-units", action="store_true", help="thêm các đơn vị chưa có trong danh sách")
+    load.add_argument("--unit", metavar="TÊN", help="đơn vị của một báo cáo theo lĩnh vực (mặc định: đơn vị tiêu đề ghi)")
     load.add_argument("--skip", action="append", default=[], metavar="TÊN",
                       help="bỏ qua dòng có tên này (một dòng tổng nhóm, một đơn vị ngoài địa bàn); dùng nhiều lần được")
     load.set_defaults(run=_import)
@@ -236,7 +237,13 @@ def _import(door: Service, args) -> int:
                                "tên với đơn vị đã có trên trang «Nhập dữ liệu» (hay bằng lệnh alias).")
         if prepared.warnings and not args.yes:
             raise ValueError("\n".join(prepared.warnings) + "\nCó cảnh báo; dùng --yes để vẫn nhập.")
-        units = prepared.counts(month, {n: n for n in unknown}, skip)["unit"].tolist()
+        unit = None
+        if prepared.by_field:
+            unit = door.unit_named(args.unit) if args.unit else prepared.title_unit
+            if unit is None:
+                raise ValueError(f"Tệp {path.name} là báo cáo theo lĩnh vực của một đơn vị; tiêu đề không ghi đơn vị "
+                                 "nào: hãy chỉ rõ bằng --unit TÊN.")
+        units = prepared.counts(month, {n: n for n in unknown}, skip, unit)["unit"].tolist()
         stored = door.stored_months(units, *month)
         if stored and not args.replace:
             raise ValueError(f"Tệp {path.name}: đã có số liệu tháng {month[1]}/{month[0]} của {', '.join(stored)}. "
@@ -250,12 +257,15 @@ def _import(door: Service, args) -> int:
         new_units = {name: prepared.groups[name] for name in unknown if name not in added}
         added.update(unknown)
         ready.append(dict(prepared=prepared, period=month, new_units=new_units, replace=args.replace,
-                          accept_warnings=args.yes, mapping={n: n for n in unknown if n not in new_units}, skip=skip))
+                          accept_warnings=args.yes, mapping={n: n for n in unknown if n not in new_units}, skip=skip,
+                          unit=unit))
     for item, result in zip(ready, door.commit_all(ready)):
         prepared, month, new_units = item["prepared"], item["period"], item["new_units"]
         notes = [f"thay thế {fmt.number(result['replaced'])} dòng" if result["replaced"] else "",
                  f"thêm {fmt.number(len(new_units))} đơn vị" if new_units else "",
                  f"bỏ qua {fmt.number(len(item['skip']))} dòng" if item["skip"] else "",
+                 f"{fmt.number(len(prepared.rows))} lĩnh vực của {item['unit'] or prepared.title_unit}"
+                 if prepared.by_field else "",
                  f"chấp nhận {fmt.number(len(prepared.warnings))} cảnh báo" if prepared.warnings else "",
                  "đã xoá dữ liệu mẫu" if result["sample_removed"] else ""]
         extra = "; ".join(n for n in notes if n)

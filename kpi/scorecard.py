@@ -107,6 +107,20 @@ class Scorecard:
         return _assess(total, self.target_table).drop(columns="needed")
 
 
+def fields_table(fields: pd.DataFrame) -> pd.DataFrame:
+    """A unit's rates by field (Service.fields) with Vietnamese headings and numbers."""
+    return pd.DataFrame({
+        "Lĩnh vực": fields["field"],
+        "Tiếp nhận": fields["received"].map(fmt.number),
+        "Trực tuyến": [f"{fmt.number(n)}/{fmt.number(d)}" for n, d in
+                       zip(fields["online_numerator"], fields["online_denominator"])],
+        "Tỷ lệ trực tuyến": fields["online_rate"].map(fmt.percent),
+        "Đúng hạn": [f"{fmt.number(n)}/{fmt.number(d)}" for n, d in
+                     zip(fields["ontime_numerator"], fields["ontime_denominator"])],
+        "Tỷ lệ đúng hạn": fields["ontime_rate"].map(fmt.percent),
+    })
+
+
 def build(store: Store, period: Period, as_of: Period | None = None,
           definitions: dict[str, str] | None = None) -> Scorecard:
     """The period judged by the plan of its year (none: rates without verdicts). `as_of` lists the

@@ -278,6 +278,17 @@ class Service:
     def plans(self) -> pd.DataFrame:
         return self._store.plans()
 
+    def unit_named(self, name: str) -> str:
+        """The unit a typed name means (its own name, another of its names, or written as files write it)."""
+        with self._store.reading() as s:
+            units, aliases = s.units(), s.aliases()
+        if name in set(units["unit"]):
+            return name
+        found = ingest.names.Matcher(units, aliases).match(name)
+        if found is None:
+            raise ValueError(f"Không có đơn vị «{name}».")
+        return found
+
     def units(self) -> pd.DataFrame:
         return self._store.units()
 
@@ -312,6 +323,23 @@ class Service:
 
         return reports.build(self._store, period)
 
+    def fields(self, unit: str, period: Period) -> pd.DataFrame:
+        """A unit's rates by field (lĩnh vực) over the period, from its reports by field: field, received,
+        then numerator, denominator and rate of the online and on-time rates (empty without such reports)."""
+        with self._store.reading() as s:
+            counts = s.field_counts(unit, period.months())
+            plan_ = s.plan_of_year(period.year)
+            definitions = s.definitions(plan_["plan_id"]) if plan_ else {}
+        if counts.empty:
+            return pd.DataFrame()
+        kpis = (measures.get("online"), measures.get("ontime"))
+        rates = measures.rates(counts.rename(columns={"field": "unit"}), ["unit"], definitions, kpis)
+        wide = rates.pivot(index="unit", columns="kpi", values=["numerator", "denominator", "rate"])
+        wide.columns = [f"{kpi}_{value}" for value, kpi in wide.columns]
+        order = list(dict.fromkeys(counts["field"]))
+        received = counts.groupby("field", sort=False)["received"].sum(min_count=1)
+        return wide.loc[order].assign(received=received.loc[order]).rename_axis("field").reset_index()
+
     def panel(self, last: tuple[int, int], span: int = 36) -> pd.DataFrame:
         """Every unit's rates in each of the `span` months up to `last` (merged units as what they became)."""
         with self._store.reading() as s:
@@ -343,11 +371,13 @@ class Service:
 
     def commit(self, prepared: ingest.Prepared, period: tuple[int, int], *, mapping: dict[str, str] | None = None,
                new_units: dict[str, str] | None = None, replace: bool = False,
-               accept_warnings: bool = False, skip: frozenset[str] | set[str] = frozenset()) -> dict:
+               accept_warnings: bool = False, skip: frozenset[str] | set[str] = frozenset(),
+               unit: str | None = None) -> dict:
         """Store a prepared file (kpi.ingest.Prepared.commit), as the acting user."""
         with self._writing("import", prepared.file_name) as entry:
             result = prepared.commit(self._store, period, mapping=mapping, new_units=new_units, replace=replace,
-                                     accept_warnings=accept_warnings, imported_by=self.actor.name, skip=skip)
+                                     accept_warnings=accept_warnings, imported_by=self.actor.name, skip=skip,
+                                     unit=unit)
             entry["after"] = {"import_id": result["import_id"], "period": f"{period[0]}-{period[1]:02d}",
                               "units": result["units"], "rows": result["rows"], "replaced": result["replaced"],
                               "new_units": sorted(new_units or {}), "skipped": sorted(skip),

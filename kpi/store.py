@@ -165,6 +165,17 @@ MIGRATIONS: dict[int, list[str]] = {
         # the reporting window a file's title gives (a month may run from the 21st to the 20th)
         "ALTER TABLE imports ADD COLUMN window_start DATE",
         "ALTER TABLE imports ADD COLUMN window_end DATE",
+        # a unit's month by field (lĩnh vực), from a Biểu 06 by field: its rows are live while the unit's
+        # month in monthly_counts comes from the same import (a replacement or an undo needs no copy)
+        f"""CREATE TABLE field_counts (
+            unit_id INTEGER NOT NULL,
+            year SMALLINT NOT NULL,
+            month TINYINT NOT NULL CHECK (month BETWEEN 1 AND 12),
+            field VARCHAR NOT NULL,
+            position SMALLINT NOT NULL,  -- the field's row in its file
+            {_COUNT_COLUMNS},
+            import_id INTEGER NOT NULL,
+            PRIMARY KEY (unit_id, year, month, field, import_id))""",
     ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
@@ -498,6 +509,16 @@ class Store:
             "AND c.year::INTEGER * 100 + c.month IN (SELECT unnest(?::INTEGER[])) ORDER BY ALL",
             [[y * 100 + m for y, m in months]])
 
+    def field_counts(self, unit: str, months: list[tuple[int, int]]) -> pd.DataFrame:
+        """A unit's counts by field (lĩnh vực) in the months, as stored by its current imports:
+        field, year, month, *COUNTS, in the file's order."""
+        return self.query(
+            f"SELECT f.field, f.year, f.month, {', '.join('f.' + c for c in COUNTS)} FROM field_counts f "
+            "JOIN monthly_counts c USING (unit_id, year, month, import_id) JOIN units u USING (unit_id) "
+            "WHERE u.name = ? AND f.year::INTEGER * 100 + f.month IN (SELECT unnest(?::INTEGER[])) "
+            "ORDER BY f.year, f.month, f.position",
+            [unit, [y * 100 + m for y, m in months]])
+
     def aliases(self) -> pd.DataFrame:
         """Other names of units: alias (the key names are matched by), unit, written (as it was written)."""
         return self.query("SELECT a.alias, u.name AS unit, coalesce(a.written, a.alias) AS written "
@@ -609,7 +630,7 @@ class Store:
             if area and not sample and _scalar(con, "SELECT (SELECT count(*) FROM plans) + (SELECT count(*) FROM units)"):
                 raise StoreError(f"Cơ sở dữ liệu {self.path} đã được thiết lập cho «{area[0][0]}» (kế hoạch, đơn vị); "
                                  "không xoá để thay bằng dữ liệu khác. Hãy dùng một tệp cơ sở dữ liệu khác (--db).")
-            for table in ("monthly_counts", "replaced_counts", "imports", "plan_targets", "plan_units",
+            for table in ("monthly_counts", "replaced_counts", "field_counts", "imports", "plan_targets", "plan_units",
                           "plan_definitions", "plans", "unit_aliases", "units"):
                 con.execute(f"DELETE FROM {table}")
             con.execute("DELETE FROM meta WHERE key IN ('area', 'area_level')")
@@ -758,7 +779,7 @@ class Store:
     def import_counts(self, counts: pd.DataFrame, *, file_name: str, sha256: str | None = None,
                       imported_by: str | None = None, replace: bool = False, new_units: pd.DataFrame | None = None,
                       aliases: dict[str, str] | None = None, alias_names: dict[str, str] | None = None,
-                      window: tuple | None = None) -> dict:
+                      window: tuple | None = None, fields: pd.DataFrame | None = None) -> dict:
         """Store a file's counts ([unit, year, month, *COUNTS], NA for a count not given) as one
         import, in one transaction: all of it, or nothing.
 
@@ -810,6 +831,12 @@ class Store:
                 con.execute("UPDATE imports SET replaced = ? WHERE import_id = ?", [len(stored), import_id])
             con.unregister("incoming")
             _insert_counts(con, counts, import_id)
+            if fields is not None and len(fields):  # [unit, year, month, field, *COUNTS]
+                con.register("by_field", fields.assign(position=range(len(fields))))
+                con.execute(f"INSERT INTO field_counts SELECT u.unit_id, f.year, f.month, f.field, f.position, "
+                            f"{', '.join('f.' + c for c in COUNTS)}, ? FROM by_field f JOIN units u ON u.name = f.unit",
+                            [import_id])
+                con.unregister("by_field")
             return {"import_id": import_id, "rows": len(counts), "units": units,
                     "replaced": len(stored), "sample_removed": bool(sample)}
 
@@ -833,6 +860,7 @@ class Store:
                                  f"{', '.join(str(x) for (x,) in later)} thay thế; hãy hoàn tác lần đó trước.")
             removed = _scalar(con, "SELECT count(*) FROM monthly_counts WHERE import_id = ?", [import_id])
             con.execute("DELETE FROM monthly_counts WHERE import_id = ?", [import_id])
+            con.execute("DELETE FROM field_counts WHERE import_id = ?", [import_id])
             columns = ", ".join(["unit_id", "year", "month", *COUNTS, "import_id"])
             restored = _scalar(con, "SELECT count(*) FROM replaced_counts WHERE replaced_by = ?", [import_id])
             con.execute(f"INSERT INTO monthly_counts ({columns}) SELECT {columns} FROM replaced_counts "

@@ -142,3 +142,28 @@ def test_a_file_with_all_fee_counts_offers_the_definition_it_allows(tmp_path, mo
     assert not any("số liệu có đủ để tính theo định nghĩa" in i.value for i in admin.info)
     rate = scorecard.build(store, Period(2024, 3)).ranking("cashless").set_index("unit").loc["Phòng Tư pháp", "rate"]
     assert rate == 45.0
+
+
+def test_a_report_by_field_on_the_page_then_its_fields_on_the_unit_page(page):
+    from test_ingest import by_field_report
+    from conftest import table
+    at, store = page
+    upload(at, "linh-vuc.xlsx", by_field_report(None))
+    assert at.subheader[0].value == "Báo cáo theo lĩnh vực"
+    assert at.selectbox(key="field_unit").value is None and at.button(key="confirm").disabled
+    assert "Hãy chọn đơn vị của báo cáo." in [i.value for i in at.info]
+    at.selectbox(key="field_unit").set_value("Phòng Tài nguyên và Môi trường").run()
+    preview = table(at, "Tỷ lệ đúng hạn")
+    assert preview["Tên trong tệp"].tolist() == ["Đất đai", "Lĩnh vực Môi trường"]
+    assert preview["Tỷ lệ đúng hạn"].tolist() == ["90,91%", "100,00%"]
+    at.button(key="confirm").click().run()
+    assert not at.exception and "lần nhập số 1" in at.success[0].value
+    viewer = app_test(role="viewer", period="2024-03", unit="Phòng Tài nguyên và Môi trường")
+    viewer.switch_page("views/unit.py").run()
+    assert not viewer.exception
+    fields = table(viewer, "Lĩnh vực")
+    assert fields.to_dict("records") == [
+        {"Lĩnh vực": "Đất đai", "Tiếp nhận": "120", "Trực tuyến": "100/120", "Tỷ lệ trực tuyến": "83,33%",
+         "Đúng hạn": "100/110", "Tỷ lệ đúng hạn": "90,91%"},
+        {"Lĩnh vực": "Lĩnh vực Môi trường", "Tiếp nhận": "10", "Trực tuyến": "5/10", "Tỷ lệ trực tuyến": "50,00%",
+         "Đúng hạn": "10/10", "Tỷ lệ đúng hạn": "100,00%"}]

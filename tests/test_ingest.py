@@ -622,3 +622,94 @@ def test_all_fee_counts_under_the_appendix_1_definition_offer_the_definition_the
     assert card.instead() == []
     row = card.ranking("cashless").set_index("unit").loc["Phòng Tư pháp"]
     assert (row["numerator"], row["denominator"], row["rate"]) == (9, 20, 45.0)
+
+
+def by_field_report(title_unit: str | None, header: str = "Lĩnh vực") -> bytes:
+    """A Biểu 06 of one unit whose rows are its fields (lĩnh vực), as seed 004 asks on-time by field."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Biểu 06"
+    if title_unit:
+        ws.append([f"Đơn vị: {title_unit}"])
+    ws.append(["Kỳ báo cáo: Tháng 3 năm 2024"])
+    ws.append(["STT", header, "Số hồ sơ nhận giải quyết", None, None, None, "Số hồ sơ đã giải quyết"])
+    ws.append([None, None, "Tổng số", "Trực tuyến", "Trực tiếp, dịch vụ bưu chính", "Từ kỳ trước", "Tổng số",
+               "Trước hạn", "Đúng hạn", "Quá hạn"])
+    ws.append([1, "Đất đai", 120, 100, 20, 0, 110, 60, 40, 10])
+    ws.append([2, "Lĩnh vực Môi trường", 10, 5, 5, 0, 10, 10, 0, 0])
+    ws.append([None, "Tổng cộng", 130, 105, 25, 0, 120, 70, 40, 10])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_bieu_06_by_field_is_its_units_month_and_keeps_the_fields(store):
+    from kpi.service import Service, console
+    prepared = ingest.prepare("tnmt-t3.xlsx", by_field_report("Phòng Tài nguyên và Môi trường"), store)
+    assert (prepared.by_field, prepared.title_unit, prepared.unknown) == (True, "Phòng Tài nguyên và Môi trường", [])
+    assert prepared.problems == []
+    preview = prepared.preview((2024, 3))
+    assert preview["name"].tolist() == ["Đất đai", "Lĩnh vực Môi trường"]
+    assert preview["ontime_rate"].round(4).tolist() == [round(100 * 100 / 110, 4), 100.0]
+    prepared.commit(store, (2024, 3))
+    assert store.units()["unit"].tolist().count("Đất đai") == 0  # a field is never a unit
+    unit = stored(store, "Phòng Tài nguyên và Môi trường")
+    assert (unit["received"], unit["received_online"], unit["resolved_late"]) == (130, 105, 10)
+    assert pd.isna(unit["pending"])  # no field gives it
+    fields = Service(store.path, console()).fields("Phòng Tài nguyên và Môi trường", Period(2024, 3)).set_index("field")
+    assert fields.loc["Đất đai", ["ontime_numerator", "ontime_denominator"]].tolist() == [100, 110]
+    assert fields.loc["Đất đai", "online_rate"] == 100 * 100 / 120
+    assert fields.loc["Lĩnh vực Môi trường", "received"] == 10
+
+
+def test_a_report_by_field_without_its_unit_in_the_title_asks_for_one(store):
+    prepared = ingest.prepare("t3.xlsx", by_field_report(None, header="Đơn vị / Lĩnh vực"), store)
+    assert prepared.by_field and prepared.title_unit is None and prepared.unknown == []
+    with pytest.raises(InputError, match="là báo cáo theo lĩnh vực của một đơn vị nhưng tiêu đề không ghi đơn vị"):
+        prepared.commit(store, (2024, 3))
+    prepared.commit(store, (2024, 3), unit="Phòng Tư pháp")
+    assert stored(store, "Phòng Tư pháp")["received"] == 130
+
+
+def test_a_report_by_field_from_the_command_line(cli_env, tmp_path):
+    import subprocess
+    import sys
+
+    def kpi(*args):
+        return subprocess.run([sys.executable, "-m", "kpi", *args], env=cli_env, capture_output=True, text=True)
+
+    from kpi.plan import SHIPPED_PLAN
+    assert kpi("init", "--plan", str(SHIPPED_PLAN)).returncode == 0
+    untitled = tmp_path / "linh-vuc.xlsx"
+    untitled.write_bytes(by_field_report(None))
+    refused = kpi("import", str(untitled))
+    assert refused.returncode == 2 and "tiêu đề không ghi đơn vị nào: hãy chỉ rõ bằng --unit TÊN" in refused.stderr
+    done = kpi("import", str(untitled), "--unit", "Phòng TN&MT")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("Đã nhập linh-vuc.xlsx: tháng 3/2024, 1 đơn vị, 1 dòng (lần nhập số 1; 2 lĩnh vực "
+                                   "của Phòng Tài nguyên và Môi trường).")
+
+
+def test_apology_letters_above_late_dossiers_and_identities_broken_on_many_rows_are_said_once(store):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Kỳ báo cáo: Tháng 3 năm 2024"])
+    ws.append(["STT", "Đơn vị", "Tổng số hồ sơ nhận giải quyết", "Trực tuyến", "Trực tiếp", "Đã giải quyết",
+               "Trước hạn", "Đúng hạn", "Quá hạn", "Số hồ sơ quá hạn có văn bản xin lỗi"])
+    for i, name in enumerate(["Xã Mỹ Hương", "Xã Mỹ Tú", "Xã Mỹ Phước", "Xã Mỹ Thuận", "Xã Long Hưng",
+                              "Xã Hưng Phú", "Xã Phú Mỹ"], start=1):
+        ws.append([i, name, 1100, 1000, 100, 1100, 1000, 80, 10, 12 if i == 2 else 10])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    prepared = ingest.prepare("t3.xlsx", buffer.getvalue(), store)
+    assert prepared.errors == []
+    assert prepared.warnings == [
+        "Tệp t3.xlsx, trang «Sheet», dòng 4, cột J (Số hồ sơ quá hạn có văn bản xin lỗi): ở 1 đơn vị, «Hồ sơ quá hạn "
+        "có thư xin lỗi» lớn hơn «Đã giải quyết quá hạn» (cột I): Xã Mỹ Tú (dòng 4: 12 > 10). Thư xin lỗi được gửi "
+        "cả cho hồ sơ đang giải quyết đã quá hạn, nên số thư có thể lớn hơn số hồ sơ đã giải quyết quá hạn; tỷ lệ "
+        "thư xin lỗi của đơn vị sẽ trên 100%.",
+        "Tệp t3.xlsx, trang «Sheet», dòng 3, cột F (Đã giải quyết): ở 7 đơn vị, «Tổng số hồ sơ đã giải quyết» khác "
+        "Đã giải quyết trước hạn + Đã giải quyết đúng hạn + Đã giải quyết quá hạn: Xã Mỹ Hương (dòng 3: 1.100 ≠ "
+        "1.090); Xã Mỹ Tú (dòng 4: 1.100 ≠ 1.090); Xã Mỹ Phước (dòng 5: 1.100 ≠ 1.090); Xã Mỹ Thuận (dòng 6: 1.100 "
+        "≠ 1.090); Xã Long Hưng (dòng 7: 1.100 ≠ 1.090) và 2 đơn vị khác. Hệ thống một cửa có thể tính các cột theo "
+        "cách khác (hồ sơ trả lại, rút, chờ bổ sung); hãy xem lại tệp nếu không phải vậy."]

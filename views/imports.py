@@ -68,7 +68,18 @@ if upload is not None:
                 "của số liệu ở trên.", icon=":material/event:")
 
     mapping, new_units, unresolved, skip = {}, {}, [], set()
-    if len(prepared.unknown) > MAPPABLE:
+    field_unit = None
+    if prepared.by_field:  # one unit's month, its rows the fields (lĩnh vực)
+        st.subheader("Báo cáo theo lĩnh vực")
+        names = units["unit"].tolist()
+        field_unit = st.selectbox("Đơn vị của báo cáo", names, key="field_unit", placeholder="Chọn đơn vị",
+                                  index=names.index(prepared.title_unit) if prepared.title_unit in names else None)
+        st.caption(f"Các dòng của tệp là {fmt.number(len(prepared.rows))} lĩnh vực: tổng của chúng là số liệu tháng của "
+                   "đơn vị; từng lĩnh vực được giữ để xem ở trang «Đơn vị»."
+                   + (" Tiêu đề tệp ghi đơn vị này." if prepared.title_unit else " Tiêu đề tệp không ghi đơn vị: hãy chọn."))
+        if field_unit is None:
+            unresolved.append("")
+    elif len(prepared.unknown) > MAPPABLE:
         # a choice per name would be thousands of widgets: offer what the CLI's --add-units does
         st.subheader("Đơn vị chưa có trong danh sách")
         st.warning(f"Tệp có {fmt.number(len(prepared.unknown))} tên đơn vị chưa có trong danh sách, quá nhiều để ghép "
@@ -100,7 +111,8 @@ if upload is not None:
         st.button("Xác nhận nhập", type="primary", disabled=True, key="confirm", icon=":material/upload:")
         st.stop()
     if unresolved:  # the preview and the import wait for every name's unit
-        st.info(f"Còn {fmt.number(len(unresolved))} tên chưa chọn đơn vị; chọn xong mới nhập được.", icon=":material/info:")
+        st.info("Hãy chọn đơn vị của báo cáo." if prepared.by_field else
+                f"Còn {fmt.number(len(unresolved))} tên chưa chọn đơn vị; chọn xong mới nhập được.", icon=":material/info:")
         st.button("Xác nhận nhập", type="primary", disabled=True, key="confirm", icon=":material/upload:")
         st.stop()
     if skip and len(skip) == len(prepared.rows):
@@ -113,7 +125,7 @@ if upload is not None:
     plans = ui.facts()["plans"]
     year_plan = plans[plans["year"] == period[0]]
     ui.definitions_allowed(prepared.instead(definitions), None if year_plan.empty else year_plan.iloc[0].to_dict())
-    preview = prepared.preview(period, {**mapping, **{n: n for n in new_units}}, definitions, skip)
+    preview = prepared.preview(period, {**mapping, **{n: n for n in new_units}}, definitions, skip, field_unit)
     if skip:
         st.caption(f"Bỏ qua {fmt.number(len(skip))} dòng: " + ui.plain(", ".join(sorted(skip))) + ".")
     st.subheader(f"Xem trước: tháng {period[1]}/{period[0]}")
@@ -124,7 +136,7 @@ if upload is not None:
         st.warning(f"{fmt.number(len(prepared.warnings))} cảnh báo:\n\n" + "\n\n".join(f"- {ui.plain(w)}" for w in prepared.warnings),
                    icon=":material/warning:")
         accept = st.checkbox("Tôi đã xem các cảnh báo và vẫn nhập", key="accept_warnings")
-    existing = door.stored_months(preview["unit"].tolist(), *period)
+    existing = door.stored_months(list(dict.fromkeys(preview["unit"])), *period)
     replace = False
     if existing:
         st.warning(f"Đã có số liệu tháng {period[1]}/{period[0]} của {fmt.number(len(existing))} đơn vị: {ui.plain(', '.join(existing))}.",
@@ -134,7 +146,7 @@ if upload is not None:
     if st.button("Xác nhận nhập", type="primary", disabled=not ready, key="confirm", icon=":material/upload:"):
         try:
             result = door.commit(prepared, period, mapping=mapping, new_units=new_units, replace=replace,
-                                 accept_warnings=accept, skip=skip)
+                                 accept_warnings=accept, skip=skip, unit=field_unit)
         except (ingest.InputError, ui.StoreError) as error:
             ui.error(error)
             st.stop()

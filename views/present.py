@@ -23,6 +23,8 @@ with picker:
                          label_visibility="collapsed")
 st.title(f"{VIEWS[view]} — {card.period.label}")
 st.caption(ui.plain(f"{card.area} · {card.plan_name}"))
+for instead in card.instead():  # a rate left without data by the plan's definition, though the data has it
+    st.caption(ui.plain(instead.sentence))
 
 if view == "tom-tat":
     totals = card.totals().set_index("kpi")

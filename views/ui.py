@@ -129,6 +129,16 @@ def counts_by_month(unit: str) -> pd.DataFrame:
     return _counts_by_month(*_key(), unit, (period.year, period.last_month))
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _fields(path: str, version: tuple, unit: str, period: Period) -> pd.DataFrame:
+    return Service(path).fields(unit, period)
+
+
+def fields(unit: str) -> pd.DataFrame:
+    """The unit's rates by field (lĩnh vực) over the chosen period: empty without reports by field."""
+    return _fields(*_key(), unit, chosen_period())
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _report(path: str, version: tuple, period: Period):
     return Service(path).report(period)

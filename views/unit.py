@@ -51,6 +51,13 @@ if not ranks.empty:
     st.plotly_chart(charts.ranks(ranks, f"{unit}: hạng theo tháng ({measures.get('online').short.lower()})"),
                     key="unit_ranks", config=ui.chart_config(f"hang-{unit}"))
 
+by_field = ui.fields(unit)
+if not by_field.empty:
+    st.subheader(f"Theo lĩnh vực — {card.period.label}")
+    st.dataframe(scorecard.fields_table(by_field), hide_index=True, width="stretch", key="fields")
+    st.caption(f"Từ báo cáo theo lĩnh vực của đơn vị. {measures.get('ontime').label}: "
+               f"{measures.get('ontime').ratio(card.definitions).note}.")
+
 st.subheader("Số liệu theo tháng")
 counts = ui.counts_by_month(unit).sort_values(["year", "month"], ascending=False)
 table = pd.DataFrame({"Tháng": [f"{m}/{y}" for y, m in zip(counts["year"], counts["month"])]})

@@ -43,6 +43,8 @@ class Prepared:
     earlier_import: pd.Series | None = None  # an import of the very same bytes
     groups: dict[str, str] = field(default_factory=dict)  # unknown name -> group suggested for it
     window: tuple[date, date] | None = None  # the reporting window the title gives ("21/09–20/10/2025")
+    by_field: bool = False  # rows are fields (lĩnh vực) of one unit's month, not units
+    title_unit: str | None = None  # the unit the title names (a report by field)
 
     @property
     def window_label(self) -> str | None:
@@ -67,13 +69,37 @@ class Prepared:
 
     @property
     def unknown(self) -> list[str]:
-        """Names in the file that match no unit, in file order."""
-        return self.rows.loc[self.rows["unit"].isna(), "name"].tolist()
+        """Names in the file that match no unit, in file order (none in a report by field)."""
+        return [] if self.by_field else self.rows.loc[self.rows["unit"].isna(), "name"].tolist()
+
+    def _unit_of_fields(self, unit: str | None) -> str:
+        unit = unit or self.title_unit
+        if unit is None:
+            raise InputError(f"Tệp {self.file_name} là báo cáo theo lĩnh vực của một đơn vị nhưng tiêu đề không ghi "
+                             "đơn vị nào: hãy chọn đơn vị (dòng lệnh: --unit TÊN).")
+        return unit
+
+    def field_rows(self, period: tuple[int, int], unit: str | None = None,
+                   skip: frozenset[str] | set[str] = frozenset()) -> pd.DataFrame:
+        """A report by field as [unit, year, month, field, *COUNTS], a row per field."""
+        rows = self._kept(skip)
+        frame = rows[list(measures.COUNTS)].copy()
+        frame.insert(0, "unit", self._unit_of_fields(unit))
+        frame.insert(1, "year", period[0])
+        frame.insert(2, "month", period[1])
+        frame.insert(3, "field", rows["name"].to_numpy())
+        return frame.reset_index(drop=True)
 
     def counts(self, period: tuple[int, int], mapping: dict[str, str] | None = None,
-               skip: frozenset[str] | set[str] = frozenset()) -> pd.DataFrame:
+               skip: frozenset[str] | set[str] = frozenset(), unit: str | None = None) -> pd.DataFrame:
         """[unit, year, month, *COUNTS] with unknown names resolved by `mapping` (name -> unit), and the
-        rows of the unknown names in `skip` left out (a subtotal, a unit of another area)."""
+        rows of the unknown names in `skip` left out (a subtotal, a unit of another area). A report by
+        field gives one row: `unit` (or the title's unit), its fields summed."""
+        if self.by_field:
+            fields = self.field_rows(period, unit, skip)
+            summed = {c: fields[c].sum(min_count=1) for c in measures.COUNTS}  # a count no field gives stays NA
+            frame = pd.DataFrame([{"unit": fields["unit"].iloc[0], "year": period[0], "month": period[1], **summed}])
+            return frame.astype({c: "Int64" for c in measures.COUNTS})
         mapping = mapping or {}
         rows = self._kept(skip)
         units = rows["unit"].astype("object")
@@ -118,24 +144,30 @@ class Prepared:
         return notes
 
     def preview(self, period: tuple[int, int], mapping: dict[str, str] | None = None,
-                definitions: dict[str, str] | None = None, skip: frozenset[str] | set[str] = frozenset()) -> pd.DataFrame:
-        """What each row will store and the rates the unit will get for the month:
-        row, name, unit, received, online, cashless, on-time (numerator, denominator, rate each)."""
-        counts = self.counts(period, mapping, skip)
+                definitions: dict[str, str] | None = None, skip: frozenset[str] | set[str] = frozenset(),
+                unit: str | None = None) -> pd.DataFrame:
+        """What each row will store and the rates the unit (or, by field, the field) will get for the
+        month: row, name, unit, received, online, cashless, on-time (numerator, denominator, rate each)."""
+        if self.by_field:
+            counts = self.field_rows(period, unit, skip)
+            rated = counts.assign(unit=counts["field"])
+        else:
+            counts = rated = self.counts(period, mapping, skip)
         shown = [measures.get(k) for k in ("online", "cashless", "ontime")]
-        rates = measures.rates(counts, ["unit"], definitions, tuple(shown))
+        rates = measures.rates(rated, ["unit"], definitions, tuple(shown))
         wide = rates.pivot(index="unit", columns="kpi", values=["numerator", "denominator", "rate"])
         wide.columns = [f"{kpi}_{value}" for value, kpi in wide.columns]
-        out = self._kept(skip)[["row", "name"]].assign(unit=counts["unit"].to_numpy(),
-                                                 received=counts["received"].to_numpy())
-        return out.merge(wide, left_on="unit", right_index=True, how="left")
+        out = self._kept(skip)[["row", "name"]].assign(unit=counts["unit"].to_numpy(), key=rated["unit"].to_numpy(),
+                                                        received=counts["received"].to_numpy())
+        return out.merge(wide, left_on="key", right_index=True, how="left").drop(columns="key")
 
     def commit(self, store: Store, period: tuple[int, int], *, mapping: dict[str, str] | None = None,
                new_units: dict[str, str] | None = None, replace: bool = False, accept_warnings: bool = False,
-               imported_by: str | None = None, skip: frozenset[str] | set[str] = frozenset()) -> dict:
+               imported_by: str | None = None, skip: frozenset[str] | set[str] = frozenset(),
+               unit: str | None = None) -> dict:
         """Store the file. mapping: unknown name -> existing unit; new_units: unknown name -> group
         of a unit to add under that name (both remembered as aliases); skip: unknown names whose rows
-        are not stored."""
+        are not stored; unit: the unit of a report by field (else the title's)."""
         if self.already_imported:
             raise InputError(self.already_imported)
         if self.errors:
@@ -144,13 +176,13 @@ class Prepared:
             raise InputError("\n".join(self.warnings) + "\nCó cảnh báo; hãy xem lại và xác nhận để vẫn nhập.")
         new_units = new_units or {}
         resolved = {**(mapping or {}), **{name: name for name in new_units}}
-        counts = self.counts(period, resolved, skip)
+        counts = self.counts(period, resolved, skip, unit)
         if counts.empty:
             raise InputError(f"Tệp {self.file_name}: mọi dòng đều được bỏ qua; không có gì để nhập.")
         window = self.window if self.window and tuple(period) == self.title_period else None
         return store.import_counts(
             counts, file_name=self.file_name, sha256=self.sha256, imported_by=imported_by, replace=replace,
-            window=window,
+            window=window, fields=self.field_rows(period, unit, skip) if self.by_field else None,
             new_units=pd.DataFrame({"unit": list(new_units), "group": list(new_units.values())}),
             aliases=_aliases(mapping or {}),
             alias_names={names.key(name): name for name in (mapping or {})})
@@ -204,13 +236,19 @@ def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,
     rows = extracted.rows
     rows.insert(3, "key", body_keys[rows["row"].to_numpy() - found.data_start - 1])  # Excel row -> body position
     rows.insert(4, "unit", matcher.match_keys(rows["key"]).to_numpy())
-    problems += _twice(rows, file_name, found.sheet.name) + _odd_names(rows, file_name, found.sheet.name)
+    by_field = _by_field(found, rows)
+    title_unit = None
+    if by_field:  # the rows are fields of one unit: none of them is a unit
+        rows["unit"] = None
+        title_unit = _unit_in_title(found, matcher)
+    problems += _twice(rows, file_name, found.sheet.name, by_field) + _odd_names(rows, file_name, found.sheet.name)
     if title.days is not None and title.days < SHORTEST_WINDOW:
         problems.append(Problem(WARNING, f"Tệp {file_name}: kỳ báo cáo trong tiêu đề chỉ có {title.days} ngày "
                                          f"({fmt.window_label(*title.window)}), chưa đủ một tháng; số liệu được "
                                          f"nhập là của tháng {title.period[1]}/{title.period[0]}."))
     prepared = Prepared(file_name, sha, found.sheet.name, title.period, rows, problems, found.ignored,
-                        list(found.columns.values()), earlier, _suggest_groups(rows, units), title.window)
+                        list(found.columns.values()), earlier, {} if by_field else _suggest_groups(rows, units),
+                        title.window, by_field, title_unit)
     pa.default_memory_pool().release_unused()  # the sheet's Arrow buffers, freed but kept by the allocator
     say(1.0, "Xong")
     return prepared
@@ -221,15 +259,36 @@ def _aliases(mapping: dict[str, str]) -> dict[str, str]:
     return {names.key(name): unit for name, unit in mapping.items() if names.key(name) != names.key(unit)}
 
 
-def _twice(rows: pd.DataFrame, file_name: str, sheet: str) -> list[Problem]:
-    """A unit listed twice (by the same name or two names of one unit) is an error."""
-    who = rows["unit"].fillna(rows["key"])
+def _twice(rows: pd.DataFrame, file_name: str, sheet: str, by_field: bool = False) -> list[Problem]:
+    """A unit (or, by field, a field) listed twice (by the same name or two names of one unit) is an error."""
+    who = rows["name"] if by_field else rows["unit"].fillna(rows["key"])
     problems = []
     for unit in who[who.duplicated()].unique():
         lines = rows.loc[who == unit, "row"].tolist()
         problems.append(Problem(ERROR, f"Tệp {file_name}, trang «{sheet}», dòng {', '.join(map(str, lines))}: "
-                                       f"đơn vị {unit} có {len(lines)} dòng."))
+                                       f"{'lĩnh vực' if by_field else 'đơn vị'} {unit} có {len(lines)} dòng."))
     return problems
+
+
+def _by_field(found: layout.Layout, rows: pd.DataFrame) -> bool:
+    """Whether the rows are fields (lĩnh vực) of one unit: the name column says so alone, or no row is
+    a unit and most rows name a field."""
+    header = found.name_header
+    if "linh vuc" in header and not any(w in header for w in ("don vi", "co quan")):
+        return True
+    if rows["unit"].notna().any():
+        return False
+    plain = pd.Series(text.plain_all(pa.array(rows["name"], pa.string())).to_pylist(), dtype="object")
+    return bool(plain.str.match(layout.FIELD.pattern).fillna(False).mean() >= 0.5)
+
+
+def _unit_in_title(found: layout.Layout, matcher: names.Matcher) -> str | None:
+    """The unit a report's title names: "Đơn vị: Phòng Tư pháp", or a title line that is a unit's name."""
+    lines = [v for row in found.sheet.rows(0, found.header_rows.start) for v in row if isinstance(v, str)]
+    for line in lines:
+        if layout.UNIT_IN_TITLE.match(text.plain(line)) and (unit := matcher.match(line.split(":", 1)[1].strip())):
+            return unit
+    return next((unit for line in lines if (unit := matcher.match(line))), None)
 
 
 def _odd_names(rows: pd.DataFrame, file_name: str, sheet: str) -> list[Problem]:

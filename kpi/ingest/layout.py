@@ -53,6 +53,17 @@ NAME = r"\b(don vi|co quan|linh vuc|ten)\b"
 STT = r"^(stt|tt|so thu tu)$"
 _NOISE = re.compile(r"\b(trong do|so ho so|so hs|ho so|so)\b")
 
+# fields (lĩnh vực) of administrative procedures, as a Biểu 06 by field lists them (plain text)
+FIELD = re.compile(r"^(linh vuc\s+)?(dat dai|xay dung|ho tich|chung thuc|tu phap|dang ky kinh doanh|kinh doanh|"
+                   r"thanh lap va hoat dong|giao thong|moi truong|tai nguyen|lao dong|nguoi co cong|viec lam|"
+                   r"bao tro xa hoi|giao duc|y te|van hoa|the thao|du lich|nong nghiep|thuy loi|lam nghiep|"
+                   r"thuy san|khieu nai|to cao|thi dua|khen thuong|ton giao|tin nguong|nuoi con nuoi|quoc tich|"
+                   r"cong chung|luat su|thuong mai|cong thuong|dau tu|ke hoach|tai chinh|quy hoach|nha o|"
+                   r"an toan thuc pham|phong chay|bao hiem|thong tin|truyen thong|hoa giai|noi vu|"
+                   r"khoa hoc|dan toc|phat trien nong thon|ke toan|hanh chinh tu phap|chinh sach)\b")
+# "Đơn vị: Phòng Tài nguyên và Môi trường", "Cơ quan báo cáo: UBND xã Mỹ Hương": the unit a title names
+UNIT_IN_TITLE = re.compile(r"^(?:don vi|co quan|ten don vi|ten co quan)(?: bao cao)?\s*:\s*(.+)$")
+
 # -- rows -------------------------------------------------------------------------------------
 # "Tổng cộng", "Tổng số (toàn huyện)", "Cộng": but "Công an huyện" is a unit
 TOTAL = re.compile(r"^(tong cong|tong so|tong chung)\b|^(tong|cong|toan (huyen|tinh|thanh pho))\s*[:.]?$")
@@ -76,6 +87,7 @@ class Layout:
     columns: dict[int, str]  # 0-based column -> count field
     headers: dict[int, str]  # 0-based column -> the header's words, for messages
     ignored: list[str] = field(default_factory=list)  # headers of columns not read
+    name_header: str = ""  # the name column's header, plain ("don vi / linh vuc")
 
     def name_cells(self) -> pa.Array:
         """The name column below the header (null where empty)."""
@@ -178,6 +190,7 @@ def recognise(sheet: Sheet, file_name: str) -> Layout:
 
     columns, headers, ignored, seen = {}, {}, [], {}
     name_col = stt_col = None
+    name_header = ""
     group = "received"
     for c in range(width):
         # the column's header from top to bottom, each level once, without "Trong đó"
@@ -191,7 +204,7 @@ def recognise(sheet: Sheet, file_name: str) -> Layout:
             stt_col = c
             continue
         if name_col is None and re.search(NAME, words) and not _classify(words, group)[2]:
-            name_col = c
+            name_col, name_header = c, words
             continue
         found, group, _ = _classify(words, group)
         if found is None or found in seen:
@@ -205,7 +218,7 @@ def recognise(sheet: Sheet, file_name: str) -> Layout:
     if missing or not ({"received", "received_offline"} & set(seen)):
         raise InputError(f"Tệp {file_name}, trang «{sheet.name}», dòng {start + 1}: không nhận ra cột "
                          f"«Trực tuyến» và cột «Tổng số» hoặc «Trực tiếp» của số hồ sơ nhận giải quyết.")
-    return Layout(sheet, header_rows, data_start, name_col, stt_col, columns, headers, ignored)
+    return Layout(sheet, header_rows, data_start, name_col, stt_col, columns, headers, ignored, name_header)
 
 
 # -- period -----------------------------------------------------------------------------------
