@@ -90,7 +90,7 @@ def ranking_bars(ranked: pd.DataFrame, kpi: str, title: str) -> go.Figure:
     fig = go.Figure(go.Bar(
         x=rows["rate"].astype(float), y=labels, orientation="h", name=measures.get(kpi).label,
         marker_color=[COLOURS.get(b if isinstance(b, str) else None) for b in rows["band"]],
-        text=[fmt.percent(r) for r in rows["rate"]], textposition="outside", cliponaxis=False,
+        text=rows["shown"].tolist(), textposition="outside", cliponaxis=False,
         customdata=[[t if isinstance(t, str) else fmt.MISSING, fmt.number(n) if pd.notna(n) and n else ""]
                     for t, n in zip(rows["target"], rows["needed"])],
         hovertemplate="%{y}: %{text} — chỉ tiêu %{customdata[0]}<extra></extra>"))

@@ -1,26 +1,51 @@
 """Numbers the Vietnamese way: 1.234 and 82,13%. Rounding happens here only, for display."""
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 import pandas as pd
 
 MISSING = "—"
+MOST_DECIMALS = 6  # a figure shown finely enough to agree with its verdict never needs more
 
 
 def _is_missing(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
+def rounded(value, decimals: int = 0) -> Decimal:
+    """Rounded half up, as Excel rounds: the value read to 15 significant digits first (Excel's own
+    precision), so that 5/32 = 15,625% shows 15,63% and 17.999/20.000 = 89,995% shows 90,00%."""
+    return Decimal(f"{float(value):.15g}").quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
 def number(value, decimals: int = 0) -> str:
-    """1234 -> '1.234'; 1234.5 with 2 decimals -> '1.234,50'."""
+    """1234 -> '1.234'; 1234.5 with 2 decimals -> '1.234,50'; halves rounded up."""
     if _is_missing(value):
         return MISSING
-    text = f"{float(value):,.{decimals}f}" if decimals else f"{round(float(value)):,d}"
+    text = f"{rounded(value, decimals):,.{decimals}f}"
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
 def percent(value, decimals: int = 2) -> str:
     """82.1345 -> '82,13%'; no rate -> '—'."""
     return MISSING if _is_missing(value) else number(value, decimals) + "%"
+
+
+def judged(rate, comparator, threshold, met, decimals: int = 2) -> tuple[int | None, float]:
+    """The decimals a rate needs so that its figure agrees with its verdict, and the figure: a rate of
+    89,996% not meeting "Tối thiểu 90%" shows 89,996%, not 90,00%; 90,004% meeting "Trên 90" shows
+    90,004%. (None, NaN) without a rate."""
+    if _is_missing(rate):
+        return None, float("nan")
+    shown = rounded(rate, decimals)
+    if _is_missing(met) or _is_missing(threshold) or comparator not in ("gt", "ge"):
+        return decimals, float(shown)
+    bar = Decimal(f"{float(threshold):.15g}")
+    while decimals < MOST_DECIMALS and (shown > bar if comparator == "gt" else shown >= bar) != bool(met):
+        decimals += 1
+        shown = rounded(rate, decimals)
+    return decimals, float(shown)
 
 
 def change(now, before, decimals: int = 2) -> str | None:

@@ -85,7 +85,7 @@ def narrative(report: Report) -> list[str]:
     else:
         verdict = f"; chỉ tiêu {_lower_first(online['target'])}: {v}" if (v := _verdict(online)) else ""
         text = (f"{card.period.label}, {where} tiếp nhận {fmt.number(online['denominator'])} hồ sơ, trong đó "
-                f"{fmt.number(online['numerator'])} hồ sơ trực tuyến ({fmt.percent(online['rate'])}{verdict}).")
+                f"{fmt.number(online['numerator'])} hồ sơ trực tuyến ({online['shown']}{verdict}).")
         if assessed:
             text += f" {met}/{assessed} đơn vị đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến."
         change = fmt.change(online["rate"], report.previous.totals().set_index("kpi").at["online", "rate"])
@@ -94,7 +94,7 @@ def narrative(report: Report) -> list[str]:
         paragraphs.append(text)
         below = card.below_target("online")
         if not below.empty:
-            listed = "; ".join(f"{r.unit} {fmt.percent(r.rate)} (chỉ tiêu {_lower_first(r.target)}, cần thêm "
+            listed = "; ".join(f"{r.unit} {r.shown} (chỉ tiêu {_lower_first(r.target)}, cần thêm "
                                f"{fmt.number(r.needed)} hồ sơ trực tuyến)" for r in below.itertuples())
             paragraphs.append(f"Các đơn vị chưa đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến: {listed}.")
     cashless = totals.loc["cashless"]
@@ -104,20 +104,20 @@ def narrative(report: Report) -> list[str]:
         met, assessed = card.met_count("cashless")
         verdict = f"; chỉ tiêu {_lower_first(cashless['target'])}: {v}" if (v := _verdict(cashless)) else ""
         text = (f"Thanh toán không dùng tiền mặt: {fmt.number(cashless['numerator'])}/"
-                f"{fmt.number(cashless['denominator'])} hồ sơ ({fmt.percent(cashless['rate'])}{verdict}), tính trên "
+                f"{fmt.number(cashless['denominator'])} hồ sơ ({cashless['shown']}{verdict}), tính trên "
                 f"{measures.get('cashless').ratio(card.definitions).note.split(' / ', 1)[1]}.")
         if assessed:
             text += f" {met}/{assessed} đơn vị đạt chỉ tiêu."
         below = card.below_target("cashless")
         if not below.empty:
-            text += " Chưa đạt: " + "; ".join(f"{r.unit} {fmt.percent(r.rate)} (cần thêm {fmt.number(r.needed)} "
+            text += " Chưa đạt: " + "; ".join(f"{r.unit} {r.shown} (cần thêm {fmt.number(r.needed)} "
                                               f"hồ sơ)" for r in below.itertuples()) + "."
         paragraphs.append(text)
     ontime = totals.loc["ontime"]
     if pd.notna(ontime["denominator"]) and ontime["denominator"] > 0:
         late = int(report.counts["resolved_late"].sum()) if report.counts["resolved_late"].notna().any() else None
         text = (f"Giải quyết hồ sơ: {fmt.number(ontime['numerator'])}/{fmt.number(ontime['denominator'])} hồ sơ "
-                f"giải quyết trước hạn và đúng hạn ({fmt.percent(ontime['rate'])})")
+                f"giải quyết trước hạn và đúng hạn ({ontime['shown']})")
         text += f"; {fmt.number(late)} hồ sơ quá hạn." if late is not None else "."
         apology = totals.loc["apology"]
         if late and pd.notna(apology["numerator"]):
@@ -162,7 +162,7 @@ def _ranking_frame(card: scorecard.Scorecard) -> pd.DataFrame:
     text = scorecard.ranking_text(ranked).assign(**{"Chỉ tiêu": ranked["target"].fillna("")})
     return text[["Hạng", "Đơn vị", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Cần thêm (hồ sơ)"]].rename(
         columns={"Tỷ lệ": "Trực tuyến", "Cần thêm (hồ sơ)": "Cần thêm"}).assign(
-        **{"Không dùng tiền mặt": ranked["unit"].map(cashless["rate"]).map(fmt.percent)})
+        **{"Không dùng tiền mặt": ranked["unit"].map(cashless["shown"])})
 
 
 # -- Excel --------------------------------------------------------------------------------------------
@@ -267,7 +267,7 @@ def to_pptx(report: Report) -> bytes:
     for r, key in enumerate(shown, start=1):
         row = totals.loc[key]
         met, assessed = card.met_count(key)
-        values = [measures.get(key).label, fmt.percent(row["rate"]),
+        values = [measures.get(key).label, row["shown"],
                   f"{fmt.number(row['numerator'])}/{fmt.number(row['denominator'])}",
                   (f"{row['target']}: {v}" if (v := _verdict(row)) else
                    row["target"] if isinstance(row["target"], str) else "—"),
@@ -308,7 +308,7 @@ def to_pptx(report: Report) -> bytes:
         for i, head in enumerate(["Đơn vị", "Chỉ tiêu", "Tỷ lệ", "Mức kế hoạch", "Cần thêm (hồ sơ)"]):
             grid.cell(0, i).text = head
         for r, row in enumerate(rows.itertuples(), start=1):
-            for c, value in enumerate([row.unit, measures.get(row.kpi).short, fmt.percent(row.rate), row.target,
+            for c, value in enumerate([row.unit, measures.get(row.kpi).short, row.shown, row.target,
                                        fmt.number(row.needed)]):
                 grid.cell(r, c).text = value
 

@@ -68,7 +68,7 @@ class Scorecard:
         if group:
             rows = rows[rows["group"] == group]
         rows = rows.copy()
-        rows["rank"] = rows["rate"].rank(method="min", ascending=False).astype("Int64")
+        rows["rank"] = rows["figure"].rank(method="min", ascending=False).astype("Int64")  # as shown
         rows["_unranked"] = rows["status"].map({NO_DOSSIERS: 1, OTHER_DEFINITION: 2, NO_DATA: 3}).fillna(0)
         return (rows.sort_values(["rank", "_unranked", "position"], na_position="last", kind="stable")
                 .drop(columns="_unranked").reset_index(drop=True))
@@ -176,7 +176,14 @@ def _assess(table: pd.DataFrame, target_table: pd.DataFrame) -> pd.DataFrame:
         table["target"].map(rules["comparator"]),
         (threshold * targets.SCALE).round(),
     )
-    return table.assign(**result.set_axis(table.index), threshold=threshold, gap=threshold - table["rate"])
+    table = table.assign(**result.set_axis(table.index), threshold=threshold, gap=threshold - table["rate"])
+    # the figure each rate is shown as: as many decimals as its verdict needs; ranks follow the figure
+    comparator = table["target"].map(rules["comparator"])
+    judged = [fmt.judged(r, c, t, m) for r, c, t, m in zip(table["rate"], comparator, threshold, table["met"])]
+    table["decimals"] = pd.array([d for d, _ in judged], dtype="Int64")
+    table["figure"] = pd.array([f for _, f in judged], dtype="Float64")
+    table["shown"] = [fmt.percent(f, d) if d is not None else fmt.MISSING for d, f in judged]
+    return table
 
 
 def _status(table: pd.DataFrame) -> pd.Series:
@@ -219,7 +226,7 @@ def ranking_text(rows: pd.DataFrame) -> pd.DataFrame:
         "Hạng": rows["rank"].map(lambda r: "" if pd.isna(r) else str(int(r))),
         "Đơn vị": rows["unit"],
         "Nhóm": rows["group"],
-        "Tỷ lệ": rows["rate"].map(fmt.percent),
+        "Tỷ lệ": rows["shown"],
         "Chỉ tiêu": rows["target"].fillna(fmt.MISSING),
         "Đánh giá": rows["status"].map(STATUS_LABELS),
         "Cần thêm (hồ sơ)": [fmt.number(n) if s == NOT_MET else "" for n, s in zip(rows["needed"], rows["status"])],

@@ -122,3 +122,22 @@ def test_area_target_is_the_plans_own(store):
     assert (area.at["online", "numerator"], area.at["online", "denominator"]) == (81, 101)
     assert area.at["online", "target"] == "Trên 80%" and area.at["online", "met"]
     assert area.at["cashless", "target"] == "Trên 40%" and pd.isna(area.at["cashless", "met"])
+
+
+def test_figures_agree_with_verdicts_and_ranks_follow_the_figures(store):
+    cashless = {"fee_online": 25000, "paid_online": 9999}  # 39,996% against «Tối thiểu 40%»
+    store.import_counts(count_rows([
+        online(MY_HUONG, 3, 22501, 2499, **cashless),  # 90,004% against «Trên 90»
+        online(PHU_MY, 3, 17999, 2001),                # 89,995%: «90,00%», not met, as Excel shows it
+        online(LONG_HUNG, 3, 89991, 10009),            # 89,991%
+        online(MY_TU, 3, 89994, 10006),                # 89,994%: shown like Long Hưng, so ranked with it
+        online(TU_PHAP, 3, 5, 27),                     # 5/32
+    ]), file_name="t3.xlsx")
+    card = scorecard.build(store, Period(2024, 3))
+    assert (row(card, MY_HUONG)["shown"], bool(row(card, MY_HUONG)["met"])) == ("90,004%", True)
+    assert (row(card, MY_HUONG, "cashless")["shown"], bool(row(card, MY_HUONG, "cashless")["met"])) == ("39,996%", False)
+    assert (row(card, PHU_MY)["shown"], bool(row(card, PHU_MY)["met"])) == ("90,00%", False)
+    assert row(card, TU_PHAP)["shown"] == "15,63%"
+    ranked = card.ranking("online").set_index("unit")
+    assert ranked.loc[[MY_HUONG, PHU_MY, LONG_HUNG, MY_TU, TU_PHAP], "rank"].tolist() == [1, 2, 3, 3, 5]
+    assert ranked.loc[[LONG_HUNG, MY_TU], "shown"].tolist() == ["89,99%", "89,99%"]

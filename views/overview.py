@@ -21,7 +21,7 @@ for column, key in zip(st.columns(len(CARDS)), CARDS):
     met, assessed = card.met_count(key)
     with column.container(border=True):
         change = fmt.change(row["rate"], before.loc[key, "rate"])
-        st.metric(kpi.label, fmt.percent(row["rate"]), delta=change,
+        st.metric(kpi.label, row["shown"], delta=change,
                   help=f"Thay đổi so với {previous.period.label}" + (ui.counted_otherwise(previous, card, key)
                                                                        if change else ""))
         st.markdown(ui.target_line(card, row["target"], verdict))
@@ -47,7 +47,7 @@ for tab, key in zip(st.tabs([measures.get(k).short for k in ("online", "cashless
         (tab.success if good else tab.info)(why, icon=":material/check_circle:" if good else ":material/info:")
         continue
     tab.dataframe(pd.DataFrame({
-        "Đơn vị": below["unit"], "Tỷ lệ": below["rate"].map(fmt.percent), "Chỉ tiêu": below["target"],
+        "Đơn vị": below["unit"], "Tỷ lệ": below["shown"], "Chỉ tiêu": below["target"],
         "Thiếu (điểm %)": below["gap"].map(lambda g: fmt.number(g, 2)),
         "Cần thêm (hồ sơ)": below["needed"].map(fmt.number),
     }), hide_index=True, width="stretch", key=f"below_{key}")

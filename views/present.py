@@ -33,7 +33,7 @@ if view == "tom-tat":
         met, assessed = card.met_count(key)
         verdict = {True: ":green[đạt]", False: ":red[chưa đạt]"}.get(row["met"], "chưa đánh giá")
         with column:
-            st.metric(measures.get(key).label, fmt.percent(row["rate"]),
+            st.metric(measures.get(key).label, row["shown"],
                       help=f"{measures.get(key).label} = {measures.get(key).ratio(card.definitions).note}")
             st.markdown(f"Chỉ tiêu **{row['target']}**: {verdict}" if isinstance(row["target"], str) else "")
             st.markdown(f"**{met}/{assessed}** đơn vị đạt" if assessed else "")
@@ -49,7 +49,7 @@ elif view == "chua-dat":
         if below.empty:
             st.markdown(card.none_below(key)[1])
         for r in below.itertuples():
-            st.markdown(f"- **{ui.plain(r.unit)}**: {fmt.percent(r.rate)} (chỉ tiêu {r.target}) — cần thêm "
+            st.markdown(f"- **{ui.plain(r.unit)}**: {r.shown} (chỉ tiêu {r.target}) — cần thêm "
                         f"**{fmt.number(r.needed)}** hồ sơ")
 else:
     units = ui.facts()["units"]["unit"].tolist()

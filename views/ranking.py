@@ -27,7 +27,7 @@ if assessed:
     st.markdown(f"**{met}/{assessed}** đơn vị đạt chỉ tiêu; {assessed - met} đơn vị chưa đạt.")
 below = card.below_target(key, group=group)
 if not below.empty:
-    listed = "; ".join(f"{ui.plain(r.unit)} {fmt.percent(r.rate)} (chỉ tiêu {r.target}) — cần thêm **{fmt.number(r.needed)}** hồ sơ"
+    listed = "; ".join(f"{ui.plain(r.unit)} {r.shown} (chỉ tiêu {r.target}) — cần thêm **{fmt.number(r.needed)}** hồ sơ"
                        for r in below.head(10).itertuples())
     more = f"; và {len(below) - 10} đơn vị khác" if len(below) > 10 else ""
     st.markdown(f"Chưa đạt: {listed}{more}.")

@@ -27,7 +27,7 @@ for column, key in zip(st.columns(len(shown[:4])), shown[:4]):
     row = mine.loc[key]
     before = earlier.at[key, "rate"] if key in earlier.index else None
     with column.container(border=True):
-        st.metric(measures.get(key).label, fmt.percent(row["rate"]), delta=fmt.change(row["rate"], before),
+        st.metric(measures.get(key).label, row["shown"], delta=fmt.change(row["rate"], before),
                   help=f"Thay đổi so với cùng kỳ năm trước ({year_before.period.label}: {fmt.percent(before)})")
         needed = f", cần thêm **{fmt.number(row['needed'])}** hồ sơ" if row["status"] == scorecard.NOT_MET else ""
         st.markdown(ui.target_line(card, row["target"], scorecard.STATUS_LABELS[row["status"]] + needed))
