@@ -61,3 +61,14 @@ def change(now, before, decimals: int = 2) -> str | None:
 def window_label(first, last) -> str:
     """A reporting window: 21/09–20/10/2025; 21/12/2024–20/01/2025 across a year."""
     return f"{first:%d/%m}–{last:%d/%m/%Y}" if first.year == last.year else f"{first:%d/%m/%Y}–{last:%d/%m/%Y}"
+
+
+def months(months: list[tuple[int, int]]) -> str:
+    """Months as runs: [(2023, 1) … (2023, 6), (2023, 9)] -> '1–6/2023, 9/2023'."""
+    runs: list[list[tuple[int, int]]] = []
+    for y, m in sorted(months):
+        if runs and runs[-1][-1][0] == y and runs[-1][-1][1] == m - 1:
+            runs[-1].append((y, m))
+        else:
+            runs.append([(y, m)])
+    return ", ".join(f"{r[0][1]}/{r[0][0]}" if len(r) == 1 else f"{r[0][1]}–{r[-1][1]}/{r[0][0]}" for r in runs)

@@ -76,7 +76,10 @@ def narrative(report: Report) -> list[str]:
     """The paragraphs the office writes by hand today, in Vietnamese, from the figures."""
     card = report.card
     totals = card.totals().set_index("kpi")
-    where = _area_word(card.area)
+    scope = card.coverage("online")
+    where = (_area_word(card.area) if scope["complete"] else  # a partial set is never the whole area
+             f"{fmt.number(scope['units'])}/{fmt.number(scope['units_expected'])} đơn vị đã có số liệu"
+             + (f" ({scope['months']}/{scope['months_expected']} tháng)" if scope["months_expected"] > 1 else ""))
     paragraphs = [] if card.plan else [f"{card.plan_name}: các tỷ lệ dưới đây không được đánh giá đạt hay chưa đạt."]
     online = totals.loc["online"]
     met, assessed = card.met_count("online")
@@ -90,7 +93,9 @@ def narrative(report: Report) -> list[str]:
             text += f" {met}/{assessed} đơn vị đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến."
         change = fmt.change(online["rate"], report.previous.totals().set_index("kpi").at["online", "rate"])
         if change:
-            text += f" So với {_lower_first(report.previous.period.label)}: {change}."
+            differs = card.same_scope(report.previous, "online")
+            text += f" So với {_lower_first(report.previous.period.label)}: {change}" + (
+                f" ({differs})." if differs else ".")
         paragraphs.append(text)
         below = card.below_target("online")
         if not below.empty:
@@ -105,7 +110,8 @@ def narrative(report: Report) -> list[str]:
         verdict = f"; chỉ tiêu {_lower_first(cashless['target'])}: {v}" if (v := _verdict(cashless)) else ""
         text = (f"Thanh toán không dùng tiền mặt: {fmt.number(cashless['numerator'])}/"
                 f"{fmt.number(cashless['denominator'])} hồ sơ ({cashless['shown']}{verdict}), tính trên "
-                f"{measures.get('cashless').ratio(card.definitions).note.split(' / ', 1)[1]}.")
+                f"{measures.get('cashless').ratio(card.definitions).note.split(' / ', 1)[1]}"
+                + (f"; {_lower_first(said)}." if (said := card.coverage_said("cashless")) else "."))
         if assessed:
             text += f" {met}/{assessed} đơn vị đạt chỉ tiêu."
         below = card.below_target("cashless")

@@ -38,6 +38,47 @@ class Scorecard:
     months_present: list[tuple[int, int]]  # the period's months that have counts
     given: frozenset[str] = frozenset()  # the counts some unit has for the period
     windows: tuple = ()  # (year, month, first day, last day) of months imported from a dated window
+    kpi_months: dict = None  # kpi -> the period's months in which some unit has its counts
+
+    def coverage(self, kpi: str) -> dict:
+        """What a KPI's figures for the period cover: units with data of units expected, months with
+        data of months in the period, and whether that is all of them."""
+        rows = self.units[self.units["kpi"] == kpi]
+        months = (self.kpi_months or {}).get(kpi, [])
+        out = {"units": int(rows["denominator"].notna().sum()), "units_expected": len(rows),
+               "months": len(months), "months_expected": len(self.period.months()), "month_list": months}
+        out["complete"] = out["units"] == out["units_expected"] and out["months"] == out["months_expected"]
+        return out
+
+    def coverage_said(self, kpi: str) -> str | None:
+        """"Số liệu của 9/21 đơn vị, 7/12 tháng (thiếu tháng 1–5/2025)" when the figures do not cover every
+        unit and month; None when they do."""
+        c = self.coverage(kpi)
+        if c["complete"]:
+            return None
+        parts = [f"{fmt.number(c['units'])}/{fmt.number(c['units_expected'])} đơn vị"]
+        if c["months_expected"] > 1 or not c["months"]:
+            have = set(c["month_list"])
+            missing = [(y, m) for y, m in self.period.months() if (y, m) not in have]
+            parts.append(f"{c['months']}/{c['months_expected']} tháng"
+                         + (f" (thiếu tháng {fmt.months(missing)})" if missing else ""))
+        return "Số liệu của " + ", ".join(parts)
+
+    def same_scope(self, other: "Scorecard", kpi: str) -> str | None:
+        """None when two periods' figures of a KPI cover as many units and months each; else what differs,
+        said beside a change figure ("kỳ đó: 21/21 đơn vị, 1/1 tháng")."""
+        a, b = self.coverage(kpi), other.coverage(kpi)
+        if (a["units"] == a["units_expected"]) == (b["units"] == b["units_expected"]) and a["units"] == b["units"] \
+                and (a["months"] == a["months_expected"]) == (b["months"] == b["months_expected"]):
+            return None
+        return (f"không cùng phạm vi: kỳ này {a['units']}/{a['units_expected']} đơn vị, {a['months']}/"
+                f"{a['months_expected']} tháng; kỳ đó {b['units']}/{b['units_expected']} đơn vị, {b['months']}/"
+                f"{b['months_expected']} tháng")
+
+    @property
+    def whole_area(self) -> bool:
+        """Whether every KPI with data covers every unit and month: only then is a figure the whole area's."""
+        return all(self.coverage(k)["complete"] for k in self.kpis_with_data() if self.coverage(k)["units"])
 
     @property
     def windows_said(self) -> str | None:
@@ -144,6 +185,12 @@ def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame, 
              sample: bool = False, as_of: Period | None = None, windows: tuple = ()) -> Scorecard:
     """Pure part of `build`: units, counts and the plan in, scorecard out."""
     present = sorted({(int(y), int(m)) for y, m in zip(counts["year"], counts["month"])})
+    kpi_months = {}
+    if len(counts):
+        by_month = measures.rates(counts, ["year", "month"], definitions)
+        by_month = by_month[by_month["denominator"].notna()]
+        kpi_months = {k: sorted({(int(y), int(m)) for y, m in zip(g["year"], g["month"])})
+                      for k, g in by_month.groupby("kpi")}
     given = frozenset(c for c in measures.COUNTS if c in counts and counts[c].notna().any())
     end = roster.month_key(as_of.year, as_of.last_month) if as_of else None
     counts = roster.fold(counts, units, end or roster.month_key(period.year, period.last_month))
@@ -164,7 +211,8 @@ def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame, 
                   "status"] = OTHER_DEFINITION
     table["band"] = _band(table)
     windows = tuple((int(y), int(m), pd.Timestamp(a).date(), pd.Timestamp(b).date()) for y, m, a, b in windows)
-    return Scorecard(period, area, plan, table, target_table, definitions, sample, present, given, windows)
+    return Scorecard(period, area, plan, table, target_table, definitions, sample, present, given, windows,
+                     kpi_months)
 
 
 def _assess(table: pd.DataFrame, target_table: pd.DataFrame) -> pd.DataFrame:

@@ -192,3 +192,33 @@ def test_png_without_a_browser_says_what_to_install(cli_env, tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "Không vẽ được ảnh biểu đồ: máy chưa có trình duyệt Chromium" in out.stderr
+
+
+def test_a_partial_month_and_a_year_to_date_with_missing_months_say_what_they_cover(store):
+    from conftest import app_test
+    rows = [{"unit": u, "year": 2024, "month": 3, "received_online": 45, "received_offline": 5}
+            for u in ["Phòng Tư pháp", "Phòng Nội vụ", "Xã Mỹ Hương"]]  # 3 of the plan's 21 units
+    rows += [{"unit": "Phòng Tư pháp", "year": 2024, "month": m, "received_online": 10, "received_offline": 0,
+              "fee_online": 10 if m == 3 else None, "paid_online": 5 if m == 3 else None} for m in (1, 2)]
+    rows[0].update(fee_online=10, paid_online=5)
+    store.import_counts(count_rows(rows), file_name="t3.xlsx")
+    month = scorecard.build(store, Period(2024, 3))
+    assert month.coverage_said("online") == "Số liệu của 3/21 đơn vị"
+    paragraphs = reports.narrative(reports.build(store, Period(2024, 3)))
+    assert paragraphs[0].startswith("Tháng 3/2024, 3/21 đơn vị đã có số liệu tiếp nhận 150 hồ sơ")
+    assert not any("toàn huyện" in p for p in paragraphs)
+    ytd = scorecard.build(store, Period(2024, 3, "ytd"))
+    assert ytd.coverage_said("cashless") == "Số liệu của 1/21 đơn vị, 1/3 tháng (thiếu tháng 1–2/2024)"
+    assert ytd.coverage_said("online") == "Số liệu của 3/21 đơn vị, 3/3 tháng"
+    import os
+    os.environ["KPI_DB"] = str(store.path)
+    try:
+        at = app_test(period="2024-03", scope="ytd")
+        at.run()
+    finally:
+        del os.environ["KPI_DB"]
+    assert not at.exception
+    warning = at.warning[0].value
+    assert warning.startswith("Lũy kế đến tháng 3/2024 chưa đủ số liệu, các tỷ lệ chỉ tính trên phần đã có:")
+    assert "«Không dùng tiền mặt»: số liệu của 1/21 đơn vị, 1/3 tháng (thiếu tháng 1–2/2024)" in warning
+    assert ":orange[Số liệu của 3/21 đơn vị, 3/3 tháng]" in [c.value for c in at.caption]

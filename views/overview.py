@@ -21,13 +21,19 @@ for column, key in zip(st.columns(len(CARDS)), CARDS):
     met, assessed = card.met_count(key)
     with column.container(border=True):
         change = fmt.change(row["rate"], before.loc[key, "rate"])
+        scope = card.same_scope(previous, key)
         st.metric(kpi.label, row["shown"], delta=change,
                   help=f"Thay đổi so với {previous.period.label}" + (ui.counted_otherwise(previous, card, key)
-                                                                       if change else ""))
+                                                                       if change else "")
+                  + (f" ({scope})" if scope and change else ""))
+        if said := card.coverage_said(key):
+            st.caption(f":orange[{said}]")
         st.markdown(ui.target_line(card, row["target"], verdict))
         change = fmt.change(row["rate"], last_year.loc[key, "rate"])
+        scope = card.same_scope(year_before, key)
         st.caption(f"So với cùng kỳ năm trước ({year_before.period.label}): {change or fmt.MISSING}"
-                   + (ui.counted_otherwise(year_before, card, key) if change else ""))
+                   + (ui.counted_otherwise(year_before, card, key) if change else "")
+                   + (f" ({scope})" if scope and change else ""))
         st.markdown(f"**{met}/{assessed}** đơn vị đạt chỉ tiêu" if assessed else "Chưa có đơn vị nào để đánh giá")
         st.caption(f"{fmt.number(row['numerator'])} / {fmt.number(row['denominator'])} hồ sơ · "
                    f"{kpi.ratio(card.definitions).note}")

@@ -339,12 +339,14 @@ def caption(card: scorecard.Scorecard) -> None:
                + (f" · Kỳ báo cáo {card.windows_said}" if card.windows else ""))
     if card.plan is None:
         no_plan(card.period.year)
-    wanted, present = card.period.months(), card.months_present
-    if present and len(present) < len(wanted):
-        have = ", ".join(f"{m}/{y}" for y, m in present)
-        st.info(f"{card.period.label} mới có số liệu tháng {have}.", icon=":material/info:")
-    elif not present:
+    if not card.months_present:
         st.info(f"Chưa có số liệu của {card.period.label}.", icon=":material/info:")
+    else:
+        partial = [f"«{measures.get(k).short}»: {said[0].lower()}{said[1:]}" for k in card.kpis_with_data()
+                   if (said := card.coverage_said(k))]
+        if partial:  # a figure over part of the units or months is never the whole area's
+            st.warning(f"{card.period.label} chưa đủ số liệu, các tỷ lệ chỉ tính trên phần đã có: " + "; ".join(partial)
+                       + ".", icon=":material/rule:")
     definitions_allowed(card.instead(), card.plan)
 
 
