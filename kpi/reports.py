@@ -122,14 +122,29 @@ def narrative(report: Report) -> list[str]:
     ontime = totals.loc["ontime"]
     if pd.notna(ontime["denominator"]) and ontime["denominator"] > 0:
         late = int(report.counts["resolved_late"].sum()) if report.counts["resolved_late"].notna().any() else None
+        verdict = f"; chỉ tiêu {_lower_first(ontime['target'])}: {v}" if (v := _verdict(ontime)) else ""
         text = (f"Giải quyết hồ sơ: {fmt.number(ontime['numerator'])}/{fmt.number(ontime['denominator'])} hồ sơ "
-                f"giải quyết trước hạn và đúng hạn ({ontime['shown']})")
+                f"giải quyết trước hạn và đúng hạn ({ontime['shown']}{verdict})")
         text += f"; {fmt.number(late)} hồ sơ quá hạn." if late is not None else "."
         apology = totals.loc["apology"]
         if late and pd.notna(apology["numerator"]):
             text += f" Đã gửi thư xin lỗi cho {fmt.number(apology['numerator'])}/{fmt.number(apology['denominator'])}" \
                     f" hồ sơ quá hạn."
         paragraphs.append(text)
+    said = {*measures.ALWAYS_SHOWN, *(("ontime",) if pd.notna(ontime["denominator"]) and ontime["denominator"] > 0 else ())}
+    judged = [k for k in card.kpis_judged() if k not in said]
+    verdicts = []
+    for key in judged:  # every other target of the plan gets its verdict
+        row, kpi = totals.loc[key], measures.get(key)
+        if pd.isna(row["denominator"]) or row["denominator"] == 0:
+            verdicts.append(f"{kpi.label}: chưa có số liệu")
+            continue
+        met, assessed = card.met_count(key)
+        verdict = f"; chỉ tiêu {_lower_first(row['target'])}: {v}" if (v := _verdict(row)) else ""
+        verdicts.append(f"{kpi.label}: {fmt.number(row['numerator'])}/{fmt.number(row['denominator'])} hồ sơ "
+                        f"({row['shown']}{verdict})" + (f", {met}/{assessed} đơn vị đạt" if assessed else ""))
+    if verdicts:
+        paragraphs.append("Các chỉ tiêu khác của kế hoạch: " + "; ".join(verdicts) + ".")
     return paragraphs
 
 
@@ -266,7 +281,7 @@ def to_pptx(report: Report) -> bytes:
 
     summary = slide(f"{card.area}: kết quả {_lower_first(card.period.label)}")
     totals = card.totals().set_index("kpi")
-    shown = ("online", "cashless", "ontime")
+    shown = card.kpis_judged()
     table = summary.shapes.add_table(len(shown) + 1, 5, Inches(0.5), Inches(1.6), Inches(12.3), Inches(3)).table
     for i, head in enumerate(["Chỉ tiêu", "Tỷ lệ", "Số hồ sơ", "Chỉ tiêu kế hoạch", "Đơn vị đạt"]):
         table.cell(0, i).text = head

@@ -96,6 +96,11 @@ class Scorecard:
         """The plan's name, or that the year has none ("Chưa có kế hoạch năm 2025")."""
         return self.plan["name"] if self.plan else no_plan(self.period.year)
 
+    def kpis_judged(self) -> list[str]:
+        """online and cashless, and every KPI the plan sets a target for (for the unit, a group or the area)."""
+        targeted = set(self.target_table["kpi"]) if len(self.target_table) else set()
+        return [k.key for k in measures.CATALOGUE if k.key in measures.ALWAYS_SHOWN or k.key in targeted]
+
     def kpis_with_data(self) -> list[str]:
         """online and cashless, and every other KPI some unit has counts for."""
         has = set(self.units.loc[self.units["denominator"].notna(), "kpi"])

@@ -222,3 +222,37 @@ def test_a_partial_month_and_a_year_to_date_with_missing_months_say_what_they_co
     assert warning.startswith("Lũy kế đến tháng 3/2024 chưa đủ số liệu, các tỷ lệ chỉ tính trên phần đã có:")
     assert "«Không dùng tiền mặt»: số liệu của 1/21 đơn vị, 1/3 tháng (thiếu tháng 1–2/2024)" in warning
     assert ":orange[Số liệu của 3/21 đơn vị, 3/3 tháng]" in [c.value for c in at.caption]
+
+
+def test_every_target_of_a_plan_that_sets_six_kpis_gets_its_verdict(store):
+    from conftest import app_test
+    plan_id = int(store.plan_of_year(2024)["plan_id"])
+    area = store.area()["name"]
+    more = pd.DataFrame([
+        {"kpi": k, "level": "area", "subject": area, "comparator": "ge", "threshold": t, "wording": w}
+        for k, t, w in [("ontime", 98, "Từ 98% trở lên"), ("fully_online", 30, "Tối thiểu 30%"),
+                        ("digitised", 100, "100%"), ("apology", 100, "100%")]])
+    store.set_targets(plan_id, pd.concat([store.targets(plan_id), more], ignore_index=True))
+    store.import_counts(count_rows([{
+        "unit": "Phòng Tư pháp", "year": 2024, "month": 3, "received_online": 45, "received_offline": 5,
+        "resolved": 50, "resolved_early": 40, "resolved_on_time": 9, "resolved_late": 1, "fully_online": 20,
+        "digitised": 50, "apology_letters": 1}]), file_name="t3.xlsx")
+    card = scorecard.build(store, Period(2024, 3))
+    assert card.kpis_judged() == ["online", "cashless", "ontime", "fully_online", "digitised", "apology"]
+    paragraphs = reports.narrative(reports.build(store, Period(2024, 3)))
+    assert paragraphs[-1] == (
+        "Các chỉ tiêu khác của kế hoạch: Tỷ lệ hồ sơ trực tuyến toàn trình: 20/50 hồ sơ (40,00%; chỉ tiêu tối thiểu "
+        "30%: đạt); Tỷ lệ số hóa hồ sơ: 50/50 hồ sơ (100,00%; chỉ tiêu 100%: đạt); Tỷ lệ hồ sơ quá hạn có thư xin lỗi: "
+        "1/1 hồ sơ (100,00%; chỉ tiêu 100%: đạt).")
+    import os
+    os.environ["KPI_DB"] = str(store.path)
+    try:
+        at = app_test(period="2024-03")
+        at.run()
+    finally:
+        del os.environ["KPI_DB"]
+    assert not at.exception
+    assert [m.label for m in at.metric] == ["Tỷ lệ hồ sơ trực tuyến", "Tỷ lệ thanh toán không dùng tiền mặt",
+                                            "Tỷ lệ giải quyết đúng hạn", "Tỷ lệ hồ sơ trực tuyến toàn trình",
+                                            "Tỷ lệ số hóa hồ sơ", "Tỷ lệ hồ sơ quá hạn có thư xin lỗi"]
+    assert [m.value for m in at.metric][2:] == ["98,00%", "40,00%", "100,00%", "100,00%"]

@@ -14,8 +14,10 @@ previous, year_before = ui.card(card.period.previous()), ui.card(card.period.yea
 totals = card.totals().set_index("kpi")
 before, last_year = previous.totals().set_index("kpi"), year_before.totals().set_index("kpi")
 
-CARDS = ("online", "cashless", "ontime")
-for column, key in zip(st.columns(len(CARDS)), CARDS):
+CARDS = card.kpis_judged()  # a card for each KPI the plan sets a target for
+PER_ROW = 4
+cells = [c for start in range(0, len(CARDS), PER_ROW) for c in st.columns(PER_ROW)][:len(CARDS)]
+for column, key in zip(cells, CARDS):
     kpi, row = measures.get(key), totals.loc[key]
     verdict = {True: ":green[**Đạt**]", False: ":red[**Chưa đạt**]"}.get(row["met"], "chưa đánh giá")
     met, assessed = card.met_count(key)
