@@ -543,8 +543,8 @@ def _table(card: scorecard.Scorecard, contract: dict, group: str | None) -> str:
     if card.sample:
         lines.append(f"({DEMO_LABEL})")
     text = scorecard.ranking_text(card.ranking(kpi, group))
-    text = text[["Hạng", "Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Cần thêm (hồ sơ)"]]
-    lines.append(text.rename(columns={"Cần thêm (hồ sơ)": "Cần thêm"}).to_string(index=False) if len(text) else
+    text = text[["Hạng", "Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", scorecard.needed_heading(kpi)]]
+    lines.append(text.to_string(index=False) if len(text) else
                  "Chưa có đơn vị nào.")
     area = contract["area"][kpi]
     verdict = {True: "đạt", False: "chưa đạt", None: "không đánh giá"}[area["met"]]

@@ -83,6 +83,7 @@ class Kpi:
     variants: dict[str, Ratio] = field(hash=False)
     heading: str = ""  # the column heading of an Appendix 1, as plans word it
     words: str = ""  # what a plan's column heading says (plain text, a regular expression)
+    counted: str = ""  # what the numerator's dossiers are: "hồ sơ trực tuyến" (for "cần thêm 9 hồ sơ trực tuyến")
 
     @property
     def default_variant(self) -> str:
@@ -101,33 +102,33 @@ CATALOGUE: tuple[Kpi, ...] = (
         "all": Ratio(("received_online",), ("received",),
                      "hồ sơ trực tuyến / tổng số hồ sơ nhận giải quyết, kể cả kỳ trước chuyển qua"),
     }, "Tỷ lệ hồ sơ TTHC (mức 3, mức 4) có phát sinh được thực hiện trực tuyến (%)",
-        r"^(?!.*(tien mat|thanh toan|thu phi|nghia vu tai chinh|toan trinh|chung thuc|so hoa)).*(truc tuyen|muc [34])"),
+        r"^(?!.*(tien mat|thanh toan|thu phi|nghia vu tai chinh|toan trinh|chung thuc|so hoa)).*(truc tuyen|muc [34])", counted="hồ sơ trực tuyến"),
     Kpi("cashless", "Tỷ lệ thanh toán không dùng tiền mặt", "Không dùng tiền mặt", {
         "fee_online": Ratio(("paid_online",), ("fee_online",),
                             "hồ sơ đã thanh toán trực tuyến / hồ sơ trực tuyến có nghĩa vụ tài chính (Phụ lục 1)"),
         "fee_all": Ratio(("paid_online",), ("fee_dossiers",),
                          "hồ sơ đã thanh toán trực tuyến / mọi hồ sơ có nghĩa vụ tài chính (Chỉ số 766)"),
     }, "Tỷ lệ hồ sơ trực tuyến có phát sinh nghĩa vụ tài chính được thực hiện thu bằng hình thức không dùng tiền "
-       "mặt (%)", r"khong dung tien mat|thanh toan (truc tuyen|dien tu)|thu phi truc tuyen|\btttt\b"),
+       "mặt (%)", r"khong dung tien mat|thanh toan (truc tuyen|dien tu)|thu phi truc tuyen|\btttt\b", counted="hồ sơ thanh toán không dùng tiền mặt"),
     Kpi("ontime", "Tỷ lệ giải quyết đúng hạn", "Đúng hạn", {
         "resolved": Ratio(("resolved_early", "resolved_on_time"), ("resolved",),
                           "hồ sơ giải quyết trước hạn và đúng hạn / hồ sơ đã giải quyết"),
         "766": Ratio(("resolved_early", "resolved_on_time", "pending_not_due"), ("resolved", "pending"),
                      "hồ sơ trước hạn, đúng hạn và đang trong hạn / mọi hồ sơ đã và đang giải quyết (Chỉ số 766)"),
-    }, "Tỷ lệ hồ sơ TTHC được giải quyết trước hạn và đúng hạn (%)", r"dung (thoi )?h[ae]n|som hen|truoc han"),
+    }, "Tỷ lệ hồ sơ TTHC được giải quyết trước hạn và đúng hạn (%)", r"dung (thoi )?h[ae]n|som hen|truoc han", counted="hồ sơ đúng hạn"),
     Kpi("fully_online", "Tỷ lệ hồ sơ trực tuyến toàn trình", "Toàn trình", {
         "new": Ratio(("fully_online",), _NEW, "hồ sơ toàn trình / hồ sơ mới tiếp nhận"),
-    }, "Tỷ lệ hồ sơ giải quyết trực tuyến toàn trình trên tổng số hồ sơ (%)", r"toan trinh"),
+    }, "Tỷ lệ hồ sơ giải quyết trực tuyến toàn trình trên tổng số hồ sơ (%)", r"toan trinh", counted="hồ sơ toàn trình"),
     Kpi("digitised", "Tỷ lệ số hóa hồ sơ", "Số hóa", {
         "new": Ratio(("digitised",), _NEW, "hồ sơ được số hóa / hồ sơ mới tiếp nhận"),
-    }, "Tỷ lệ số hóa hồ sơ, kết quả giải quyết TTHC (%)", r"so hoa"),
+    }, "Tỷ lệ số hóa hồ sơ, kết quả giải quyết TTHC (%)", r"so hoa", counted="hồ sơ được số hóa"),
     Kpi("ecert", "Tỷ lệ chứng thực bản sao điện tử", "Chứng thực điện tử", {
         "all": Ratio(("certification_electronic",), ("certification",),
                      "chứng thực bản sao điện tử / hồ sơ chứng thực bản sao"),
-    }, "Tỷ lệ hồ sơ chứng thực bản sao điện tử từ bản chính (%)", r"chung thuc"),
+    }, "Tỷ lệ hồ sơ chứng thực bản sao điện tử từ bản chính (%)", r"chung thuc", counted="hồ sơ chứng thực điện tử"),
     Kpi("apology", "Tỷ lệ hồ sơ quá hạn có thư xin lỗi", "Thư xin lỗi", {
         "all": Ratio(("apology_letters",), ("resolved_late",), "hồ sơ quá hạn có thư xin lỗi / hồ sơ quá hạn"),
-    }, "Tỷ lệ hồ sơ quá hạn có văn bản xin lỗi (%)", r"xin loi"),
+    }, "Tỷ lệ hồ sơ quá hạn có văn bản xin lỗi (%)", r"xin loi", counted="hồ sơ có thư xin lỗi"),
 )
 
 KPIS: dict[str, Kpi] = {k.key: k for k in CATALOGUE}

@@ -99,8 +99,8 @@ def narrative(report: Report) -> list[str]:
         paragraphs.append(text)
         below = card.below_target("online")
         if not below.empty:
-            listed = "; ".join(f"{r.unit} {r.shown} (chỉ tiêu {_lower_first(r.target)}, cần thêm "
-                               f"{fmt.number(r.needed)} hồ sơ trực tuyến)" for r in below.itertuples())
+            listed = "; ".join(f"{r.unit} {r.shown} (chỉ tiêu {_lower_first(r.target)}, "
+                               f"{scorecard.needed_phrase('online', r.needed)})" for r in below.itertuples())
             paragraphs.append(f"Các đơn vị chưa đạt chỉ tiêu tỷ lệ hồ sơ trực tuyến: {listed}.")
     cashless = totals.loc["cashless"]
     if pd.isna(cashless["denominator"]) or cashless["denominator"] == 0:
@@ -116,8 +116,8 @@ def narrative(report: Report) -> list[str]:
             text += f" {met}/{assessed} đơn vị đạt chỉ tiêu."
         below = card.below_target("cashless")
         if not below.empty:
-            text += " Chưa đạt: " + "; ".join(f"{r.unit} {r.shown} (cần thêm {fmt.number(r.needed)} "
-                                              f"hồ sơ)" for r in below.itertuples()) + "."
+            text += " Chưa đạt: " + "; ".join(f"{r.unit} {r.shown} ({scorecard.needed_phrase('cashless', r.needed)})"
+                                              for r in below.itertuples()) + "."
         paragraphs.append(text)
     ontime = totals.loc["ontime"]
     if pd.notna(ontime["denominator"]) and ontime["denominator"] > 0:
@@ -181,8 +181,8 @@ def _ranking_frame(card: scorecard.Scorecard) -> pd.DataFrame:
     ranked = card.ranking("online")
     cashless = card.units[card.units["kpi"] == "cashless"].set_index("unit")
     text = scorecard.ranking_text(ranked).assign(**{"Chỉ tiêu": ranked["target"].fillna("")})
-    return text[["Hạng", "Đơn vị", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Cần thêm (hồ sơ)"]].rename(
-        columns={"Tỷ lệ": "Trực tuyến", "Cần thêm (hồ sơ)": "Cần thêm"}).assign(
+    return text[["Hạng", "Đơn vị", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", scorecard.needed_heading("online")]].rename(
+        columns={"Tỷ lệ": "Trực tuyến"}).assign(
         **{"Không dùng tiền mặt": ranked["unit"].map(cashless["shown"])})
 
 
@@ -212,7 +212,8 @@ def to_xlsx(report: Report) -> bytes:
             row[f"{label} (%)"] = None if pd.isna(v["rate"]) else round(float(v["rate"]), 2)
             row[f"{label}: chỉ tiêu"] = v["target"] if isinstance(v["target"], str) else None
             row[f"{label}: đánh giá"] = scorecard.STATUS_LABELS[v["status"]]
-            row[f"{label}: cần thêm (hồ sơ)"] = int(v["needed"]) if v["status"] == scorecard.NOT_MET else None
+            row[f"{label}: {scorecard.needed_heading(key).lower()}"] = (int(v["needed"]) if v["status"] == scorecard.NOT_MET
+                                                                       else None)
             row[f"{label}: tử số"] = None if pd.isna(v["numerator"]) else int(v["numerator"])
             row[f"{label}: mẫu số"] = None if pd.isna(v["denominator"]) else int(v["denominator"])
             row[f"{label}: thiếu (điểm %)"] = (round(float(v["gap"]), 2) if v["status"] == scorecard.NOT_MET
@@ -326,11 +327,11 @@ def to_pptx(report: Report) -> bytes:
         rows = rows.head(14)
         grid = below.shapes.add_table(len(rows) + 1, 5, Inches(0.5), Inches(1.4), Inches(12.3),
                                       Inches(0.4) * (len(rows) + 1)).table
-        for i, head in enumerate(["Đơn vị", "Chỉ tiêu", "Tỷ lệ", "Mức kế hoạch", "Cần thêm (hồ sơ)"]):
+        for i, head in enumerate(["Đơn vị", "Chỉ tiêu", "Tỷ lệ", "Mức kế hoạch", "Cần thêm để đạt"]):
             grid.cell(0, i).text = head
         for r, row in enumerate(rows.itertuples(), start=1):
             for c, value in enumerate([row.unit, measures.get(row.kpi).short, row.shown, row.target,
-                                       fmt.number(row.needed)]):
+                                       scorecard.needed_phrase(row.kpi, row.needed)[9:]]):
                 grid.cell(r, c).text = value
 
     trend = slide(f"Diễn biến theo tháng: {card.area}")

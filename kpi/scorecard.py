@@ -272,6 +272,32 @@ def definition_change(before: Scorecard, after: Scorecard, kpi: str) -> str:
     return text + "."
 
 
+def needed_heading(kpi: str) -> str:
+    """The heading of the dossiers a unit still needs, saying what they are: "Cần thêm (hồ sơ trực tuyến)"."""
+    return f"Cần thêm ({measures.get(kpi).counted})"
+
+
+def needed_help(kpi: str, definitions: dict[str, str] | None = None) -> str:
+    """What "cần thêm" counts, the same words on every page and file."""
+    k = measures.get(kpi)
+    among = k.ratio(definitions).note.split(" / ", 1)[-1].split(" (")[0]
+    return (f"Số {k.counted} còn thiếu để đạt chỉ tiêu, tính trong số {among} của kỳ: bấy nhiêu hồ sơ lẽ ra phải là "
+            f"{k.counted}. Không phải số hồ sơ phải tiếp nhận thêm.")
+
+
+def needed_phrase(kpi: str, needed) -> str:
+    """"cần thêm 9 hồ sơ trực tuyến"."""
+    return f"cần thêm {fmt.number(needed)} {measures.get(kpi).counted}"
+
+
+def below_table(below: pd.DataFrame, kpi: str) -> pd.DataFrame:
+    """Units below target (Scorecard.below_target) as a short table: unit, figure, target, dossiers needed."""
+    return pd.DataFrame({
+        "Đơn vị": below["unit"], "Tỷ lệ": below["shown"], "Chỉ tiêu": below["target"],
+        needed_heading(kpi): below["needed"].map(fmt.number),
+    })
+
+
 def ranking_text(rows: pd.DataFrame) -> pd.DataFrame:
     """Scorecard.ranking rows as people read them: numbers the Vietnamese way, the plan's wording,
     the verdict, the dossiers still needed (for pages, the CLI table and documents)."""
@@ -282,7 +308,8 @@ def ranking_text(rows: pd.DataFrame) -> pd.DataFrame:
         "Tỷ lệ": rows["shown"],
         "Chỉ tiêu": rows["target"].fillna(fmt.MISSING),
         "Đánh giá": rows["status"].map(STATUS_LABELS),
-        "Cần thêm (hồ sơ)": [fmt.number(n) if s == NOT_MET else "" for n, s in zip(rows["needed"], rows["status"])],
+        needed_heading(rows["kpi"].iloc[0] if len(rows) else "online"):
+            [fmt.number(n) if s == NOT_MET else "" for n, s in zip(rows["needed"], rows["status"])],
         "Tử số": rows["numerator"].map(fmt.number),
         "Mẫu số": rows["denominator"].map(fmt.number),
     })
@@ -324,6 +351,6 @@ def ranking_export(rows: pd.DataFrame, kpi: str) -> pd.DataFrame:
         "Hạng": rows["rank"], "Đơn vị": rows["unit"], "Nhóm": rows["group"],
         f"{measures.get(kpi).label} (%)": rows["rate"].astype("Float64").round(2),
         "Chỉ tiêu": rows["target"], "Đánh giá": rows["status"].map(STATUS_LABELS),
-        "Cần thêm (hồ sơ)": rows["needed"].where(rows["status"] == NOT_MET),
+        needed_heading(kpi): rows["needed"].where(rows["status"] == NOT_MET),
         "Tử số": rows["numerator"], "Mẫu số": rows["denominator"],
     })

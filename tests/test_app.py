@@ -48,20 +48,24 @@ def test_overview_shows_the_engines_numbers(demo_env):
     assert metrics["Tỷ lệ thanh toán không dùng tiền mặt"].value == "62,01%"
     assert metrics["Tỷ lệ giải quyết đúng hạn"].value == fmt.percent(totals.at["ontime", "rate"])
     texts = [m.value for m in at.markdown]
-    assert "Chỉ tiêu: **Trên 80%** — :green[**Đạt**]" in texts
     met, assessed = card.met_count("online")
-    assert (met, assessed) == (14, 21) and "**14/21** đơn vị đạt chỉ tiêu" in texts
-    captions = [c.value for c in at.caption]
-    assert any(c.startswith("1.469 / 1.623 hồ sơ") for c in captions)
+    assert (met, assessed) == (14, 21)
+    assert "Chỉ tiêu: **Trên 80%** — :green[**Đạt**]  \n**14/21** đơn vị đạt" in texts
+    assert online.help.startswith("1.469 / 1.623 hồ sơ")
     last_year = year_before.totals().set_index("kpi").at["online", "rate"]
     assert f"So với cùng kỳ năm trước (Tháng 6/2023): {fmt.change(totals.at['online', 'rate'], last_year)}" \
-        in captions
-    below = table(at, "Thiếu (điểm %)")
-    expected = card.below_target("online", limit=10)
-    assert below["Đơn vị"].tolist() == expected["unit"].tolist()
-    assert below["Cần thêm (hồ sơ)"].tolist() == [fmt.number(n) for n in expected["needed"]]
-    assert below.iloc[0]["Đơn vị"] == "Phòng Nông nghiệp và PTNT"  # 2 of 4 online: furthest below
-    assert "Phòng Tư pháp" in below["Đơn vị"].tolist()  # 90,00% exactly: not "Trên 90"
+        in online.help
+    below = at.table[0].value  # the month, then its year-to-date beside it
+    expected = card.below_target("online")
+    assert below.index.tolist() == expected["unit"].head(5).tolist()
+    assert below["Cần thêm (hồ sơ trực tuyến)"].tolist() == [fmt.number(n) for n in expected["needed"].head(5)]
+    assert below.index[0] == "Phòng Nông nghiệp và PTNT"  # 2 of 4 online: furthest below
+    assert any(c.value.startswith("Và 2 đơn vị khác chưa đạt (xem trang «Xếp hạng»). Số hồ sơ trực tuyến còn thiếu để "
+                                  "đạt chỉ tiêu, tính trong số hồ sơ mới tiếp nhận") for c in at.caption)
+    ytd = at.table[1].value
+    assert ytd.index.tolist() == engine(demo_env, Period(2024, 6, "ytd")).below_target("online")["unit"].head(5).tolist()
+    assert [m.value for m in at.markdown if m.value.startswith(("**Tháng 6", "**Lũy kế"))][:2] == \
+        ["**Tháng 6/2024**", "**Lũy kế đến tháng 6/2024**"]
     assert len(at.get("plotly_chart")) == 1
 
 
@@ -80,11 +84,11 @@ def test_month_without_cashless_counts_shows_no_rate_and_a_year_without_plan_no_
     metrics = {m.label: m for m in at.metric}
     assert metrics["Tỷ lệ thanh toán không dùng tiền mặt"].value == "—"
     assert metrics["Tỷ lệ hồ sơ trực tuyến"].value == "44,46%"  # 766 of 1.723: 2023 has counts, but no plan
-    assert any(c.value.startswith("766 / 1.723 hồ sơ") for c in at.caption)
+    assert metrics["Tỷ lệ hồ sơ trực tuyến"].help.startswith("766 / 1.723 hồ sơ")
     assert at.warning[1].value.startswith("**Chưa có kế hoạch năm 2023**: các tỷ lệ dưới đây không được đánh giá")
     texts = [m.value for m in at.markdown]
-    assert texts.count("Chưa có kế hoạch năm 2023: không đánh giá") == 3
-    assert "Chưa có đơn vị nào để đánh giá" in texts and not any("Đạt" in t for t in texts)
+    assert texts.count("Chưa có kế hoạch năm 2023: không đánh giá  \nChưa có đơn vị để đánh giá") == 3
+    assert not any("Đạt" in t for t in texts)
     assert "Huyện Mỹ Tú · Tháng 3/2023 · Chưa có kế hoạch năm 2023" in [c.value for c in at.caption]
     assert at.button(key="copy_plan_2023").label == "Chép kế hoạch năm 2024 sang năm 2023"  # the nearest year's
 
@@ -98,7 +102,7 @@ def test_ranking_page_matches_the_engine(demo_env):
     assert shown["Đơn vị"].tolist() == ranked["unit"].tolist()  # every unit has a rate in June 2024
     assert shown["Tỷ lệ"].tolist() == [fmt.percent(r) for r in ranked["rate"]]
     tu_phap = shown.set_index("Đơn vị").loc["Phòng Tư pháp"]
-    assert (tu_phap["Tỷ lệ"], tu_phap["Chỉ tiêu"], tu_phap["Đánh giá"], tu_phap["Cần thêm (hồ sơ)"]) == \
+    assert (tu_phap["Tỷ lệ"], tu_phap["Chỉ tiêu"], tu_phap["Đánh giá"], tu_phap["Cần thêm (hồ sơ trực tuyến)"]) == \
         ("90,00%", "Trên 90", "Chưa đạt", "1")
     assert shown.set_index("Đơn vị").loc["Văn phòng đăng ký đất đai", "Chỉ tiêu"] == "Trên 80"
     assert "**14/21** đơn vị đạt chỉ tiêu; 7 đơn vị chưa đạt." in [m.value for m in at.markdown]

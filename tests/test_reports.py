@@ -39,7 +39,7 @@ def test_xlsx_ranking_counts_and_targets(june):
     assert rows["Trực tuyến (%)"].tolist() == [round(float(r), 2) for r in ranked["rate"]]
     tu_phap = rows.set_index("Đơn vị").loc["Phòng Tư pháp"]
     assert (tu_phap["Trực tuyến (%)"], tu_phap["Trực tuyến: chỉ tiêu"], tu_phap["Trực tuyến: đánh giá"],
-            tu_phap["Trực tuyến: cần thêm (hồ sơ)"], tu_phap["Trực tuyến: tử số"], tu_phap["Trực tuyến: mẫu số"]) == \
+            tu_phap["Trực tuyến: cần thêm (hồ sơ trực tuyến)"], tu_phap["Trực tuyến: tử số"], tu_phap["Trực tuyến: mẫu số"]) == \
         (90.0, "Trên 90", "Chưa đạt", 1, 45, 50)
     assert sheet.cell(5, header.index("Trực tuyến (%)") + 1).number_format == "0.00"
     rules = [r for rng in sheet.conditional_formatting for r in rng.rules]
@@ -74,7 +74,7 @@ def test_pptx_native_charts_hold_the_engines_rates(june):
     below = next(s for s in slides if s.shapes.title.text.startswith("Đơn vị chưa đạt"))
     grid = next(sh for sh in below.shapes if sh.has_table).table
     lines = [[grid.cell(r, c).text for c in range(5)] for r in range(1, len(grid.rows))]
-    assert ["Phòng Tư pháp", "Trực tuyến", "90,00%", "Trên 90", "1"] in lines
+    assert ["Phòng Tư pháp", "Trực tuyến", "90,00%", "Trên 90", "1 hồ sơ trực tuyến"] in lines
     trend = next(s for s in slides if s.shapes.title.text.startswith("Diễn biến"))
     line = next(sh for sh in trend.shapes if sh.has_chart).chart
     assert list(line.plots[0].categories)[-1] == "06/2024"

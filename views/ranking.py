@@ -25,12 +25,9 @@ rated = ranked[ranked["rate"].notna()]
 met, assessed = card.met_count(key, group)
 if assessed:
     st.markdown(f"**{met}/{assessed}** đơn vị đạt chỉ tiêu; {assessed - met} đơn vị chưa đạt.")
-below = card.below_target(key, group=group)
-if not below.empty:
-    listed = "; ".join(f"{ui.plain(r.unit)} {r.shown} (chỉ tiêu {r.target}) — cần thêm **{fmt.number(r.needed)}** hồ sơ"
-                       for r in below.head(10).itertuples())
-    more = f"; và {len(below) - 10} đơn vị khác" if len(below) > 10 else ""
-    st.markdown(f"Chưa đạt: {listed}{more}.")
+if assessed > met:
+    st.markdown("**Đơn vị chưa đạt**")
+    ui.below_list(card, key, group=group)
 st.dataframe(ui.styled(scorecard.ranking_text(rated), rated["band"]), hide_index=True, width="stretch", key="table")
 
 export = scorecard.ranking_export(ranked, key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, history, ingest, measures, plan, scorecard, service
+from kpi import charts, fmt, history, ingest, measures, plan, scorecard, service
 from kpi import text as kpi_text
 from kpi.periods import SCOPES, Period
 from kpi.service import DEMO_LABEL, ROLES, Actor, Service, StoreError
@@ -413,6 +413,24 @@ def trend(rows: pd.DataFrame, kpis: list[str], card: scorecard.Scorecard, lines:
     another way."""
     return charts.trend(rows, kpis, lines, title, target_year=card.period.year,
                         breaks=history.definition_breaks(rows, facts()["definitions"], kpis))
+
+
+def below_list(card: scorecard.Scorecard, kpi: str, limit: int | None = None, group: str | None = None,
+               container=st) -> None:
+    """The units below target for a KPI as a short table, "và N đơn vị khác" when the list is cut, and
+    what the dossiers needed count."""
+    below = card.below_target(kpi, group=group)
+    if below.empty:
+        good, why = card.none_below(kpi)
+        (container.success if good else container.info)(why, icon=":material/check_circle:" if good else
+                                                        ":material/info:")
+        return
+    shown = below.head(limit) if limit else below
+    # a plain table: read on a phone without sideways scrolling, its text found by a browser's search
+    container.table(scorecard.below_table(shown, kpi).set_index("Đơn vị"))
+    more = (f"Và {fmt.number(len(below) - len(shown))} đơn vị khác chưa đạt (xem trang «Xếp hạng»). "
+            if len(below) > len(shown) else "")
+    container.caption(more + scorecard.needed_help(kpi, card.definitions))
 
 
 def counted_otherwise(earlier: scorecard.Scorecard, card: scorecard.Scorecard, kpi: str) -> str:
