@@ -90,17 +90,21 @@ def ranking_bars(ranked: pd.DataFrame, kpi: str, title: str) -> go.Figure:
     fig = go.Figure(go.Bar(
         x=rows["rate"].astype(float), y=labels, orientation="h", name=measures.get(kpi).label,
         marker_color=[COLOURS.get(b if isinstance(b, str) else None) for b in rows["band"]],
-        text=rows["shown"].tolist(), textposition="outside", cliponaxis=False,
+        text=rows["shown"].tolist(), textposition="none",
         customdata=[[t if isinstance(t, str) else fmt.MISSING, fmt.number(n) if pd.notna(n) and n else ""]
                     for t, n in zip(rows["target"], rows["needed"])],
         hovertemplate="%{y}: %{text} — chỉ tiêu %{customdata[0]}<extra></extra>"))
+    # each value beyond both its bar and its target's marker: never struck through by the marker
+    beyond = pd.concat([rows["rate"].astype(float), rows["threshold"].astype(float)], axis=1).max(axis=1)
+    fig.add_trace(go.Scatter(x=beyond, y=labels, mode="text", text=rows["shown"].tolist(), textposition="middle right",
+                             texttemplate="  %{text}", cliponaxis=False, showlegend=False, hoverinfo="skip"))
     marked = rows[rows["threshold"].notna()]
     fig.add_trace(go.Scatter(
         x=marked["threshold"].astype(float), y=[shown(u) for u in marked["unit"]], mode="markers",
         name="Chỉ tiêu của đơn vị",
         marker=dict(symbol="line-ns-open", size=22, color="#212121", line=dict(width=3, color="#212121")),
         hovertemplate="%{y}: chỉ tiêu %{x}%<extra></extra>"))
-    fig.update_xaxes(title="Tỷ lệ (%)", ticksuffix="%", range=[0, 110])
+    fig.update_xaxes(title="Tỷ lệ (%)", ticksuffix="%", range=[0, 118])
     fig.update_yaxes(type="category", automargin=True)
     return _layout(fig, title, height=max(320, 28 * len(rows) + 140))
 
@@ -118,6 +122,10 @@ def ranks(rows: pd.DataFrame, title: str) -> go.Figure:
 
 def large(fig: go.Figure) -> go.Figure:
     """The same figure in type a projector's back row can read."""
-    fig.update_layout(font=dict(size=22), title_font=dict(size=32), margin=dict(l=20, r=20, t=80, b=20))
-    fig.update_traces(textfont_size=20, selector=dict(type="bar"))
+    fig.update_layout(font=dict(size=22), title_font=dict(size=32), margin=dict(l=20, r=20, t=80, b=20),
+                      legend_font_size=22)
+    # said on each axis: a theme (Streamlit's) sets tick labels of its own, 12 px
+    fig.update_xaxes(tickfont_size=22, title_font_size=22)
+    fig.update_yaxes(tickfont_size=22, title_font_size=22)
+    fig.update_traces(textfont_size=22, selector=dict(mode="text"))
     return fig

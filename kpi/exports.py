@@ -47,16 +47,18 @@ def write_sheet(sheet, frame: pd.DataFrame, number_formats: dict[str, str] | Non
         width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)]) + 2
         sheet.column_dimensions[sheet.cell(row=start_row, column=i).column_letter].width = min(max(width, 8), 50)
     sheet.freeze_panes = sheet.cell(row=start_row + 1, column=1)
+    # printed, a table is read across: A4 landscape, one page wide, its header on every page
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape"
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.print_title_rows = f"{start_row}:{start_row}"
 
 
 def to_xlsx(frame: pd.DataFrame, sheet_name: str = "Bảng", number_formats: dict[str, str] | None = None) -> bytes:
     book = Workbook()
     write_sheet(book.active, frame, number_formats)
     book.active.title = sheet_name[:31]
-    # printed, a table is read across: landscape, as wide as the page, as many pages long as it takes
-    book.active.page_setup.orientation = "landscape"
-    book.active.sheet_properties.pageSetUpPr.fitToPage = True
-    book.active.page_setup.fitToWidth, book.active.page_setup.fitToHeight = 1, 0
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -150,13 +150,15 @@ class Instead:
     variant: str  # the definition in force
     other: str  # the one the data allows
     missing: tuple[str, ...]  # the counts the definition in force needs and the data lacks
+    units: int | None = None  # how many units lack them, when others have them
 
     @property
     def sentence(self) -> str:
         """One sentence for the pages, the import preview and the files."""
         lacking = ", ".join(f"«{COUNTS[c]}»" for c in self.missing)
+        whose = f"số liệu của {self.units} đơn vị" if self.units else "số liệu"
         return (f"«{self.kpi.label}» theo định nghĩa của kế hoạch ({self.kpi.variants[self.variant].note}) cần số "
-                f"{lacking}, số liệu không có; số liệu có đủ để tính theo định nghĩa "
+                f"{lacking}, {whose} không có; {whose} có đủ để tính theo định nghĩa "
                 f"{self.kpi.variants[self.other].note}.")
 
 

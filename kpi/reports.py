@@ -150,10 +150,15 @@ def narrative(report: Report) -> list[str]:
 
 def to_docx(report: Report) -> bytes:
     from docx import Document
-    from docx.shared import Pt
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
 
     card = report.card
     doc = Document()
+    section = doc.sections[0]  # A4, as Vietnamese offices print (python-docx starts from US Letter)
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin, section.right_margin, section.top_margin, section.bottom_margin = Cm(3), Cm(2), Cm(2), Cm(2)
     doc.styles["Normal"].font.name = "Times New Roman"
     doc.styles["Normal"].font.size = Pt(13)
     doc.add_heading(f"Báo cáo kết quả thực hiện dịch vụ công trực tuyến — {card.period.label}", level=1)
@@ -162,15 +167,36 @@ def to_docx(report: Report) -> bytes:
         doc.add_paragraph().add_run(f"{DEMO_LABEL}: số liệu trong báo cáo này là dữ liệu mẫu.").bold = True
     for text in narrative(report):
         doc.add_paragraph(text)
+    doc.add_paragraph(f"Cách tính: " + "; ".join(f"{measures.get(k).label} = {measures.get(k).ratio(card.definitions).note}"
+                                                 for k in card.kpis_judged()) + ".")
     doc.add_heading("Xếp hạng đơn vị theo tỷ lệ hồ sơ trực tuyến", level=2)
+    ranked = card.ranking("online")
+    if ranked["rate"].notna().any():
+        try:  # the ranking chart as a picture, drawn by the system's Chromium
+            picture = png(charts.ranking_bars(ranked, "online", f"{measures.get('online').label} — {card.period.label}"),
+                          width=1100, scale=2)
+            doc.add_picture(io.BytesIO(picture), width=Cm(16))
+        except ChartImageError as error:
+            doc.add_paragraph(str(error))
     table_frame = _ranking_frame(card)
     table = doc.add_table(rows=1, cols=len(table_frame.columns))
     table.style = "Table Grid"
+    table.autofit = False
+    widths = {"Hạng": 1.2, "Đơn vị": 5.2, "Trực tuyến": 1.9, "Chỉ tiêu": 1.7, "Đánh giá": 1.8,
+              "Không dùng tiền mặt": 2.0}  # cm, 16 across; the unit's name the widest
     for cell, column in zip(table.rows[0].cells, table_frame.columns):
         cell.text = str(column)
+        cell.paragraphs[0].runs[0].bold = True
+    header = table.rows[0]._tr.get_or_add_trPr()  # the header row repeated on every page
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header.append(repeat)
     for row in table_frame.itertuples(index=False):
         for cell, value in zip(table.add_row().cells, row):
             cell.text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    for column, name in zip(table.columns, table_frame.columns):
+        for cell in column.cells:
+            cell.width = Cm(widths.get(name, 2.2))
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
@@ -201,6 +227,8 @@ def to_xlsx(report: Report) -> bytes:
     sheet["A1"] = f"Xếp hạng đơn vị — {card.period.label} — {card.area}"
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A2"] = f"{card.plan_name}" + (f" · {DEMO_LABEL}" if card.sample else "")
+    sheet["A3"] = "; ".join(f"{measures.get(k).short}: {said}" for k in SHOWN if (said := card.coverage_said(k))) or \
+        "Số liệu của mọi đơn vị, mọi tháng trong kỳ."
     rows = []
     ranked = card.ranking("online")
     by_unit = card.units.set_index(["unit", "kpi"])
@@ -221,7 +249,7 @@ def to_xlsx(report: Report) -> bytes:
         rows.append(row)
     frame = pd.DataFrame(rows)
     formats = {c: "0.00" for c in frame.columns if c.endswith("(%)") or c.endswith("(điểm %)")}
-    formats |= {c: "#,##0" for c in frame.columns if c.endswith(("tử số", "mẫu số", "(hồ sơ)"))}
+    formats |= {c: "#,##0" for c in frame.columns if c.endswith(("tử số", "mẫu số")) or "cần thêm" in c}
     exports.write_sheet(sheet, frame, formats, start_row=4)
     last = 4 + len(frame)
     green, amber, red = (PatternFill("solid", start_color=c, end_color=c) for c in ("C8E6C9", "FFF3C4", "FFCDD2"))
@@ -253,6 +281,37 @@ def to_xlsx(report: Report) -> bytes:
 
 
 # -- PowerPoint ---------------------------------------------------------------------------------------
+UNITS_PER_SLIDE = 25
+BAND_RGB = {"met": "2E7D32", "near": "F9A825", "below": "C62828", None: "9E9E9E"}
+
+
+def _ranking_chart(s, rows: pd.DataFrame, kpi: str, left, top, width, height) -> None:
+    """One bar a unit, coloured by its band, its own target in its label: one series, labels that do not
+    overlap (the same design as the pages' chart)."""
+    from pptx.chart.data import CategoryChartData
+    from pptx.dml.color import RGBColor
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
+    from pptx.util import Pt
+
+    data = CategoryChartData(number_format='0.00"%"')
+    data.categories = [f"{u} (chỉ tiêu {t})" if isinstance(t, str) else u for u, t in zip(rows["unit"], rows["target"])]
+    data.add_series(measures.get(kpi).label, [float(v) for v in rows["figure"]])
+    chart = s.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, left, top, width, height, data).chart
+    chart.has_legend = False
+    plot = chart.plots[0]
+    plot.gap_width = 40
+    plot.has_data_labels = True
+    labels = plot.data_labels
+    labels.number_format, labels.number_format_is_linked = '0.00"%"', False
+    labels.position, labels.font.size = XL_LABEL_POSITION.OUTSIDE_END, Pt(12)
+    for point, band in zip(plot.series[0].points, rows["band"]):
+        point.format.fill.solid()
+        point.format.fill.fore_color.rgb = RGBColor.from_string(BAND_RGB.get(band if isinstance(band, str) else None))
+    chart.category_axis.tick_labels.font.size = Pt(12)
+    chart.value_axis.maximum_scale, chart.value_axis.minimum_scale = 110.0, 0.0
+    chart.value_axis.has_major_gridlines = False
+
+
 def to_pptx(report: Report) -> bytes:
     """Title, area summary, ranking, units below target, trend; native, editable charts."""
     from pptx import Presentation
@@ -262,12 +321,15 @@ def to_pptx(report: Report) -> bytes:
 
     card = report.card
     deck = Presentation()
-    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
+    deck.slide_width, deck.slide_height = Inches(40 / 3), Inches(7.5)  # 16:9
     title_only = deck.slide_layouts[5]
     label = f" · {DEMO_LABEL}" if card.sample else ""
 
     def slide(title: str):
         s = deck.slides.add_slide(title_only)
+        # the template's placeholders are laid out for 4:3: stretched across the 16:9 slide
+        s.shapes.title.left, s.shapes.title.top = Inches(0.5), Inches(0.3)
+        s.shapes.title.width, s.shapes.title.height = Inches(12.3), Inches(1.0)
         s.shapes.title.text = title
         s.shapes.title.text_frame.paragraphs[0].font.size = Pt(32)
         footer = s.shapes.add_textbox(Inches(0.5), Inches(7.0), Inches(12.3), Inches(0.4)).text_frame
@@ -276,6 +338,8 @@ def to_pptx(report: Report) -> bytes:
         return s
 
     first = deck.slides.add_slide(deck.slide_layouts[0])
+    for shape, top, height in ((first.shapes.title, 1.8, 2.0), (first.placeholders[1], 4.0, 1.8)):
+        shape.left, shape.top, shape.width, shape.height = Inches(0.8), Inches(top), Inches(11.7), Inches(height)
     first.shapes.title.text = f"Kết quả dịch vụ công trực tuyến\n{card.period.label}"
     first.placeholders[1].text = f"{card.area}\n{card.plan_name}" + (f"\n{DEMO_LABEL}" if card.sample
                                                                                else "")
@@ -302,21 +366,16 @@ def to_pptx(report: Report) -> bytes:
 
     for key in SHOWN:
         ranked = card.ranking(key)
-        rated = ranked[ranked["rate"].notna()].iloc[::-1]
-        s = slide(f"Xếp hạng: {_lower_first(measures.get(key).label)}")
+        rated = ranked[ranked["rate"].notna()]
         if rated.empty:
+            s = slide(f"Xếp hạng: {_lower_first(measures.get(key).label)}")
             s.shapes.add_textbox(Inches(0.5), Inches(2), Inches(12), Inches(1)).text_frame.text = "Chưa có số liệu."
             continue
-        data = CategoryChartData(number_format='0.00"%"')
-        data.categories = rated["unit"].tolist()
-        data.add_series(measures.get(key).short, [round(float(v), 2) for v in rated["rate"]])
-        data.add_series("Chỉ tiêu", [None if pd.isna(t) else float(t) for t in rated["threshold"]])
-        chart = s.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(0.5), Inches(1.4), Inches(12.3),
-                                   Inches(5.5), data).chart
-        chart.has_legend, chart.legend.position, chart.legend.include_in_layout = True, XL_LEGEND_POSITION.BOTTOM, False
-        chart.plots[0].has_data_labels = True
-        chart.plots[0].data_labels.number_format, chart.plots[0].data_labels.number_format_is_linked = '0.00"%"', False
-        chart.category_axis.tick_labels.font.size = Pt(10 if len(rated) > 25 else 12)
+        parts = [rated.iloc[i:i + UNITS_PER_SLIDE] for i in range(0, len(rated), UNITS_PER_SLIDE)]
+        for n, part in enumerate(parts, start=1):  # at most UNITS_PER_SLIDE bars a slide, continued on the next
+            more = f" ({n}/{len(parts)})" if len(parts) > 1 else ""
+            s = slide(f"Xếp hạng: {_lower_first(measures.get(key).label)}{more}")
+            _ranking_chart(s, part.iloc[::-1], key, Inches(0.5), Inches(1.3), Inches(12.3), Inches(5.6))
 
     below = slide("Đơn vị chưa đạt chỉ tiêu và số hồ sơ cần thêm")
     rows = pd.concat([card.below_target(k).assign(kpi=k) for k in SHOWN])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi import fmt, measures, roster, targets
+from kpi import fmt, measures, roster, targets, text
 from kpi.periods import Period
 from kpi.plan import TARGET_COLUMNS, no_plan
 from kpi.store import Store
@@ -39,6 +39,7 @@ class Scorecard:
     given: frozenset[str] = frozenset()  # the counts some unit has for the period
     windows: tuple = ()  # (year, month, first day, last day) of months imported from a dated window
     kpi_months: dict = None  # kpi -> the period's months in which some unit has its counts
+    instead_found: tuple = ()  # measures.Instead for each KPI some units have data for only under another definition
 
     def coverage(self, kpi: str) -> dict:
         """What a KPI's figures for the period cover: units with data of units expected, months with
@@ -88,8 +89,8 @@ class Scorecard:
         return "; ".join(f"tháng {m}/{y}: {fmt.window_label(first, last)}" for y, m, first, last in self.windows)
 
     def instead(self) -> list[measures.Instead]:
-        """KPIs the plan's definition leaves without data while another definition has it."""
-        return measures.allowed_instead(set(self.given), self.definitions)
+        """KPIs the plan's definition leaves without data for some units while another definition has it."""
+        return list(self.instead_found)
 
     @property
     def plan_name(self) -> str:
@@ -209,15 +210,28 @@ def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame, 
     table = table.merge(wordings.rename(columns={"wording": "target"}), on=["unit", "kpi"], how="left")
     table = _assess(table, target_table)
     table["status"] = _status(table)
-    for instead in measures.allowed_instead(given, definitions):  # counts there, under another definition
-        other = measures.rates(counts, ["unit"], {instead.kpi.key: instead.other}, (instead.kpi,))
-        has = set(other.loc[other["denominator"].notna(), "unit"])
-        table.loc[(table["kpi"] == instead.kpi.key) & (table["status"] == NO_DATA) & table["unit"].isin(has),
-                  "status"] = OTHER_DEFINITION
+    instead = []
+    for kpi in (k for k in measures.CATALOGUE if len(k.variants) > 1):  # counts there, under another definition
+        lacking = (table["kpi"] == kpi.key) & (table["status"] == NO_DATA)
+        if not lacking.any() or counts.empty:
+            continue
+        variant = definitions.get(kpi.key, kpi.default_variant)
+        for other in (v for v in kpi.variants if v != variant):
+            rated = measures.rates(counts, ["unit"], {kpi.key: other}, (kpi,))
+            found = lacking & table["unit"].isin(set(rated.loc[rated["denominator"].notna(), "unit"]))
+            if found.any():
+                table.loc[found, "status"] = OTHER_DEFINITION
+                theirs = counts[counts["unit"].isin(set(table.loc[found, "unit"]))]
+                ratio = kpi.variants[variant]
+                missing = tuple(c for c in (*ratio.numerator, *ratio.denominator) if theirs[c].isna().all())
+                others_have = ((table["kpi"] == kpi.key) & table["denominator"].notna()).any()
+                instead.append(measures.Instead(kpi, variant, other, missing,
+                                                int(found.sum()) if others_have else None))
+                break
     table["band"] = _band(table)
     windows = tuple((int(y), int(m), pd.Timestamp(a).date(), pd.Timestamp(b).date()) for y, m, a, b in windows)
     return Scorecard(period, area, plan, table, target_table, definitions, sample, present, given, windows,
-                     kpi_months)
+                     kpi_months, tuple(instead))
 
 
 def _assess(table: pd.DataFrame, target_table: pd.DataFrame) -> pd.DataFrame:
@@ -293,7 +307,8 @@ def needed_phrase(kpi: str, needed) -> str:
 def below_table(below: pd.DataFrame, kpi: str) -> pd.DataFrame:
     """Units below target (Scorecard.below_target) as a short table: unit, figure, target, dossiers needed."""
     return pd.DataFrame({
-        "Đơn vị": below["unit"], "Tỷ lệ": below["shown"], "Chỉ tiêu": below["target"],
+        "Đơn vị": below["unit"].map(lambda u: text.visible(u, text.MAX_NAME)),  # a hidden mark never turns a line
+        "Tỷ lệ": below["shown"], "Chỉ tiêu": below["target"],
         needed_heading(kpi): below["needed"].map(fmt.number),
     })
 

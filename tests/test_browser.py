@@ -140,10 +140,11 @@ def test_a_hostile_unit_name_shows_as_plain_text_and_fetches_nothing(tmp_path):
             page.get_by_label("Tên đăng nhập").fill(USERS["viewer"])
             page.get_by_label("Mật khẩu").fill(PASSWORD)
             page.get_by_role("button", name="Đăng nhập").click()
-            below = page.get_by_text("Chưa đạt: ![](http")
-            expect(below).to_be_visible(timeout=30_000)
-            assert "![](http:\u200b//evil.example/x.png)� [bấm](http:\u200b//evil.example/a) 2024 80,00% (chỉ tiêu " \
-                   "Trên 90)" in below.inner_text()
+            below = page.locator("[data-testid='stTable']").first  # the units below target
+            expect(below).to_contain_text("evil.example", timeout=30_000)
+            cells = [c.strip() for c in below.locator("tr", has_text="evil.example").inner_text().split("\t")]
+            assert cells == ["![](http:\u200b//evil.example/x.png)� [bấm](http:\u200b//evil.example/a) 2024", "80,00%",
+                             "Trên 90", "6"]
             found = page.locator("a[href*='evil.example'], img[src*='evil.example']")
             assert found.count() == 0, [found.nth(i).evaluate("e => e.parentElement.parentElement.outerHTML.slice(0, 400)") for i in range(found.count())]
             page.screenshot(path=str(ARTIFACTS / "ten-don-vi-doc-hai.png"), full_page=True)
@@ -152,3 +153,93 @@ def test_a_hostile_unit_name_shows_as_plain_text_and_fetches_nothing(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def imported(tmp_path):
+    """`streamlit run app.py` on a database with a real import of March 2024 (no sample data), and a viewer."""
+    from kpi.service import Actor, Service
+    db = tmp_path / "kpi.duckdb"
+    setup.initialise(Store(db), plan.SHIPPED_PLAN)
+    user(db, "viewer")
+    door = Service(db, Actor("quantri", "admin"))
+    door.commit(door.prepare("t3.xlsx", bieu06([
+        ("I", "Cơ quan chuyên môn", [("Phòng Tư pháp", counts(45, 5)), ("Phòng Nội vụ", counts(10, 0)),
+                                     ("Phòng Tài chính – Kế hoạch", counts(30, 20))]),
+        ("II", "UBND các xã, thị trấn", [("UBND xã Mỹ Hương", counts(37, 13)), ("UBND xã Phú Mỹ", counts(95, 5)),
+                                         ("UBND xã Long Hưng", counts(60, 40))])])), (2024, 3))
+    port = _free_port()
+    env = dict(os.environ, KPI_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                               "--server.port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def _logged_in(browser, url: str, path: str, width: int, height: int):
+    from playwright.sync_api import expect
+    page = browser.new_page(viewport={"width": width, "height": height}, locale="vi-VN")
+    page.goto(f"{url}/{path}", wait_until="networkidle")
+    page.get_by_label("Tên đăng nhập").fill(USERS["viewer"])
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible(timeout=30_000)
+    return page
+
+
+def test_the_overview_answers_above_the_fold_and_reads_on_a_phone(imported):
+    from playwright.sync_api import expect, sync_playwright
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = _logged_in(browser, imported, "?period=2024-03", 1366, 768)
+        below = page.locator("[data-testid='stTable']").first
+        expect(below).to_contain_text("Phòng Tài chính – Kế hoạch", timeout=30_000)
+        first = below.locator("tbody tr").first
+        box = first.bounding_box()
+        page.screenshot(path=str(ARTIFACTS / "tong-quan-1366x768.png"))
+        assert box is not None and box["y"] + box["height"] <= 768, box  # the first unit below target, unscrolled
+        phone = _logged_in(browser, imported, "?period=2024-03", 390, 844)
+        expect(phone.locator("[data-testid='stTable']").first).to_contain_text("Phòng", timeout=30_000)
+        overflow = phone.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth, "
+                                  "[...document.querySelectorAll('[data-testid=stMain] *')]"
+                                  ".filter(e => !e.closest('svg') && e.getBoundingClientRect().right > window.innerWidth + 1)"
+                                  ".map(e => e.tagName + '.' + (e.dataset.testid || e.className)).slice(0, 8)]")
+        assert overflow[0] <= overflow[1] and not overflow[2], overflow  # nothing sideways
+        phone.screenshot(path=str(ARTIFACTS / "tong-quan-390x844.png"), full_page=True)
+        browser.close()
+
+
+def test_presentation_changes_slides_by_click_and_by_the_clickers_keys(imported):
+    from playwright.sync_api import expect, sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = _logged_in(browser, imported, "present?period=2024-03&view=tom-tat", 1920, 1080)
+        title = page.get_by_role("heading", level=1)
+        expect(title).to_have_text("Tóm tắt — Tháng 3/2024", timeout=30_000)
+        assert page.locator("[data-testid='stHeader']").is_hidden()  # nothing covers the controls
+        page.get_by_role("button", name="Tiếp ▶").click()
+        expect(title).to_have_text("Xếp hạng — Tháng 3/2024", timeout=30_000)
+        ticks = page.locator(".xtick text, .ytick text").first
+        expect(ticks).to_be_visible(timeout=30_000)
+        assert float(ticks.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 20  # read from the back row
+        page.screenshot(path=str(ARTIFACTS / "trinh-chieu-1920x1080.png"))
+        page.mouse.click(5, 1000)  # the page, not a widget, has the focus, as after a click on a slide
+        page.keyboard.press("ArrowRight")
+        expect(title).to_have_text("Đơn vị chưa đạt — Tháng 3/2024", timeout=30_000)
+        page.keyboard.press("PageDown")
+        expect(title).to_have_text("Diễn biến đơn vị — Tháng 3/2024", timeout=30_000)
+        page.keyboard.press("ArrowLeft")
+        expect(title).to_have_text("Đơn vị chưa đạt — Tháng 3/2024", timeout=30_000)
+        page.keyboard.press("PageUp")
+        expect(title).to_have_text("Xếp hạng — Tháng 3/2024", timeout=30_000)
+        browser.close()

@@ -713,3 +713,94 @@ def test_apology_letters_above_late_dossiers_and_identities_broken_on_many_rows_
         "1.090); Xã Mỹ Tú (dòng 4: 1.100 ≠ 1.090); Xã Mỹ Phước (dòng 5: 1.100 ≠ 1.090); Xã Mỹ Thuận (dòng 6: 1.100 "
         "≠ 1.090); Xã Long Hưng (dòng 7: 1.100 ≠ 1.090) và 2 đơn vị khác. Hệ thống một cửa có thể tính các cột theo "
         "cách khác (hồ sơ trả lại, rút, chờ bổ sung); hãy xem lại tệp nếu không phải vậy."]
+
+
+# -- what a review of the real-export work found ------------------------------------------------------
+def flat(rows: list[list], header: list[str], title: str = "Kỳ báo cáo: Tháng 3 năm 2024") -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append([title])
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def test_known_units_are_units_whatever_the_name_column_says(store):
+    data = flat([[1, "Phòng Tư pháp", 10, 8, 2], [2, "Phòng Nội vụ", 5, 4, 1], [3, "Xã Mỹ Hương", 9, 9, 0]],
+                ["STT", "Lĩnh vực, công việc giải quyết theo cấp", "Tổng số", "Trực tuyến", "Trực tiếp"],
+                title="THANH TRA HUYỆN — Tháng 3 năm 2024")
+    prepared = ingest.prepare("t3.xlsx", data, store)
+    assert not prepared.by_field and prepared.rows["unit"].tolist() == ["Phòng Tư pháp", "Phòng Nội vụ", "Xã Mỹ Hương"]
+    units = flat([[1, "Tài chính", 10, 8, 2], [2, "Y tế", 5, 4, 1]], ["STT", "Tên đơn vị", "Tổng số", "Trực tuyến",
+                                                                       "Trực tiếp"])
+    assert not ingest.prepare("t3.xlsx", units, store).by_field  # "Tên đơn vị": units, even named like fields
+
+
+def test_an_unnumbered_row_above_a_single_unit_is_a_unit_and_a_row_taken_for_a_subtotal_is_named(store):
+    rows = [[1, "Phòng Tư pháp", 10, 8, 2], [2, "Phòng Nội vụ", 5, 4, 1], [None, "Thanh tra", 3, 1, 2],
+            [3, "Công an huyện", 3, 1, 2]]
+    header = ["STT", "Đơn vị", "Tổng số", "Trực tuyến", "Trực tiếp"]
+    prepared = ingest.prepare("t3.xlsx", flat(rows, header), store)
+    assert prepared.rows["unit"].tolist() == ["Phòng Tư pháp", "Phòng Nội vụ", "Thanh tra", "Công an huyện"]
+    summed = [[None, "Huyện Mỹ Tú", 15, 12, 3], [1, "Phòng Tư pháp", 10, 8, 2], [2, "Phòng Nội vụ", 5, 4, 1]]
+    prepared = ingest.prepare("t3.xlsx", flat(summed, header), store)
+    assert prepared.rows["unit"].tolist() == ["Phòng Tư pháp", "Phòng Nội vụ"]
+    assert prepared.warnings == [
+        "Tệp t3.xlsx, trang «Sheet»: dòng 3 «Huyện Mỹ Tú» không có số thứ tự và bằng tổng các đơn vị ngay dưới, nên "
+        "được coi là dòng tổng nhóm, không nhập như một đơn vị. Nếu đó là một đơn vị, hãy ghi số thứ tự cho dòng đó."]
+
+
+def test_a_window_that_disagrees_with_the_month_the_title_states_is_a_warning(store):
+    data = bieu06(SECTIONS, title_period="Tháng 10 năm 2025 (Từ ngày 15/10/2025 đến ngày 14/11/2025)")
+    prepared = ingest.prepare("t10.xlsx", data, store)
+    assert prepared.title_period == (2025, 11)
+    assert prepared.warnings == [
+        "Tệp t10.xlsx: tiêu đề ghi tháng 10/2025 nhưng kỳ báo cáo 15/10–14/11/2025 kết thúc trong tháng 11/2025; số "
+        "liệu được nhập là của tháng 11/2025 (tháng của ngày cuối kỳ) trừ khi bạn chọn tháng khác."]
+    colons = ingest.prepare("a.xlsx", bieu06(SECTIONS, title_period="Từ ngày: 21/09/2025 Đến ngày: 20/10/2025"), store)
+    assert colons.window_label == "21/09–20/10/2025"
+    short_end = ingest.prepare("b.xlsx", bieu06(SECTIONS, title_period="Từ ngày 21/12/2024 đến ngày 20/01"), store)
+    assert (short_end.title_period, short_end.window_label) == ((2025, 1), "21/12/2024–20/01/2025")
+
+
+def test_html_exports_as_real_systems_shape_them(store):
+    from sheets import html_xls
+    rows = [(1, "UBND xã Mỹ Hương", counts(10, 5))]
+    page = html_xls(rows).decode("utf-8-sig")
+    broken = page.replace("<th>Trực tuyến</th>", "<th>Trực<br>tuyến</th>").replace("UBND xã Mỹ Hương",
+                                                                                   "UBND xã<br/>Mỹ Hương")
+    heading = '<h3>BÁO CÁO</h3>' + page[page.index("<table"):]
+    declared = '<?xml version="1.0" encoding="utf-8"?>' + page
+    wrapped = page.replace('<table border="1"', '<table><tr><td><table border="1"').replace(
+        "</table></body>", "</table></td></tr></table></body>")
+    titled = page.replace("<body>", "<body><table><tr><td>BÁO CÁO</td><td>Từ ngày 21/09/2025 đến ngày 20/10/2025"
+                                    "</td></tr></table>")
+    for variant in (broken, heading, declared, wrapped, titled):
+        prepared = ingest.prepare("BaoCao.xls", variant.encode(), store)
+        assert prepared.rows["unit"].tolist() == ["Xã Mỹ Hương"] and prepared.errors == []
+    assert ingest.prepare("BaoCao.xls", titled.encode(), store).title_period == (2025, 10)
+    excel_2003 = (b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">'
+                  b'<Worksheet><Table></Table></Worksheet></Workbook>')
+    with pytest.raises(InputError, match="là bảng tính XML của Excel 2003: hãy mở tệp bằng Excel, lưu thành .xlsx"):
+        ingest.prepare("a.xls", excel_2003, store)
+
+
+def test_units_with_data_only_under_another_definition_are_said_whatever_the_others_have(store):
+    from kpi.measures import COUNTS as ALL
+    rows = [{"unit": "Phòng Tư pháp", "year": 2024, "month": 3, "received_online": 5, "received_offline": 5,
+             "fee_online": 4, "fee_dossiers": 6, "paid_online": 3},
+            {"unit": "Phòng Nội vụ", "year": 2024, "month": 3, "received_online": 5, "received_offline": 5,
+             "fee_dossiers": 6, "paid_online": 3}]
+    from conftest import count_rows
+    store.import_counts(count_rows(rows), file_name="t3.xlsx")
+    card = scorecard.build(store, Period(2024, 3))
+    ranked = card.ranking("cashless").set_index("unit")
+    assert ranked.loc["Phòng Nội vụ", "status"] == scorecard.OTHER_DEFINITION and "fee_online" in ALL
+    assert [i.sentence for i in card.instead()] == [
+        "«Tỷ lệ thanh toán không dùng tiền mặt» theo định nghĩa của kế hoạch (hồ sơ đã thanh toán trực tuyến / hồ sơ "
+        "trực tuyến có nghĩa vụ tài chính (Phụ lục 1)) cần số «Hồ sơ trực tuyến có nghĩa vụ tài chính», số liệu của 1 "
+        "đơn vị không có; số liệu của 1 đơn vị có đủ để tính theo định nghĩa hồ sơ đã thanh toán trực tuyến / mọi hồ "
+        "sơ có nghĩa vụ tài chính (Chỉ số 766)."]

@@ -93,3 +93,16 @@ def test_aliases_match_by_the_name_as_written():
     matcher = Matcher(pd.DataFrame({"unit": ["Xã Phú Mỹ", "Xã Mỹ Tú"]}), aliases)
     assert matcher.match("Xã Phù Mỹ") == "Xã Phú Mỹ"  # someone said so once
     assert matcher.match("OLD PLAIN KEY") == "Xã Mỹ Tú"
+
+
+@pytest.mark.parametrize("written, unit", [
+    ("Phường Qúy Hoà", "Phường Quý Hòa"),
+    ("Phòng KT-HT", "Phòng Kinh tế và Hạ tầng"),
+    ("PHÒNG LĐ-TB VÀ XH", "Phòng Lao động, Thương binh và Xã hội"),
+    ("UBND TT Huỳnh Hữu Nghĩa", "Thị trấn Huỳnh Hữu Nghĩa"),
+    ("P. TN&MT", "Phòng Tài nguyên và Môi trường"),
+])
+def test_more_ways_offices_write_names(written, unit):
+    units = plan.load().units
+    matcher = Matcher(pd.concat([units, pd.DataFrame({"unit": ["Phường Quý Hòa"], "group": ["x"]})]))
+    assert matcher.match(written) == unit

@@ -54,7 +54,9 @@ def test_xlsx_ranking_counts_and_targets(june):
 
 def test_pptx_native_charts_hold_the_engines_rates(june):
     deck = Presentation(io.BytesIO(reports.to_pptx(june)))
+    assert (deck.slide_width, deck.slide_height) == (12192000, 6858000)  # 16:9
     slides = list(deck.slides)
+    assert all(sh.left + sh.width <= deck.slide_width for s in slides for sh in s.shapes)  # nothing laid out for 4:3
     assert "Tháng 6/2024" in slides[0].shapes.title.text
     assert "Dữ liệu mẫu" in slides[0].placeholders[1].text
     summary = next(s for s in slides if s.shapes.title.text.startswith("Huyện Mỹ Tú: kết quả"))
@@ -63,14 +65,15 @@ def test_pptx_native_charts_hold_the_engines_rates(june):
                                                         "Trên 80%: đạt", "14/21"]
     ranking = next(s for s in slides if s.shapes.title.text == "Xếp hạng: tỷ lệ hồ sơ trực tuyến")
     chart = next(sh for sh in ranking.shapes if sh.has_chart).chart
+    assert len(chart.series) == 1  # one bar a unit; its target is in its label, not a second bar
     categories = list(chart.plots[0].categories)
     values = dict(zip(categories, chart.series[0].values))
     ranked = june.card.ranking("online")
     assert len(categories) == 21
-    assert values["Phòng Tư pháp"] == 90.0
-    assert all(values[u] == round(float(r), 2) for u, r in zip(ranked["unit"], ranked["rate"]))
-    targets = dict(zip(categories, chart.series[1].values))
-    assert targets["Văn phòng đăng ký đất đai"] == 80.0 and targets["Xã Mỹ Tú"] == 90.0
+    assert values["Phòng Tư pháp (chỉ tiêu Trên 90)"] == 90.0
+    assert values["Văn phòng đăng ký đất đai (chỉ tiêu Trên 80)"] == float(
+        ranked.set_index("unit").at["Văn phòng đăng ký đất đai", "figure"])
+    assert sorted(values.values()) == sorted(float(f) for f in ranked["figure"])
     below = next(s for s in slides if s.shapes.title.text.startswith("Đơn vị chưa đạt"))
     grid = next(sh for sh in below.shapes if sh.has_table).table
     lines = [[grid.cell(r, c).text for c in range(5)] for r in range(1, len(grid.rows))]
@@ -121,7 +124,7 @@ def test_hyperlink_unit_is_text_in_every_export(tmp_path):
     texts = [sh.text_frame.text for s in deck.slides for sh in s.shapes if sh.has_text_frame]
     tables = [c.text for s in deck.slides for sh in s.shapes if sh.has_table for r in sh.table.rows for c in r.cells]
     charts = [str(cat) for s in deck.slides for sh in s.shapes if sh.has_chart for cat in sh.chart.plots[0].categories]
-    assert EVIL in tables and EVIL in charts and not any(t.startswith("=") for t in texts)
+    assert EVIL in tables and f"{EVIL} (chỉ tiêu Trên 90)" in charts and not any(t.startswith("=") for t in texts)
     doc = Document(io.BytesIO(reports.to_docx(report)))
     assert any(EVIL in c.text for row in doc.tables[0].rows for c in row.cells)
     assert not doc.element.xpath("//w:fldSimple | //w:instrText")  # no Word field codes
@@ -175,13 +178,15 @@ def test_presentation_mode_steps_through_its_views(demo_env):
     at.run()
     at.switch_page("views/present.py").run()
     assert at.title[0].value == "Đơn vị chưa đạt — Tháng 6/2024"
-    assert "- **Phòng Tư pháp**: 90,00% (chỉ tiêu Trên 90) — cần thêm **1** hồ sơ" in [m.value for m in at.markdown]
+    online = at.table[0].value  # the units below target, as on the other pages
+    assert online.loc["Phòng Tư pháp"].tolist() == ["90,00%", "Trên 90", "1"]
+    assert at.button(key="next_page").label == "Trang sau"  # PageDown's button, unseen
     at.button(key="next").click().run()
     assert at.title[0].value == "Diễn biến đơn vị — Tháng 6/2024" and at.query_params["view"] == "don-vi"
     at.button(key="next").click().run()
     assert at.title[0].value == "Tóm tắt — Tháng 6/2024"
     assert [m.value for m in at.metric] == ["90,51%", "62,01%"]
-    at.button(key="previous").click().run()
+    at.button(key="previous_page").click().run()  # PageUp
     assert at.title[0].value == "Diễn biến đơn vị — Tháng 6/2024"
 
 
@@ -219,8 +224,9 @@ def test_a_partial_month_and_a_year_to_date_with_missing_months_say_what_they_co
         del os.environ["KPI_DB"]
     assert not at.exception
     warning = at.warning[0].value
-    assert warning.startswith("Lũy kế đến tháng 3/2024 chưa đủ số liệu, các tỷ lệ chỉ tính trên phần đã có:")
-    assert "«Không dùng tiền mặt»: số liệu của 1/21 đơn vị, 1/3 tháng (thiếu tháng 1–2/2024)" in warning
+    assert warning == ("Lũy kế đến tháng 3/2024 chưa đủ số liệu: «Trực tuyến»: số liệu của 3/21 đơn vị, 3/3 tháng; «Không "
+                       "dùng tiền mặt»: số liệu của 1/21 đơn vị, 1/3 tháng (thiếu tháng 1–2/2024); các tỷ lệ chỉ tính "
+                       "trên phần đã có.")
     assert ":orange[Số liệu của 3/21 đơn vị, 3/3 tháng]" in [c.value for c in at.caption]
 
 

@@ -17,7 +17,7 @@ before, last_year = previous.totals().set_index("kpi"), year_before.totals().set
 
 # a card for each KPI the plan sets a target for, and the on-time rate whenever there are counts for it
 CARDS = [k for k in measures.KPIS if k in card.kpis_judged() or (k == "ontime" and k in card.kpis_with_data())]
-PER_ROW = 4
+PER_ROW = min(len(CARDS), 4)
 cells = [c for start in range(0, len(CARDS), PER_ROW) for c in st.columns(PER_ROW)][:len(CARDS)]
 for column, key in zip(cells, CARDS):
     kpi, row = measures.get(key), totals.loc[key]
@@ -37,12 +37,15 @@ for column, key in zip(cells, CARDS):
               + (f" ({year_scope})" if year_scope and yearly else "") + ".")
     with column.container(border=True):
         st.metric(kpi.label, row["shown"], delta=change, help=detail)
-        st.markdown(ui.target_line(card, row["target"], verdict) + "  \n"
-                    + (f"**{met}/{assessed}** đơn vị đạt" if assessed else "Chưa có đơn vị để đánh giá"))
-        if said := card.coverage_said(key):
-            st.caption(f":orange[{said}]")
+        st.markdown(ui.target_line(card, row["target"], verdict)
+                    + (f"  \n**{met}/{assessed}** đơn vị đạt" if assessed else
+                       "" if not isinstance(row["target"], str) else "  \nChưa có đơn vị để đánh giá"))
+        said = card.coverage_said(key)
+        if said and card.coverage(key)["units"] and len({card.coverage_said(k) for k in CARDS
+                                                        if card.coverage(k)["units"]}) > 1:
+            st.caption(f":orange[{said}]")  # said above for all, when it is the same for every card
 
-st.subheader("Đơn vị chưa đạt chỉ tiêu")
+st.markdown("#### Đơn vị chưa đạt chỉ tiêu")
 # the chosen period and its counterpart side by side: a month and its year-to-date, or a longer period and its last month
 other = (Period(card.period.year, card.period.last_month, "ytd") if card.period.scope == "month"
          else Period(card.period.year, card.period.last_month))

@@ -1,23 +1,40 @@
-"""Trình chiếu: full-width, large-type views for a projector, with next / previous; the view and
-the period are in the URL, so a copied link opens the same slide."""
+"""Trình chiếu: full-width, large-type views for a projector and a presenter's clicker: ← / → (and
+PageUp / PageDown, Space) change the slide; the view and the period are in the URL, so a copied
+link opens the same slide."""
 import streamlit as st
 
 from views import ui
-from kpi import charts, fmt, measures
+from kpi import charts, measures, scorecard
 
 VIEWS = {"tom-tat": "Tóm tắt", "xep-hang": "Xếp hạng", "chua-dat": "Đơn vị chưa đạt", "don-vi": "Diễn biến đơn vị"}
-st.html("<style>.stMainBlockContainer{max-width:100%;padding-top:2rem}"
-        ".stMain .stMarkdown p,.stMain .stMarkdown li{font-size:1.9rem;line-height:1.45}"
-        "[data-testid=stMetricValue]{font-size:4.5rem}[data-testid=stMetricLabel] p{font-size:1.6rem}</style>")
+# Streamlit's header and the sidebar out of the way, the controls on top; large type; the extra keys' buttons hidden
+st.html("<style>[data-testid=stHeader],[data-testid=stSidebar],[data-testid=stSidebarCollapsedControl]{display:none}"
+        ".stMainBlockContainer{max-width:100%;padding:1rem 2rem}"
+        ".stMain .stMarkdown p,.stMain .stMarkdown li,.stMain td,.stMain th{font-size:1.9rem;line-height:1.45}"
+        "[data-testid=stMetricValue]{font-size:4.5rem}[data-testid=stMetricLabel] p{font-size:1.6rem}"
+        ".st-key-next_page,.st-key-next_space,.st-key-previous_page{display:none}</style>")
 ui.require_data()
 card = ui.card()
 keys = list(VIEWS)
-back, picker, forward = st.columns([1, 4, 1], vertical_alignment="bottom")
+back, picker, forward, leave = st.columns([1, 4, 1, 1], vertical_alignment="bottom")
 current = st.session_state.get("_view", keys[0])
-if back.button("◀ Trước", key="previous", width="stretch"):
-    st.session_state["_view"] = keys[(keys.index(current) - 1) % len(keys)]
-if forward.button("Tiếp ▶", key="next", width="stretch"):
-    st.session_state["_view"] = keys[(keys.index(current) + 1) % len(keys)]
+
+
+def go(step: int) -> None:
+    st.session_state["_view"] = keys[(keys.index(current) + step) % len(keys)]
+
+
+# a clicker sends ← → or PageUp PageDown; a keyboard also Space: one button per key, the extra ones unseen
+pressed = [back.button("◀ Trước", key="previous", width="stretch", shortcut="Left"),
+           st.button("Trang trước", key="previous_page", shortcut="PageUp")]
+if any(pressed):
+    go(-1)
+pressed = [forward.button("Tiếp ▶", key="next", width="stretch", shortcut="Right"),
+           st.button("Trang sau", key="next_page", shortcut="PageDown"),
+           st.button("Tiếp", key="next_space", shortcut="Space")]
+if any(pressed):
+    go(1)
+leave.page_link("views/overview.py", label="Thoát", icon=":material/close:")
 with picker:
     view = ui.url_widget(st.selectbox, "Màn hình", "view", keys, keys[0], format_func=VIEWS.get,
                          label_visibility="collapsed")
@@ -28,7 +45,8 @@ for instead in card.instead():  # a rate left without data by the plan's definit
 
 if view == "tom-tat":
     totals = card.totals().set_index("kpi")
-    for column, key in zip(st.columns(len(measures.ALWAYS_SHOWN)), measures.ALWAYS_SHOWN):
+    shown = card.kpis_judged()
+    for column, key in zip(st.columns(len(shown)), shown):
         row = totals.loc[key]
         met, assessed = card.met_count(key)
         verdict = {True: ":green[đạt]", False: ":red[chưa đạt]"}.get(row["met"], "chưa đánh giá")
@@ -37,20 +55,17 @@ if view == "tom-tat":
                       help=f"{measures.get(key).label} = {measures.get(key).ratio(card.definitions).note}")
             st.markdown(f"Chỉ tiêu **{row['target']}**: {verdict}" if isinstance(row["target"], str) else "")
             st.markdown(f"**{met}/{assessed}** đơn vị đạt" if assessed else "")
+            if said := card.coverage_said(key):
+                st.caption(said)
 elif view == "xep-hang":
-    key = ui.url_widget(st.selectbox, "Chỉ tiêu", "kpi", list(measures.ALWAYS_SHOWN), "online",
+    key = ui.url_widget(st.selectbox, "Chỉ tiêu", "kpi", card.kpis_judged(), "online",
                         format_func=lambda k: measures.get(k).label)
     st.plotly_chart(charts.large(charts.ranking_bars(card.ranking(key), key, measures.get(key).label)),
                     key="present_bars", config=ui.chart_config(f"trinh-chieu-xep-hang-{key}"))
 elif view == "chua-dat":
-    for key in measures.ALWAYS_SHOWN:
-        below = card.below_target(key)
-        st.subheader(measures.get(key).label)
-        if below.empty:
-            st.markdown(card.none_below(key)[1])
-        for r in below.itertuples():
-            st.markdown(f"- **{ui.plain(r.unit)}**: {r.shown} (chỉ tiêu {r.target}) — cần thêm "
-                        f"**{fmt.number(r.needed)}** hồ sơ")
+    for column, key in zip(st.columns(len(measures.ALWAYS_SHOWN)), measures.ALWAYS_SHOWN):
+        column.subheader(measures.get(key).label)
+        ui.below_list(card, key, limit=12, container=column)
 else:
     units = ui.facts()["units"]["unit"].tolist()
     unit = ui.url_widget(st.selectbox, "Đơn vị", "unit", units, units[0])

@@ -17,6 +17,26 @@ BAND_STYLES = {"met": "background-color: #c8e6c9", "near": "background-color: #f
                "below": "background-color: #ffcdd2"}
 
 
+# Streamlit's own words, in Vietnamese: it has no translation of its own, so its English labels are hidden
+# and the Vietnamese shown in their place; its menu (English, for developers) and its "Running…/Stop" go
+_CHROME = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: "Chọn tệp"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: "hoặc kéo thả tệp vào đây · tối đa %MB% MB"; font-size: 0.875rem; }
+[data-testid="stMainMenu"], [data-testid="stStatusWidget"] { display: none; }
+/* the answer above the fold: less empty space above a page's title */
+[data-testid="stMainBlockContainer"] { padding-top: 3rem; }
+</style>"""
+
+
+def chrome() -> None:
+    """Streamlit's own labels in Vietnamese (on every run: a page's styles live as long as its run)."""
+    st.html(_CHROME.replace("%MB%", str(UPLOAD_MB)))
+
+
 # -- the doorway and cached results (keyed by the file's version: any write, by any process, renews them) --
 @st.cache_resource(show_spinner=False)
 def _started(path: str) -> bool:
@@ -260,7 +280,7 @@ def login_form() -> None:
                 error_box(error)
                 return
             st.session_state["user"] = me.name
-            written(f"Xin chào {me.name} ({ROLES[me.role]}).")
+            written(f"Xin chào {me.name} ({ROLES[me.role]}).", kind="greeting")
     if _single_sign_on():
         st.button("Đăng nhập bằng tài khoản cơ quan", icon=":material/badge:", on_click=st.login)
 
@@ -342,11 +362,14 @@ def caption(card: scorecard.Scorecard) -> None:
     if not card.months_present:
         st.info(f"Chưa có số liệu của {card.period.label}.", icon=":material/info:")
     else:
-        partial = [f"«{measures.get(k).short}»: {said[0].lower()}{said[1:]}" for k in card.kpis_with_data()
-                   if (said := card.coverage_said(k))]
-        if partial:  # a figure over part of the units or months is never the whole area's
-            st.warning(f"{card.period.label} chưa đủ số liệu, các tỷ lệ chỉ tính trên phần đã có: " + "; ".join(partial)
-                       + ".", icon=":material/rule:")
+        said = {k: s for k in card.kpis_with_data() if card.coverage(k)["units"] and (s := card.coverage_said(k))}
+        if said:  # a figure over part of the units or months is never the whole area's
+            common = set(said.values())
+            what = (f"{next(iter(common)).lower()}" if len(common) == 1 and len(said) == len(
+                [k for k in card.kpis_with_data() if card.coverage(k)["units"]]) else
+                "; ".join(f"«{measures.get(k).short}»: {s[0].lower()}{s[1:]}" for k, s in said.items()))
+            st.warning(f"{card.period.label} chưa đủ số liệu: {what}; các tỷ lệ chỉ tính trên phần đã có.",
+                       icon=":material/rule:")
     definitions_allowed(card.instead(), card.plan)
 
 
@@ -392,17 +415,19 @@ def copy_plan(source: int, year: int) -> None:
                                             f"tiêu của năm {year} ở trang «Chỉ tiêu».")
 
 
-def written(message: str) -> None:
+def written(message: str, kind: str = "success") -> None:
     """After a write: fresh figures everywhere, and `message` said on the next run, which starts now."""
     st.cache_data.clear()
-    st.session_state["flash"] = ("success", message)
+    st.session_state["flash"] = (kind, message)
     st.rerun()
 
 
 def flash() -> None:
     """The message a callback left for this run."""
     kind, message = st.session_state.pop("flash", (None, None))
-    if kind == "success":
+    if kind == "greeting":  # a toast: the page's answer stays where it is
+        st.toast(plain(message), icon=":material/waving_hand:")
+    elif kind == "success":
         st.success(plain(message), icon=":material/check_circle:")
     elif kind:
         st.error(plain(message), icon=":material/error:")
@@ -427,7 +452,9 @@ def below_list(card: scorecard.Scorecard, kpi: str, limit: int | None = None, gr
         return
     shown = below.head(limit) if limit else below
     # a plain table: read on a phone without sideways scrolling, its text found by a browser's search
-    container.table(scorecard.below_table(shown, kpi).set_index("Đơn vị"))
+    table = scorecard.below_table(shown, kpi)
+    table[["Đơn vị", "Chỉ tiêu"]] = table[["Đơn vị", "Chỉ tiêu"]].map(plain)  # st.table reads its cells as Markdown
+    container.table(table.set_index("Đơn vị"))
     more = (f"Và {fmt.number(len(below) - len(shown))} đơn vị khác chưa đạt (xem trang «Xếp hạng»). "
             if len(below) > len(shown) else "")
     container.caption(more + scorecard.needed_help(kpi, card.definitions))
@@ -445,7 +472,7 @@ def target_line(card: scorecard.Scorecard, target, verdict: str) -> str:
     if card.plan is None:
         return f"{card.plan_name}: không đánh giá"
     if not isinstance(target, str):
-        return "Kế hoạch không đặt chỉ tiêu này"
+        return "Không có chỉ tiêu"
     return f"Chỉ tiêu: **{target}** — {verdict}"
 
 

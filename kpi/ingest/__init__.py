@@ -242,6 +242,12 @@ def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,
         rows["unit"] = None
         title_unit = _unit_in_title(found, matcher)
     problems += _twice(rows, file_name, found.sheet.name, by_field) + _odd_names(rows, file_name, found.sheet.name)
+    if title.stated is not None:
+        problems.append(Problem(WARNING, f"Tệp {file_name}: tiêu đề ghi tháng {title.stated[1]}/{title.stated[0]} nhưng "
+                                         f"kỳ báo cáo {fmt.window_label(*title.window)} kết thúc trong tháng "
+                                         f"{title.period[1]}/{title.period[0]}; số liệu được nhập là của tháng "
+                                         f"{title.period[1]}/{title.period[0]} (tháng của ngày cuối kỳ) trừ khi bạn "
+                                         "chọn tháng khác."))
     if title.days is not None and title.days < SHORTEST_WINDOW:
         problems.append(Problem(WARNING, f"Tệp {file_name}: kỳ báo cáo trong tiêu đề chỉ có {title.days} ngày "
                                          f"({fmt.window_label(*title.window)}), chưa đủ một tháng; số liệu được "
@@ -262,9 +268,11 @@ def _aliases(mapping: dict[str, str]) -> dict[str, str]:
 def _twice(rows: pd.DataFrame, file_name: str, sheet: str, by_field: bool = False) -> list[Problem]:
     """A unit (or, by field, a field) listed twice (by the same name or two names of one unit) is an error."""
     who = rows["name"] if by_field else rows["unit"].fillna(rows["key"])
+    twice = who.duplicated(keep=False).to_numpy()
+    if not twice.any():
+        return []
     problems = []
-    for unit in who[who.duplicated()].unique():
-        lines = rows.loc[who == unit, "row"].tolist()
+    for unit, lines in rows.loc[twice, "row"].groupby(who[twice].to_numpy(), sort=False):  # once per name, not per row
         problems.append(Problem(ERROR, f"Tệp {file_name}, trang «{sheet}», dòng {', '.join(map(str, lines))}: "
                                        f"{'lĩnh vực' if by_field else 'đơn vị'} {unit} có {len(lines)} dòng."))
     return problems
@@ -274,10 +282,14 @@ def _by_field(found: layout.Layout, rows: pd.DataFrame) -> bool:
     """Whether the rows are fields (lĩnh vực) of one unit: the name column says so alone, or no row is
     a unit and most rows name a field."""
     header = found.name_header
-    if "linh vuc" in header and not any(w in header for w in ("don vi", "co quan")):
-        return True
-    if rows["unit"].notna().any():
+    says_unit = any(w in header for w in ("don vi", "co quan"))
+    says_field = "linh vuc" in header
+    if says_unit and not says_field:  # "Tên đơn vị": the rows are units, known or not
         return False
+    if rows["unit"].notna().mean() >= 0.5:  # most rows are known units, whatever the header says
+        return False
+    if says_field and not says_unit:
+        return True
     plain = pd.Series(text.plain_all(pa.array(rows["name"], pa.string())).to_pylist(), dtype="object")
     return bool(plain.str.match(layout.FIELD.pattern).fillna(False).mean() >= 0.5)
 

@@ -147,12 +147,15 @@ def extract(layout: Layout, file_name: str, progress: Callable[[float], None] | 
         total = {"row": int(excel_row[r]), **{f: column[r].as_py() for f, column in numbers.items()}}
     units = data.copy()
     units[total_rows] = False
-    subtotals = _subtotal_rows(layout, names, units, total_rows, {f: c.slice(0, end) for f, c in numbers.items()})
+    subtotals, by_sum = _subtotal_rows(layout, names, units, total_rows,
+                                       {f: c.slice(0, end) for f, c in numbers.items()})
     units[subtotals] = False
     section_rows = (~has_number & has_name & ~has_text)
     section_rows[subtotals] = True
     section = pd.Series(names.to_pandas()).where(section_rows).ffill()
     sections = _section_sums(subtotals, units, total_rows, numbers, names, excel_row)
+    for found, r in zip(sections, subtotals):
+        found["by_sum"] = r in by_sum
     keep = np.flatnonzero(units)
     # names as plain Python strings (object): the matching that follows looks them up in dicts
     out = pd.DataFrame({"name": pd.Series(pc.take(names, keep).to_pylist(), dtype="object"),
@@ -183,7 +186,7 @@ def _subtotal_rows(layout: Layout, names: pa.Array, units: np.ndarray, total_row
     # a group's title with no number is a section; a row without a number where units are numbered may be one
     candidates = units & ~roman & ~numbered & (grouped | (numbered.sum() * 2 >= units.sum()))
     if not candidates.any():
-        return np.flatnonzero(roman)
+        return np.flatnonzero(roman), []
     boundaries = np.zeros(n, bool)
     boundaries[total_rows] = True
     boundaries |= roman | candidates
@@ -192,13 +195,16 @@ def _subtotal_rows(layout: Layout, names: pa.Array, units: np.ndarray, total_row
     known = np.column_stack([c.is_valid().to_numpy(zero_copy_only=False) for c in numbers.values()])
     summed = np.vstack([np.zeros((1, matrix.shape[1]), matrix.dtype), np.cumsum(matrix * under[:, None], axis=0)])
     stops = np.flatnonzero(boundaries)
-    found = list(np.flatnonzero(roman))
+    found, by_sum = list(np.flatnonzero(roman)), []
     for r in np.flatnonzero(candidates):
         stop = stops[np.searchsorted(stops, r, side="right")] if r < stops[-1] else n
         below = summed[stop] - summed[r + 1]
-        if under[r + 1:stop].any() and (grouped[r] or (below[known[r]] == matrix[r][known[r]]).all()):
+        if grouped[r] and under[r + 1:stop].any():
             found.append(r)
-    return np.array(sorted(found), dtype=int)
+        elif under[r + 1:stop].sum() >= 2 and below.any() and (below[known[r]] == matrix[r][known[r]]).all():
+            found.append(r)  # the sum of two or more units under it: a section, said to the user
+            by_sum.append(r)
+    return np.array(sorted(found), dtype=int), by_sum
 
 
 def _section_sums(subtotals: np.ndarray, units: np.ndarray, total_rows: np.ndarray, numbers: dict[str, pa.Array],
@@ -271,6 +277,13 @@ def check(extracted: Extracted, layout: Layout, file_name: str) -> list[Problem]
                                          f"«{COUNTS[whole]}» khác {listed}: {_listed(cases)}. Hệ thống một cửa có thể "
                                          "tính các cột theo cách khác (hồ sơ trả lại, rút, chờ bổ sung); hãy xem lại "
                                          "tệp nếu không phải vậy."))
+    summed = [s for s in extracted.sections if s.get("by_sum")]
+    if summed:
+        listed = "; ".join(f"dòng {s['row']} «{s['name']}»" for s in summed[:LISTED])
+        more = f" và {number(len(summed) - LISTED)} dòng khác" if len(summed) > LISTED else ""
+        problems.append(Problem(WARNING, f"Tệp {file_name}, trang «{layout.sheet.name}»: {listed}{more} không có số thứ "
+                                         "tự và bằng tổng các đơn vị ngay dưới, nên được coi là dòng tổng nhóm, không "
+                                         "nhập như một đơn vị. Nếu đó là một đơn vị, hãy ghi số thứ tự cho dòng đó."))
     for section in extracted.sections:
         wrong = [f"{COUNTS[f]} ghi {number(v)}, cộng các đơn vị được {number(section['units'][f])}"
                  for f, v in section["counts"].items() if v is not None and v != section["units"][f]]

@@ -50,7 +50,7 @@ PARTS = {
                 ("pending", r"tong")],
 }
 NAME = r"\b(don vi|co quan|linh vuc|ten)\b"
-STT = r"^(stt|tt|so thu tu)$"
+STT = r"^(stt|so tt|tt|so thu tu)\.?$"
 _NOISE = re.compile(r"\b(trong do|so ho so|so hs|ho so|so)\b")
 
 # fields (lĩnh vực) of administrative procedures, as a Biểu 06 by field lists them (plain text)
@@ -227,7 +227,7 @@ _MONTH_YEAR = [
 ]
 # "Từ ngày 21/09/2025 đến ngày 20/10/2025", "từ 21/9 đến 20/10/2025", "15/02–14/03", "(21/09/2025 - 20/10/2025)"
 _DAY = r"(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{4}))?"
-_RANGE = re.compile(rf"(?:tu\s*(?:ngay)?\s*)?{_DAY}\s*(?:den|-|–|—|~)\s*(?:ngay)?\s*{_DAY}")
+_RANGE = re.compile(rf"(?:tu\s*(?:ngay)?\s*:?\s*)?{_DAY}\s*(?:den|-|–|—|~)\s*(?:ngay)?\s*:?\s*{_DAY}")
 _YEAR = re.compile(r"\b(?:nam\s*)?(20\d\d)\b")
 _MULTI = re.compile(r"\bquy\s*(i{1,3}|iv|\d)\b|\b(6|9|sau|chin) thang\b|\bnam \d{4}\s*$")
 LONGEST_WINDOW = 31  # days: a reporting month, whichever day it starts on
@@ -240,6 +240,7 @@ class Title:
 
     period: tuple[int, int] | None = None
     window: tuple[date, date] | None = None
+    stated: tuple[int, int] | None = None  # a month the title also states ("Tháng 10 năm 2025"), when it differs
 
     @property
     def days(self) -> int | None:
@@ -248,7 +249,9 @@ class Title:
 
 def _window(m: re.Match, line: str, lines: list[str], file_name: str, written: str) -> Title | None:
     d1, m1, y1, d2, m2, y2 = m.groups()
-    year = y2 or y1 or next((y.group(1) for text in (line, *lines) if (y := _YEAR.search(text))), None)
+    if y2 is None and y1 is not None:  # "21/12/2024 đến 20/01": the end is in the start's year or the next
+        y2 = str(int(y1) + 1 if (int(m2), int(d2)) < (int(m1), int(d1)) else int(y1))
+    year = y2 or next((y.group(1) for text in (line, *lines) if (y := _YEAR.search(text))), None)
     if year is None:
         return None
     y2 = int(year)
@@ -271,6 +274,15 @@ def _window(m: re.Match, line: str, lines: list[str], file_name: str, written: s
     return Title((last.year, last.month), (first, last))
 
 
+def _stated_month(lines: list[str]) -> tuple[int, int] | None:
+    for line in lines:
+        for pattern in _MONTH_YEAR:
+            m = pattern.search(line)
+            if m and 1 <= int(m.group(1)) <= 12:
+                return int(m.group(2)), int(m.group(1))
+    return None
+
+
 def period_from_title(sheet: Sheet, before_row: int, file_name: str) -> Title:
     """The month the title names, and its reporting window when it gives one: a window is the month
     of its end date (a province whose month runs from the 21st to the 20th reports 21/09–20/10 as
@@ -280,12 +292,10 @@ def period_from_title(sheet: Sheet, before_row: int, file_name: str) -> Title:
     for line, original in zip(lines, written):
         for m in _RANGE.finditer(line):
             if (found := _window(m, line, lines, file_name, original)) is not None:
-                return found
-    for line in lines:
-        for pattern in _MONTH_YEAR:
-            m = pattern.search(line)
-            if m and 1 <= int(m.group(1)) <= 12:
-                return Title((int(m.group(2)), int(m.group(1))))
+                stated = _stated_month(lines)
+                return Title(found.period, found.window, stated if stated != found.period else None)
+    if (stated := _stated_month(lines)) is not None:
+        return Title(stated)
     for line, original in zip(lines, written):
         if "ky bao cao" in line or "bao cao" in line:
             m = _MULTI.search(line)

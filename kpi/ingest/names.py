@@ -42,15 +42,16 @@ _END = r"(\P{L}|$)"
 # "nn & ptnt" before "ptnt"
 ABBREVIATIONS = [(_loose(pattern) + _END, words + r" \1") for pattern, words in [
     (r"\bvpdkdd|\bvp\s*dkdd", "văn phòng đăng ký đất đai"),
-    (r"\btn\s*&\s*mt|\btnmt", "tài nguyên và môi trường"),
-    (r"\bldtb\s*&\s*xh|\bld\s*-?\s*tb\s*&\s*xh|\bldtbxh", "lao động thương binh và xã hội"),
-    (r"\bvh\s*&\s*tt|\bvhtt", "văn hóa và thông tin"),
+    (r"\btn\s*[&-]\s*mt|\btnmt", "tài nguyên và môi trường"),
+    (r"\bldtb\s*&\s*xh|\bld\s*-?\s*tb\s*(&|-|va)\s*xh|\bldtbxh", "lao động thương binh và xã hội"),
+    (r"\bvh\s*[&-]\s*tt|\bvhtt", "văn hóa và thông tin"),
     (r"\btc\s*-\s*kh|\btc\s*&\s*kh|\btckh", "tài chính kế hoạch"),
-    (r"\bkt\s*&\s*ht|\bktht", "kinh tế và hạ tầng"),
-    (r"\bgd\s*&\s*dt|\bgddt", "giáo dục và đào tạo"),
+    (r"\bkt\s*[&-]\s*ht|\bktht", "kinh tế và hạ tầng"),
+    (r"\bgd\s*[&-]\s*dt|\bgddt", "giáo dục và đào tạo"),
     (r"\bnn\s*&\s*ptnt|\bnn\s*va\s*ptnt", "nông nghiệp và phát triển nông thôn"),
     (r"\bptnt", "phát triển nông thôn"),
-]] + [(_loose(r"^tt\.?\s+"), "thị trấn "), (_loose(r"^vp\.?\s+"), "văn phòng ")]
+]] + [(_loose(r"^(ubnd\s+)?tt\.?\s+"), r"\1thị trấn "), (_loose(r"^vp\.?\s+"), "văn phòng "),
+      (_loose(r"^p\.\s*"), "phòng ")]
 _PREFIX = _loose(r"^(ubnd|uy ban nhan dan)\s+")
 _PUNCTUATION = r"[\-–—,;.&/()]+"
 _LEVELS = _loose(r"(huyen|tinh|thanh pho|tp|quan|thi xa)")
@@ -68,7 +69,8 @@ _AND = _loose(r"(^|\s)va(\s|$)")
 _TONE = "\u0300\u0301\u0303\u0309\u0323"
 _TONE_OA = (rf"o([ae])([{_TONE}])(\P{{L}}|$)", r"o\2\1\3")
 _TONE_UY = (rf"(^|[^q])u(y)([{_TONE}])(\P{{L}}|$)", r"\1u\3\2\4")
-_OLD_TONE = r"(o[àáảãạèéẻẽẹ]|u[ỳýỷỹỵ])(\P{L}|$)"  # the names that need it, found in NFC
+_TONE_QUY = (rf"qu([{_TONE}])y", r"quy\1")  # "qúy", an old spelling of "quý"
+_OLD_TONE = r"(o[àáảãạèéẻẽẹ]|u[ỳýỷỹỵ])(\P{L}|$)|q[ùúủũụ]y"  # the names that need it, found in NFC
 
 
 def _sub(text, pattern: str, replacement: str = ""):
@@ -100,7 +102,7 @@ def _written(names: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     text = pc.utf8_lower(names)
     text = only_where(text, pc.invert(pc.string_is_ascii(text)), lambda t: pc.utf8_normalize(t, "NFC"))
     return squeeze(_where(text, _OLD_TONE, lambda t: pc.utf8_normalize(
-        _sub(_sub(pc.utf8_normalize(t, "NFD"), *_TONE_OA), *_TONE_UY), "NFC")))
+        _sub(_sub(_sub(pc.utf8_normalize(t, "NFD"), *_TONE_OA), *_TONE_UY), *_TONE_QUY), "NFC")))
 
 
 def keys(names: pd.Series | pa.Array | Iterable[str]) -> pd.Series:
@@ -111,6 +113,8 @@ def keys(names: pd.Series | pa.Array | Iterable[str]) -> pd.Series:
     index = names.index if isinstance(names, pd.Series) else None
     if not isinstance(names, (pa.Array, pa.ChunkedArray)):
         names = pa.array(names if index is not None else list(names), pa.string(), from_pandas=True)
+    if isinstance(names, pa.ChunkedArray):
+        names = names.combine_chunks()
     written = _written(names)
     bare_letters = pc.string_is_ascii(written)  # no diacritics anywhere in the name
     text = _where(written, "|".join(pattern for pattern, _ in ABBREVIATIONS), _expand)

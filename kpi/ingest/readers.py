@@ -76,8 +76,8 @@ class Sheet:
 XLSX, XLS, CSV, HTML = "xlsx", "xls", "csv", "html"
 _ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # markup at the start (after a byte order mark and blanks) and a table soon after: an HTML "xls"
-_HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<(?:!doctype|html|head|meta|body|table|\?xml|!--|style|div|p\b)",
-                         re.IGNORECASE)
+_HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<[!?a-z]", re.IGNORECASE)  # markup from its first character
+_XML_SPREADSHEET = b"urn:schemas-microsoft-com:office:spreadsheet"  # Excel 2003's XML, not a web page
 
 
 def kind_of(name: str, data: bytes) -> str:
@@ -90,6 +90,9 @@ def kind_of(name: str, data: bytes) -> str:
     if b"\x00" in data[:4096]:
         raise InputError(f"Tệp {name} không phải bảng tính (.xlsx, .xls) hay tệp văn bản .csv.")
     if _HTML_START.match(data[:1024]):
+        if _XML_SPREADSHEET in data[:4096] and b"<Workbook" in data[:4096]:
+            raise InputError(f"Tệp {name} là bảng tính XML của Excel 2003: hãy mở tệp bằng Excel, lưu thành .xlsx "
+                             "(Excel Workbook) rồi tải lên.")
         if re.search(rb"<table\b", data, re.IGNORECASE) is None:
             raise InputError(f"Tệp {name} là trang web (HTML) nhưng không có bảng số liệu nào.")
         return HTML
@@ -380,37 +383,44 @@ def _html_text(name: str, data: bytes) -> str:
 
 
 def _read_html(name: str, data: bytes, limits: Limits) -> list[Sheet]:
-    """Each top-level <table> as a sheet ("Bảng 1", …), rowspan and colspan spread like merged cells.
-    Lines of text before the first table (a title, the period) become its first rows. The parser
-    fetches nothing (no network, no external entities) and keeps no comments or scripts."""
+    """Each table that holds no other table as a sheet ("Bảng 1", …; a layout table around the report
+    is not one), rowspan and colspan spread like merged cells. The lines of text above a table (a
+    heading, a title table, the period) become its first rows. The parser fetches nothing (no network,
+    no external entities) and keeps no comments or scripts."""
     parser = lxml_html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, huge_tree=False,
                                   default_doctype=False)
+    text = re.sub(r"^\s*<\?xml[^>]*>", "", _html_text(name, data))  # lxml takes no declaration in a str
     try:
-        root = lxml_html.document_fromstring(_html_text(name, data), parser=parser)
+        root = lxml_html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):
         raise InputError(f"Tệp {name} là trang web (HTML) nhưng không đọc được.") from None
     etree.strip_elements(root, "script", "style", with_tail=False)
-    tables = [t for t in root.iter("table") if next(t.iterancestors("table"), None) is None]
+    for br in root.iter("br"):  # "Trực<br>tuyến" is two words
+        br.tail = " " + (br.tail or "")
+    for block in root.iter("p", "div", "li"):
+        block.tail = " " + (block.tail or "")
+    tables = [t for t in root.iter("table") if not t.xpath(".//table")]
     if len(tables) > limits.max_sheets:
         raise InputError(f"Tệp {name} có {len(tables)} bảng, vượt giới hạn {limits.max_sheets} bảng.")
-    sheets = []
+    sheets, above = [], _lines_before(root, tables[0]) if tables else []
     for index, table in enumerate(tables):
-        title = _lines_before(table) if index == 0 else []
-        grid, merged = _html_grid(name, f"Bảng {index + 1}", table, limits, len(title))
-        grid = [[line] for line in title] + grid
+        grid, merged = _html_grid(name, f"Bảng {index + 1}", table, limits, len(above))
+        grid = [[line] for line in above] + grid
         width = max(map(len, grid), default=0)
         columns = [pa.array([row[c] if c < len(row) else None for row in grid], pa.string()) for c in range(width)]
         sheets.append(Sheet(f"Bảng {index + 1}", _table(columns), merged))
+        # what this table said is the title of the next one (a heading table above the report)
+        above = (above + [" ".join(c for c in row if c) for row in grid[len(above):] if any(row)])[-20:]
     return sheets
 
 
-def _lines_before(table) -> list[str]:
-    """The text above a table, one line per block (at most the last 20 lines)."""
+def _lines_before(root, table) -> list[str]:
+    """The text above the first table, one line per block (at most the last 20 lines)."""
     lines, current = [], []
-    for element in table.getroottree().getroot().iter():
+    for element in root.iter():
         if element is table:
             break
-        if not isinstance(element.tag, str) or next(element.iterancestors("table"), None) is not None:
+        if not isinstance(element.tag, str):
             continue
         if element.tag in _BLOCKS and current:
             lines.append(" ".join(current))
@@ -455,6 +465,9 @@ def _html_grid(name: str, sheet: str, table, limits: Limits, offset: int):
             if c + colspan > limits.max_columns:
                 raise InputError(f"Tệp {name}, «{sheet}», dòng {r + 1 + offset}: hơn {limits.max_columns} cột, vượt "
                                  "giới hạn.")
+            cells += colspan * rowspan
+            if cells > limits.max_cells:
+                raise InputError(f"Tệp {name}, «{sheet}»: hơn {number(limits.max_cells)} ô, vượt giới hạn.")
             out.extend([text] + [None] * (colspan - 1))
             if colspan > 1 or rowspan > 1:
                 merged.append((r + offset, c, r + offset + rowspan - 1, c + colspan - 1))
@@ -465,8 +478,5 @@ def _html_grid(name: str, sheet: str, table, limits: Limits, offset: int):
         while taken.pop((r, c), False):
             out.append(None)
             c += 1
-        cells += len(out)
-        if cells > limits.max_cells:
-            raise InputError(f"Tệp {name}, «{sheet}»: hơn {number(limits.max_cells)} ô, vượt giới hạn.")
         grid.append(out)
     return grid, merged
