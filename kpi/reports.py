@@ -182,8 +182,8 @@ def to_docx(report: Report) -> bytes:
     table = doc.add_table(rows=1, cols=len(table_frame.columns))
     table.style = "Table Grid"
     table.autofit = False
-    widths = {"Hạng": 1.2, "Đơn vị": 5.2, "Trực tuyến": 1.9, "Chỉ tiêu": 1.7, "Đánh giá": 1.8,
-              "Không dùng tiền mặt": 2.0}  # cm, 16 across; the unit's name the widest
+    widths = {"Hạng": 1.3, "Đơn vị": 4.8, "Trực tuyến": 2.1, "Chỉ tiêu": 1.8, "Đánh giá": 1.8,
+              "Không dùng tiền mặt": 2.0}  # cm, 16 across with "Cần thêm"; the unit's name the widest
     for cell, column in zip(table.rows[0].cells, table_frame.columns):
         cell.text = str(column)
         cell.paragraphs[0].runs[0].bold = True
@@ -194,9 +194,12 @@ def to_docx(report: Report) -> bytes:
     for row in table_frame.itertuples(index=False):
         for cell, value in zip(table.add_row().cells, row):
             cell.text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
-    for column, name in zip(table.columns, table_frame.columns):
+    for column, grid, name in zip(table.columns, table._tbl.tblGrid.gridCol_lst, table_frame.columns):
+        grid.w = Cm(widths.get(name, 2.2))  # the grid is what Word and LibreOffice lay out by
         for cell in column.cells:
             cell.width = Cm(widths.get(name, 2.2))
+            for run in cell.paragraphs[0].runs:
+                run.font.size = Pt(11)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
@@ -291,23 +294,29 @@ def _ranking_chart(s, rows: pd.DataFrame, kpi: str, left, top, width, height) ->
     from pptx.chart.data import CategoryChartData
     from pptx.dml.color import RGBColor
     from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
+    from pptx.oxml.ns import qn
     from pptx.util import Pt
 
     data = CategoryChartData(number_format='0.00"%"')
     data.categories = [f"{u} (chỉ tiêu {t})" if isinstance(t, str) else u for u, t in zip(rows["unit"], rows["target"])]
     data.add_series(measures.get(kpi).label, [float(v) for v in rows["figure"]])
     chart = s.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, left, top, width, height, data).chart
-    chart.has_legend = False
+    chart.has_legend, chart.has_title = False, False  # the slide's title says it
     plot = chart.plots[0]
     plot.gap_width = 40
     plot.has_data_labels = True
-    labels = plot.data_labels
-    labels.number_format, labels.number_format_is_linked = '0.00"%"', False
-    labels.position, labels.font.size = XL_LABEL_POSITION.OUTSIDE_END, Pt(12)
-    for point, band in zip(plot.series[0].points, rows["band"]):
+    plot.data_labels.position, plot.data_labels.font.size = XL_LABEL_POSITION.OUTSIDE_END, Pt(11)
+    for point, band, figure in zip(plot.series[0].points, rows["band"], rows["shown"]):
         point.format.fill.solid()
         point.format.fill.fore_color.rgb = RGBColor.from_string(BAND_RGB.get(band if isinstance(band, str) else None))
-    chart.category_axis.tick_labels.font.size = Pt(12)
+        point.data_label.text_frame.text = figure  # "90,00%" the Vietnamese way, whatever the viewer's locale
+        point.data_label.position = XL_LABEL_POSITION.OUTSIDE_END
+        point.data_label.text_frame.paragraphs[0].runs[0].font.size = Pt(11)
+    chart.category_axis.tick_labels.font.size = Pt(10)
+    axis = chart.category_axis._element  # every unit's name, none skipped to make room
+    skip = axis.makeelement(qn("c:tickLblSkip"), {"val": "1"})
+    after = axis.find(qn("c:noMultiLvlLbl"))
+    after.addprevious(skip) if after is not None else axis.append(skip)
     chart.value_axis.maximum_scale, chart.value_axis.minimum_scale = 110.0, 0.0
     chart.value_axis.has_major_gridlines = False
 

@@ -32,6 +32,11 @@ def test_xlsx_ranking_counts_and_targets(june):
     assert sheet["A1"].value == "Xếp hạng đơn vị — Tháng 6/2024 — Huyện Mỹ Tú"
     assert "Dữ liệu mẫu" in sheet["A2"].value
     assert sheet.freeze_panes == "A5"
+    for printed in book:  # A4 landscape, one page wide, the header row on every printed page
+        assert (int(printed.page_setup.paperSize), printed.page_setup.orientation) == (9, "landscape")  # 9: A4
+        assert printed.sheet_properties.pageSetUpPr.fitToPage and printed.page_setup.fitToWidth == 1
+        assert printed.page_setup.fitToHeight == 0 and printed.print_title_rows
+    assert sheet.print_title_rows == "$4:$4"
     header = [c.value for c in sheet[4]]
     rows = pd.DataFrame([[c.value for c in row] for row in sheet.iter_rows(min_row=5)], columns=header)
     ranked = june.card.ranking("online")
@@ -97,6 +102,12 @@ def test_docx_narrative(june):
     rows = [[c.text for c in row.cells] for row in table.rows]
     assert rows[0][:3] == ["Hạng", "Đơn vị", "Trực tuyến"]
     assert ["15", "Phòng Tư pháp", "90,00%", "Trên 90", "Chưa đạt", "1"] == rows[15][:6]
+    section = doc.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)  # A4
+    assert table.rows[0]._tr.xpath("./w:trPr/w:tblHeader")  # the header row repeats on each page
+    widths = [g.w.cm for g in table._tbl.tblGrid.gridCol_lst]
+    assert widths[1] == max(widths) and round(sum(widths), 1) <= 16.1  # the unit's name the widest, within A4
+    assert len(doc.inline_shapes) == 1  # the ranking chart as a picture
 
 
 def test_pngs_are_real_images(june, tmp_path):
