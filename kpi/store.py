@@ -315,7 +315,9 @@ class Store:
                 if not _is_lock_error(error):
                     why = ("tệp không phải cơ sở dữ liệu của ứng dụng, hoặc đã hỏng" if "not a valid" in str(error)
                            else str(error).splitlines()[0])
-                    raise StoreError(f"Không mở được cơ sở dữ liệu {self.path}: {why}.") from error
+                    raise StoreError(f"Không mở được cơ sở dữ liệu {self.path}: {why}. Hãy chép lại tệp từ bản sao lưu "
+                                     "gần nhất, hoặc chỉ ứng dụng tới đúng tệp (biến KPI_DB, hay --db ở dòng lệnh), rồi "
+                                     "tải lại trang.") from error
                 if time.monotonic() >= deadline:
                     holder = re.search(r"PID (\d+)", str(error))
                     raise self._busy(f"tiến trình PID {holder.group(1)} đang giữ tệp" if holder else "") from error

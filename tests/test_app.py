@@ -177,3 +177,14 @@ def test_quality_flags_on_ranking_and_unit_pages(demo_env):
     at.query_params["unit"] = "Xã Phú Mỹ"
     at.switch_page("views/unit.py").run()
     assert table(at, "Nội dung")["Nội dung"].tolist() == leap
+
+
+def test_a_link_to_a_month_without_data_opens_it_and_offers_the_nearest_month(demo_env):
+    at = open_app(period="2025-05")
+    assert not at.exception
+    assert at.sidebar.selectbox(key="period").value == (2025, 5)
+    assert "Chưa có số liệu của Tháng 5/2025." in [i.value for i in at.info]
+    assert at.button(key="nearest_month").label == "Xem tháng gần nhất có số liệu: tháng 12/2024"
+    at.button(key="nearest_month").click().run()
+    assert not at.exception and at.sidebar.selectbox(key="period").value == (2024, 12)
+    assert at.query_params["period"] == "2024-12"

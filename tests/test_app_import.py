@@ -167,3 +167,18 @@ def test_a_report_by_field_on_the_page_then_its_fields_on_the_unit_page(page):
          "Đúng hạn": "100/110", "Tỷ lệ đúng hạn": "90,91%"},
         {"Lĩnh vực": "Lĩnh vực Môi trường", "Tiếp nhận": "10", "Trực tuyến": "5/10", "Tỷ lệ trực tuyến": "50,00%",
          "Đúng hạn": "10/10", "Tỷ lệ đúng hạn": "100,00%"}]
+
+
+def test_the_first_real_import_says_the_sample_goes_and_does_not_come_back(demo_db, tmp_path, monkeypatch):
+    import shutil
+    path = tmp_path / "kpi.duckdb"
+    shutil.copy(demo_db, path)
+    monkeypatch.setenv("KPI_DB", str(path))
+    at = app_test(role="uploader")
+    at.switch_page("views/imports.py").run()
+    upload(at, "t1-2025.xlsx", bieu06([("I", "x", [("Phòng Tư pháp", counts(45, 5))])], title_period="Tháng 1 năm 2025"))
+    said = [w.value for w in at.warning]
+    assert any(w.startswith("Đây là lần nhập số liệu thật đầu tiên: khi xác nhận, toàn bộ **dữ liệu mẫu** sẽ bị xoá. "
+                            "Hoàn tác lần nhập này không đưa dữ liệu mẫu trở lại") for w in said)
+    at.button(key="confirm").click().run()
+    assert "đã xoá dữ liệu mẫu" in at.success[0].value and not Store(path).has_demo_data()

@@ -81,6 +81,10 @@ def test_upload_then_ranking_shows_a_unit_below_target(app, tmp_path):
         page.get_by_label("Mật khẩu").fill(PASSWORD)
         page.get_by_role("button", name="Đăng nhập").click()
         expect(page.get_by_text(f"Xin chào {USERS['uploader']} (Nhập liệu).")).to_be_visible(timeout=30_000)
+        said = page.locator("[data-testid='stFileUploader']").evaluate(  # Streamlit's words, replaced in Vietnamese
+            "e => [...e.querySelectorAll('p, span')].map(x => getComputedStyle(x, '::after').content)"
+            ".filter(c => c !== 'none')")
+        assert said == ['"Chọn tệp"', '"hoặc kéo thả tệp vào đây · tối đa 20 MB"'], said
         page.locator("input[type=file]").set_input_files(str(report))
         expect(page.get_by_text("Xem trước: tháng 3/2024")).to_be_visible(timeout=30_000)
         page.get_by_role("button", name="Xác nhận nhập").click()

@@ -36,7 +36,8 @@ def test_an_unreadable_database_is_said_in_vietnamese(tmp_path, monkeypatch):
     at = app_test(role=None)
     assert not at.exception
     assert at.error[0].value == ui.plain(f"Không mở được cơ sở dữ liệu {path}: tệp không phải cơ sở dữ liệu của ứng "
-                                         "dụng, hoặc đã hỏng.")
+                                         "dụng, hoặc đã hỏng. Hãy chép lại tệp từ bản sao lưu gần nhất, hoặc chỉ ứng "
+                                         "dụng tới đúng tệp (biến KPI_DB, hay --db ở dòng lệnh), rồi tải lại trang.")
 
 
 def test_a_failing_page_says_so_without_a_traceback(demo_env, monkeypatch):

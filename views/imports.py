@@ -136,6 +136,10 @@ if upload is not None:
         st.warning(f"{fmt.number(len(prepared.warnings))} cảnh báo:\n\n" + "\n\n".join(f"- {ui.plain(w)}" for w in prepared.warnings),
                    icon=":material/warning:")
         accept = st.checkbox("Tôi đã xem các cảnh báo và vẫn nhập", key="accept_warnings")
+    if ui.facts()["sample"]:  # the first real import: the sample goes, and an undo does not bring it back
+        st.warning("Đây là lần nhập số liệu thật đầu tiên: khi xác nhận, toàn bộ **dữ liệu mẫu** sẽ bị xoá. Hoàn tác "
+                   "lần nhập này không đưa dữ liệu mẫu trở lại (muốn xem lại dữ liệu mẫu: `python -m kpi --db "
+                   "mau.duckdb init --demo`, trên một tệp cơ sở dữ liệu khác).", icon=":material/delete_sweep:")
     existing = door.stored_months(list(dict.fromkeys(preview["unit"])), *period)
     replace = False
     if existing:

@@ -17,23 +17,20 @@ ui.require_data()
 card = ui.card()
 keys = list(VIEWS)
 back, picker, forward, leave = st.columns([1, 4, 1, 1], vertical_alignment="bottom")
-current = st.session_state.get("_view", keys[0])
 
 
 def go(step: int) -> None:
+    """A callback: run once per press, even when a busy projector's run is interrupted and started again."""
+    current = st.session_state.get("_view", keys[0])
     st.session_state["_view"] = keys[(keys.index(current) + step) % len(keys)]
 
 
 # a clicker sends ← → or PageUp PageDown; a keyboard also Space: one button per key, the extra ones unseen
-pressed = [back.button("◀ Trước", key="previous", width="stretch", shortcut="Left"),
-           st.button("Trang trước", key="previous_page", shortcut="PageUp")]
-if any(pressed):
-    go(-1)
-pressed = [forward.button("Tiếp ▶", key="next", width="stretch", shortcut="Right"),
-           st.button("Trang sau", key="next_page", shortcut="PageDown"),
-           st.button("Tiếp", key="next_space", shortcut="Space")]
-if any(pressed):
-    go(1)
+back.button("◀ Trước", key="previous", width="stretch", shortcut="Left", on_click=go, args=(-1,))
+st.button("Trang trước", key="previous_page", shortcut="PageUp", on_click=go, args=(-1,))
+forward.button("Tiếp ▶", key="next", width="stretch", shortcut="Right", on_click=go, args=(1,))
+st.button("Trang sau", key="next_page", shortcut="PageDown", on_click=go, args=(1,))
+st.button("Tiếp", key="next_space", shortcut="Space", on_click=go, args=(1,))
 leave.page_link("views/overview.py", label="Thoát", icon=":material/close:")
 with picker:
     view = ui.url_widget(st.selectbox, "Màn hình", "view", keys, keys[0], format_func=VIEWS.get,

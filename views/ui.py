@@ -193,12 +193,26 @@ def _month_text(ym: tuple[int, int]) -> str:
     return f"{ym[0]}-{ym[1]:02d}"
 
 
+def _month_of(text) -> tuple[int, int] | None:
+    """'2025-05' -> (2025, 5); None for anything else."""
+    try:
+        period = Period.parse(str(text))
+    except (ValueError, TypeError):
+        return None
+    return period.year, period.month
+
+
 def frame() -> None:
     """The sidebar of every page: the area, scope and month, and the plan that judges it; the
     sample-data banner."""
     flash()
     known = facts()
     available = known["months"][::-1] or [(pd.Timestamp.today().year, pd.Timestamp.today().month)]
+    asked = _month_of(st.query_params.get("period"))
+    if "_period" not in st.session_state and asked and asked not in available:
+        st.session_state["_asked_month"] = asked  # a shared link's month opens, even without data
+    if (extra := st.session_state.get("_asked_month")) and extra not in available:
+        available = sorted({*available, extra}, reverse=True)
     with st.sidebar:
         if known["area"]["name"]:
             st.subheader(plain(known["area"]["name"]))
@@ -361,6 +375,15 @@ def caption(card: scorecard.Scorecard) -> None:
         no_plan(card.period.year)
     if not card.months_present:
         st.info(f"Chưa có số liệu của {card.period.label}.", icon=":material/info:")
+        have = months()
+        if have:  # the nearest month with data, one click away
+            end = card.period.year * 12 + card.period.last_month
+            nearest = min(have, key=lambda ym: (abs(ym[0] * 12 + ym[1] - end), -(ym[0] * 12 + ym[1])))
+            if st.button(f"Xem tháng gần nhất có số liệu: tháng {nearest[1]}/{nearest[0]}", key="nearest_month",
+                         icon=":material/event_available:"):
+                st.session_state["_period"] = nearest
+                st.session_state.pop("_asked_month", None)
+                st.rerun()
     else:
         said = {k: s for k in card.kpis_with_data() if card.coverage(k)["units"] and (s := card.coverage_said(k))}
         if said:  # a figure over part of the units or months is never the whole area's
