@@ -62,6 +62,14 @@ def _area_word(area: str) -> str:
     return "toàn địa bàn"
 
 
+def _scope_and_definitions(card: scorecard.Scorecard) -> str:
+    """What every file states beside its figures: the coverage, then each judged KPI's definition."""
+    said = [f"{measures.get(k).short}: {s}" for k in card.kpis_judged() if (s := card.coverage_said(k))]
+    scope = "; ".join(said) + "." if said else "Số liệu của mọi đơn vị, mọi tháng trong kỳ."
+    return scope + " Cách tính: " + "; ".join(
+        f"{measures.get(k).label} = {measures.get(k).ratio(card.definitions).note}" for k in card.kpis_judged()) + "."
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text else text
 
@@ -167,8 +175,7 @@ def to_docx(report: Report) -> bytes:
         doc.add_paragraph().add_run(f"{DEMO_LABEL}: số liệu trong báo cáo này là dữ liệu mẫu.").bold = True
     for text in narrative(report):
         doc.add_paragraph(text)
-    doc.add_paragraph(f"Cách tính: " + "; ".join(f"{measures.get(k).label} = {measures.get(k).ratio(card.definitions).note}"
-                                                 for k in card.kpis_judged()) + ".")
+    doc.add_paragraph(_scope_and_definitions(card))
     doc.add_heading("Xếp hạng đơn vị theo tỷ lệ hồ sơ trực tuyến", level=2)
     ranked = card.ranking("online")
     if ranked["rate"].notna().any():
@@ -230,8 +237,7 @@ def to_xlsx(report: Report) -> bytes:
     sheet["A1"] = f"Xếp hạng đơn vị — {card.period.label} — {card.area}"
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A2"] = f"{card.plan_name}" + (f" · {DEMO_LABEL}" if card.sample else "")
-    sheet["A3"] = "; ".join(f"{measures.get(k).short}: {said}" for k in SHOWN if (said := card.coverage_said(k))) or \
-        "Số liệu của mọi đơn vị, mọi tháng trong kỳ."
+    sheet["A3"] = _scope_and_definitions(card)
     rows = []
     ranked = card.ranking("online")
     by_unit = card.units.set_index(["unit", "kpi"])
@@ -371,7 +377,13 @@ def to_pptx(report: Report) -> bytes:
             table.cell(r, c).text = value
     for row in table.rows:
         for cell in row.cells:
-            cell.text_frame.paragraphs[0].font.size = Pt(20)
+            cell.text_frame.paragraphs[0].font.size = Pt(20 if len(shown) <= 3 else 14)
+    # what the figures cover and how each is counted, on the slide that gives them, above the footer
+    notes = summary.shapes.add_textbox(Inches(0.5), Inches(6.0), Inches(12.3), Inches(0.9)).text_frame
+    notes.word_wrap = True
+    notes.text = _scope_and_definitions(card)
+    for paragraph in notes.paragraphs:
+        paragraph.font.size = Pt(12)
 
     for key in SHOWN:
         ranked = card.ranking(key)

@@ -31,6 +31,8 @@ def test_xlsx_ranking_counts_and_targets(june):
     sheet = book["Xếp hạng"]
     assert sheet["A1"].value == "Xếp hạng đơn vị — Tháng 6/2024 — Huyện Mỹ Tú"
     assert "Dữ liệu mẫu" in sheet["A2"].value
+    assert sheet["A3"].value.startswith("Số liệu của mọi đơn vị, mọi tháng trong kỳ. Cách tính: Tỷ lệ hồ sơ trực "
+                                        "tuyến = hồ sơ trực tuyến / hồ sơ mới tiếp nhận")
     assert sheet.freeze_panes == "A5"
     for printed in book:  # A4 landscape, one page wide, the header row on every printed page
         assert (int(printed.page_setup.paperSize), printed.page_setup.orientation) == (9, "landscape")  # 9: A4
@@ -66,6 +68,8 @@ def test_pptx_native_charts_hold_the_engines_rates(june):
     assert "Dữ liệu mẫu" in slides[0].placeholders[1].text
     summary = next(s for s in slides if s.shapes.title.text.startswith("Huyện Mỹ Tú: kết quả"))
     table = next(sh for sh in summary.shapes if sh.has_table).table
+    assert any(sh.has_text_frame and sh.text_frame.text.startswith("Số liệu của mọi đơn vị, mọi tháng trong kỳ. Cách "
+                                                                    "tính:") for sh in summary.shapes)
     assert [table.cell(1, c).text for c in range(5)] == ["Tỷ lệ hồ sơ trực tuyến", "90,51%", "1.469/1.623",
                                                         "Trên 80%: đạt", "14/21"]
     ranking = next(s for s in slides if s.shapes.title.text == "Xếp hạng: tỷ lệ hồ sơ trực tuyến")
