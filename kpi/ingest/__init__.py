@@ -24,6 +24,7 @@ from kpi.store import Store, StoreError
 
 OTHER_GROUP = "Đơn vị khác"
 SHORTEST_WINDOW = 28  # days: February; a shorter window is a part of a month
+MOST_FIELDS = 200  # rows of a report by field (lĩnh vực) of one unit, at most
 
 __all__ = ["InputError", "Limits", "Prepared", "prepare", "template", "ERROR", "WARNING", "Problem"]
 
@@ -290,6 +291,8 @@ def _by_field(found: layout.Layout, rows: pd.DataFrame) -> bool:
         return False
     if says_field and not says_unit:
         return True
+    if len(rows) > MOST_FIELDS:  # one unit's fields are a few dozen: a long list is a list of units
+        return False
     plain = pd.Series(text.plain_all(pa.array(rows["name"], pa.string())).to_pylist(), dtype="object")
     return bool(plain.str.match(layout.FIELD.pattern).fillna(False).mean() >= 0.5)
 
