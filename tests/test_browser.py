@@ -1,6 +1,7 @@
 """The running app in a real Chromium (Debian's package, driven by Playwright): upload a Biểu 06 on
 "Nhập dữ liệu", open "Xếp hạng" for that month, find a unit below target with the dossiers it
 still needs. A screenshot is kept in test-artifacts/."""
+import contextlib
 import os
 import shutil
 import socket
@@ -34,12 +35,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def app(tmp_path):
-    """`streamlit run app.py` on a new database holding the plan and no counts."""
-    db = tmp_path / "kpi.duckdb"
-    setup.initialise(Store(db), plan.SHIPPED_PLAN)
-    user(db, "uploader")
+@contextlib.contextmanager
+def _serving(db):
+    """`streamlit run app.py` on `db`, until the block ends; its URL."""
     port = _free_port()
     env = dict(os.environ, KPI_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     server = subprocess.Popen(
@@ -56,9 +54,21 @@ def app(tmp_path):
                 server.kill()
                 raise RuntimeError("streamlit did not start: " + server.stdout.read().decode(errors="replace"))
             time.sleep(0.3)
-    yield url, db
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def app(tmp_path):
+    """`streamlit run app.py` on a new database holding the plan and no counts."""
+    db = tmp_path / "kpi.duckdb"
+    setup.initialise(Store(db), plan.SHIPPED_PLAN)
+    user(db, "uploader")
+    with _serving(db) as url:
+        yield url, db
 
 
 def test_upload_then_ranking_shows_a_unit_below_target(app, tmp_path):
@@ -122,19 +132,7 @@ def test_a_hostile_unit_name_shows_as_plain_text_and_fetches_nothing(tmp_path):
     with duckdb.connect(str(db)) as con:
         con.execute("UPDATE units SET name = ? WHERE name = 'Phòng Tư pháp'", [evil])
         con.execute("UPDATE plan_targets SET subject = ? WHERE subject = 'Phòng Tư pháp'", [evil])
-    port = _free_port()
-    env = dict(os.environ, KPI_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
+    with _serving(db) as url:
         asked = []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -154,9 +152,6 @@ def test_a_hostile_unit_name_shows_as_plain_text_and_fetches_nothing(tmp_path):
             page.screenshot(path=str(ARTIFACTS / "ten-don-vi-doc-hai.png"), full_page=True)
             browser.close()
         assert not [u for u in asked if "evil.example" in u]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture
@@ -172,21 +167,8 @@ def imported(tmp_path):
                                      ("Phòng Tài chính – Kế hoạch", counts(30, 20))]),
         ("II", "UBND các xã, thị trấn", [("UBND xã Mỹ Hương", counts(37, 13)), ("UBND xã Phú Mỹ", counts(95, 5)),
                                          ("UBND xã Long Hưng", counts(60, 40))])])), (2024, 3))
-    port = _free_port()
-    env = dict(os.environ, KPI_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    with _serving(db) as url:
+        yield url
 
 
 def _logged_in(browser, url: str, path: str, width: int, height: int):

@@ -505,19 +505,11 @@ def test_sections_that_carry_their_subtotals_are_neither_units_nor_counted_twice
 
 
 def test_a_subtotal_row_without_a_numeral_is_known_by_its_sum(store):
-    wb = Workbook()
-    ws = wb.active
-    ws.append(["Kỳ báo cáo: Tháng 3 năm 2024"])
-    ws.append(["STT", "Đơn vị", "Tổng số hồ sơ nhận giải quyết", "Trực tuyến", "Trực tiếp"])
-    ws.append([None, "UBND cấp xã", 70, 60, 10])
-    ws.append([1, "UBND xã Mỹ Hương", 30, 25, 5])
-    ws.append([2, "UBND xã Mỹ Tú", 40, 35, 5])
-    ws.append([None, "Khối cơ quan chuyên môn", 12, 9, 3])
-    ws.append([3, "Phòng Tư pháp", 10, 8, 2])
-    ws.append([None, "Tổng cộng", 80, 68, 12])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    prepared = ingest.prepare("t3.xlsx", buffer.getvalue(), store)
+    data = flat([[None, "UBND cấp xã", 70, 60, 10], [1, "UBND xã Mỹ Hương", 30, 25, 5], [2, "UBND xã Mỹ Tú", 40, 35, 5],
+                 [None, "Khối cơ quan chuyên môn", 12, 9, 3], [3, "Phòng Tư pháp", 10, 8, 2],
+                 [None, "Tổng cộng", 80, 68, 12]],
+                ["STT", "Đơn vị", "Tổng số hồ sơ nhận giải quyết", "Trực tuyến", "Trực tiếp"])
+    prepared = ingest.prepare("t3.xlsx", data, store)
     assert prepared.rows["unit"].tolist() == ["Xã Mỹ Hương", "Xã Mỹ Tú", "Phòng Tư pháp"]
     assert prepared.warnings == [
         "Tệp t3.xlsx, trang «Sheet», dòng 6: dòng nhóm «Khối cơ quan chuyên môn» không khớp với các đơn vị trong "
@@ -556,16 +548,11 @@ def test_subtotals_read_as_units_are_diagnosed_once():
 
 
 def test_paid_online_above_online_fee_dossiers_is_a_warning_that_explains(store):
-    wb = Workbook()
-    ws = wb.active
-    ws.append(["Kỳ báo cáo: Tháng 10 năm 2025"])
-    ws.append(["STT", "Đơn vị", "Tổng số hồ sơ nhận giải quyết", "Trực tuyến", "Trực tiếp",
-               "Hồ sơ trực tuyến có nghĩa vụ tài chính", "Tổng HS có nghĩa vụ tài chính", "Số HS đã TTTT"])
-    ws.append([1, "UBND xã Mỹ Hương", 30, 25, 5, 10, 20, 12])
-    ws.append([2, "UBND xã Mỹ Tú", 40, 35, 5, 10, 20, 8])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    prepared = ingest.prepare("t10.xlsx", buffer.getvalue(), store)
+    data = flat([[1, "UBND xã Mỹ Hương", 30, 25, 5, 10, 20, 12], [2, "UBND xã Mỹ Tú", 40, 35, 5, 10, 20, 8]],
+                ["STT", "Đơn vị", "Tổng số hồ sơ nhận giải quyết", "Trực tuyến", "Trực tiếp",
+                 "Hồ sơ trực tuyến có nghĩa vụ tài chính", "Tổng HS có nghĩa vụ tài chính", "Số HS đã TTTT"],
+                title="Kỳ báo cáo: Tháng 10 năm 2025")
+    prepared = ingest.prepare("t10.xlsx", data, store)
     assert prepared.errors == []
     assert prepared.warnings == [
         "Tệp t10.xlsx, trang «Sheet», dòng 3, cột H (Số HS đã TTTT): ở 1 đơn vị, «Hồ sơ đã thanh toán trực tuyến» "
@@ -691,17 +678,12 @@ def test_a_report_by_field_from_the_command_line(cli_env, tmp_path):
 
 
 def test_apology_letters_above_late_dossiers_and_identities_broken_on_many_rows_are_said_once(store):
-    wb = Workbook()
-    ws = wb.active
-    ws.append(["Kỳ báo cáo: Tháng 3 năm 2024"])
-    ws.append(["STT", "Đơn vị", "Tổng số hồ sơ nhận giải quyết", "Trực tuyến", "Trực tiếp", "Đã giải quyết",
-               "Trước hạn", "Đúng hạn", "Quá hạn", "Số hồ sơ quá hạn có văn bản xin lỗi"])
-    for i, name in enumerate(["Xã Mỹ Hương", "Xã Mỹ Tú", "Xã Mỹ Phước", "Xã Mỹ Thuận", "Xã Long Hưng",
-                              "Xã Hưng Phú", "Xã Phú Mỹ"], start=1):
-        ws.append([i, name, 1100, 1000, 100, 1100, 1000, 80, 10, 12 if i == 2 else 10])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    prepared = ingest.prepare("t3.xlsx", buffer.getvalue(), store)
+    names = ["Xã Mỹ Hương", "Xã Mỹ Tú", "Xã Mỹ Phước", "Xã Mỹ Thuận", "Xã Long Hưng", "Xã Hưng Phú", "Xã Phú Mỹ"]
+    data = flat([[i, name, 1100, 1000, 100, 1100, 1000, 80, 10, 12 if i == 2 else 10]
+                 for i, name in enumerate(names, start=1)],
+                ["STT", "Đơn vị", "Tổng số hồ sơ nhận giải quyết", "Trực tuyến", "Trực tiếp", "Đã giải quyết",
+                 "Trước hạn", "Đúng hạn", "Quá hạn", "Số hồ sơ quá hạn có văn bản xin lỗi"])
+    prepared = ingest.prepare("t3.xlsx", data, store)
     assert prepared.errors == []
     assert prepared.warnings == [
         "Tệp t3.xlsx, trang «Sheet», dòng 4, cột J (Số hồ sơ quá hạn có văn bản xin lỗi): ở 1 đơn vị, «Hồ sơ quá hạn "
