@@ -128,4 +128,8 @@ def large(fig: go.Figure) -> go.Figure:
     fig.update_xaxes(tickfont_size=22, title_font_size=22)
     fig.update_yaxes(tickfont_size=22, title_font_size=22)
     fig.update_traces(textfont_size=22, selector=dict(mode="text"))
+    bars = [t for t in fig.data if t.type == "bar"]
+    if bars:  # a row of 22 px type per unit, so that no unit's name is skipped; the legend below the axis title
+        fig.update_layout(height=max(fig.layout.height or 0, 46 * len(bars[0].y) + 240),
+                          legend=dict(y=-0.12 - 2.6 / max(len(bars[0].y), 6) * 0.1, yanchor="top"))
     return fig
