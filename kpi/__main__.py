@@ -542,14 +542,18 @@ def _table(card: scorecard.Scorecard, contract: dict, group: str | None) -> str:
     lines = [f"{measures.get(kpi).label} — {card.period.label} — {card.plan_name}"]
     if card.sample:
         lines.append(f"({DEMO_LABEL})")
-    text = scorecard.ranking_text(card.ranking(kpi, group))
-    text = text[["Hạng", "Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", scorecard.needed_heading(kpi)]]
+    ahead = card.ahead(kpi)
+    text = scorecard.ranking_text(card.ranking(kpi, group), ahead)
+    text = text[["Hạng", "Đơn vị", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", scorecard.needed_heading(kpi),
+                 *([ahead.heading] if ahead else [])]]
     lines.append(text.to_string(index=False) if len(text) else
                  "Chưa có đơn vị nào.")
     area = contract["area"][kpi]
     verdict = {True: "đạt", False: "chưa đạt", None: "không đánh giá"}[area["met"]]
     lines.append(f"Toàn bộ: {fmt.number(area['numerator'])}/{fmt.number(area['denominator'])} = "
                  f"{fmt.percent(area['rate'])}; chỉ tiêu {area['target'] or fmt.MISSING}: {verdict}")
+    if len(text):
+        lines.append(scorecard.needed_help(kpi, card.definitions) + (" " + ahead.help if ahead else ""))
     return "\n".join(lines)
 
 

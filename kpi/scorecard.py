@@ -26,6 +26,35 @@ STATUS_LABELS = {
 
 
 @dataclass(frozen=True)
+class Ahead:
+    """What units below target still need by the end of a period whose last months are not in yet, if each keeps
+    receiving as many dossiers a month as it has so far: `units` has unit, expected (dossiers still to come),
+    needed (of them, of the KPI's kind; NA when even all of them would not do) and per_month."""
+    kpi: str
+    until: tuple[int, int]  # (year, month) the period ends
+    months_left: int
+    units: pd.DataFrame
+
+    @property
+    def heading(self) -> str:
+        return f"Từ nay đến hết {self.until[1]}/{self.until[0]}"
+
+    def said(self) -> pd.Series:
+        """"37 (13/tháng)", or that the target is out of reach at today's volume, by unit."""
+        return pd.Series([fmt.MISSING if pd.isna(e) else "Không thể đạt" if pd.isna(n) else
+                          f"{fmt.number(n)} ({fmt.number(p)}/tháng)" if self.months_left > 1 else fmt.number(n)
+                          for e, n, p in zip(self.units["expected"], self.units["needed"], self.units["per_month"])],
+                         index=self.units["unit"])
+
+    @property
+    def help(self) -> str:
+        k = measures.get(self.kpi)
+        return (f"«{self.heading}»: số {k.counted} cần có trong {self.months_left} tháng còn lại để tỷ lệ tính đến "
+                f"hết tháng {self.until[1]}/{self.until[0]} đạt chỉ tiêu, nếu mỗi tháng đơn vị tiếp nhận bằng bình quân "
+                f"các tháng đã có; «Không thể đạt»: không đạt được kể cả khi mọi hồ sơ còn lại đều là {k.counted}.")
+
+
+@dataclass(frozen=True)
 class Scorecard:
     period: Period
     area: str
@@ -130,6 +159,24 @@ class Scorecard:
         rows = self.ranking(kpi, group)
         rows = rows[rows["status"] == NOT_MET].sort_values(["gap", "needed"], ascending=False, kind="stable")
         return rows.head(limit) if limit else rows
+
+    def ahead(self, kpi: str) -> Ahead | None:
+        """The units below target and what they need by the period's end (a year-to-date's: its year's end) at
+        today's volume; None when no month of it is left, or no unit is below target."""
+        until = 12 if self.period.scope == "ytd" else self.period.last_month
+        seen = [m for y, m in (self.kpi_months or {}).get(kpi, []) if y == self.period.year]
+        below = self.below_target(kpi)
+        if not seen or until <= max(seen) or below.empty:
+            return None
+        left = until - max(seen)
+        expected = (below["denominator"].astype("Float64") * left / len(seen)).round().astype("Int64")
+        then = targets.assess(below["numerator"], below["denominator"] + expected, below["comparator"],
+                              (below["threshold"] * targets.SCALE).round())
+        needed = then["needed"].set_axis(below.index)
+        needed = needed.where(needed <= expected)  # only dossiers still to come can be of the KPI's kind
+        units = pd.DataFrame({"unit": below["unit"], "expected": expected, "needed": needed,
+                              "per_month": -(-needed // left)})
+        return Ahead(kpi, (self.period.year, until), left, units.reset_index(drop=True))
 
     def none_below(self, kpi: str) -> tuple[bool, str]:
         """When no unit is below target for a KPI: (whether that is good news, the sentence saying why)."""
@@ -250,6 +297,7 @@ def _assess(table: pd.DataFrame, target_table: pd.DataFrame) -> pd.DataFrame:
     table["decimals"] = pd.array([d for d, _ in judged], dtype="Int64")
     table["figure"] = pd.array([f for _, f in judged], dtype="Float64")
     table["shown"] = [fmt.percent(f, d) if d is not None else fmt.MISSING for d, f in judged]
+    table["comparator"] = comparator
     return table
 
 
@@ -304,19 +352,24 @@ def needed_phrase(kpi: str, needed) -> str:
     return f"cần thêm {fmt.number(needed)} {measures.get(kpi).counted}"
 
 
-def below_table(below: pd.DataFrame, kpi: str) -> pd.DataFrame:
-    """Units below target (Scorecard.below_target) as a short table: unit, figure, target, dossiers needed."""
-    return pd.DataFrame({
+def below_table(below: pd.DataFrame, kpi: str, ahead: Ahead | None = None) -> pd.DataFrame:
+    """Units below target (Scorecard.below_target) as a short table: unit, figure, target, dossiers needed, and
+    what they need by the period's end (Scorecard.ahead) when months of it are left."""
+    table = pd.DataFrame({
         "Đơn vị": below["unit"].map(lambda u: text.visible(u, text.MAX_NAME)),  # a hidden mark never turns a line
         "Tỷ lệ": below["shown"], "Chỉ tiêu": below["target"],
         needed_heading(kpi): below["needed"].map(fmt.number),
     })
+    if ahead is not None:
+        table[ahead.heading] = below["unit"].map(ahead.said()).fillna("")
+    return table
 
 
-def ranking_text(rows: pd.DataFrame) -> pd.DataFrame:
+def ranking_text(rows: pd.DataFrame, ahead: Ahead | None = None) -> pd.DataFrame:
     """Scorecard.ranking rows as people read them: numbers the Vietnamese way, the plan's wording,
-    the verdict, the dossiers still needed (for pages, the CLI table and documents)."""
-    return pd.DataFrame({
+    the verdict, the dossiers still needed, by the period's end too when months of it are left (for pages,
+    the CLI table and documents)."""
+    table = pd.DataFrame({
         "Hạng": rows["rank"].map(lambda r: "" if pd.isna(r) else str(int(r))),
         "Đơn vị": rows["unit"],
         "Nhóm": rows["group"],
@@ -328,6 +381,9 @@ def ranking_text(rows: pd.DataFrame) -> pd.DataFrame:
         "Tử số": rows["numerator"].map(fmt.number),
         "Mẫu số": rows["denominator"].map(fmt.number),
     })
+    if ahead is not None:
+        table.insert(7, ahead.heading, rows["unit"].map(ahead.said()).fillna(""))
+    return table
 
 
 def to_contract(card: Scorecard, kpi: str, group: str | None = None) -> dict:
@@ -360,12 +416,19 @@ def _plain(value):
     return value
 
 
-def ranking_export(rows: pd.DataFrame, kpi: str) -> pd.DataFrame:
+def ranking_export(rows: pd.DataFrame, kpi: str, ahead: Ahead | None = None) -> pd.DataFrame:
     """The ranking with numbers as numbers, for xlsx and csv."""
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "Hạng": rows["rank"], "Đơn vị": rows["unit"], "Nhóm": rows["group"],
         f"{measures.get(kpi).label} (%)": rows["rate"].astype("Float64").round(2),
         "Chỉ tiêu": rows["target"], "Đánh giá": rows["status"].map(STATUS_LABELS),
         needed_heading(kpi): rows["needed"].where(rows["status"] == NOT_MET),
         "Tử số": rows["numerator"], "Mẫu số": rows["denominator"],
     })
+    if ahead is not None:  # numbers as numbers, and where even every dossier to come would not do, the words
+        by_unit = ahead.units.set_index("unit")
+        needed = [n if pd.notna(n) else "Không thể đạt" if pd.notna(e) else None
+                  for n, e in zip(rows["unit"].map(by_unit["needed"]), rows["unit"].map(by_unit["expected"]))]
+        table.insert(7, f"{ahead.heading}: {measures.get(kpi).counted}", pd.Series(needed, index=rows.index, dtype=object))
+        table.insert(8, f"{ahead.heading}: mỗi tháng", rows["unit"].map(by_unit["per_month"]))
+    return table

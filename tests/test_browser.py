@@ -107,7 +107,8 @@ def test_upload_then_ranking_shows_a_unit_below_target(app, tmp_path):
         below = page.locator("[data-testid='stTable']").first  # the units below target, a short table
         expect(below).to_contain_text("Xã Mỹ Hương", timeout=30_000)
         assert "Cần thêm (hồ sơ trực tuyến)" in below.locator("thead").inner_text()
-        cells = lambda unit: [c.strip() for c in below.locator("tr", has_text=unit).inner_text().split("\t")]
+        def cells(unit):
+            return [c.strip() for c in below.locator("tr", has_text=unit).inner_text().split("\t")]
         assert cells("Xã Mỹ Hương") == ["Xã Mỹ Hương", "74,00%", "Trên 90", "9"]
         assert cells("Phòng Tư pháp") == ["Phòng Tư pháp", "90,00%", "Trên 90", "1"]
         expect(page.get_by_text("2/4 đơn vị đạt chỉ tiêu")).to_be_visible()
@@ -202,6 +203,8 @@ def test_the_overview_answers_above_the_fold_and_reads_on_a_phone(imported):
                                   ".map(e => e.tagName + '.' + (e.dataset.testid || e.className)).slice(0, 8)]")
         assert overflow[0] <= overflow[1] and not overflow[2], overflow  # nothing sideways
         phone.screenshot(path=str(ARTIFACTS / "tong-quan-390x844.png"), full_page=True)
+        phone.locator("[data-testid='stTable']").last.scroll_into_view_if_needed()  # the year-to-date list
+        phone.screenshot(path=str(ARTIFACTS / "tong-quan-390x844-luy-ke.png"))
         browser.close()
 
 

@@ -141,3 +141,27 @@ def test_figures_agree_with_verdicts_and_ranks_follow_the_figures(store):
     ranked = card.ranking("online").set_index("unit")
     assert ranked.loc[[MY_HUONG, PHU_MY, LONG_HUNG, MY_TU, TU_PHAP], "rank"].tolist() == [1, 2, 3, 3, 5]
     assert ranked.loc[[LONG_HUNG, MY_TU], "shown"].tolist() == ["89,99%", "89,99%"]
+
+
+def test_what_units_below_target_need_by_the_years_end_at_todays_volume(store):
+    store.import_counts(count_rows([
+        *(online(MY_HUONG, m, on, 100 - on) for m, on in ((1, 70), (2, 75), (3, 80))),
+        *(online(PHU_MY, m, 10, 90) for m in (1, 2, 3)),
+        *(online(LONG_HUNG, m, 95, 5) for m in (1, 2, 3)),
+    ]), file_name="q1.xlsx")
+    ahead = scorecard.build(store, Period(2024, 3, "ytd")).ahead("online")
+    assert (ahead.until, ahead.months_left, ahead.heading) == ((2024, 12), 9, "Từ nay đến hết 12/2024")
+    units = ahead.units.set_index("unit")
+    assert set(units.index) == {MY_HUONG, PHU_MY}  # Long Hưng meets its target
+    # Mỹ Hương 225/300 = 75%: 900 more to come at 100 a month; over 90% of 1.200 is 1.081 online, 856 of them new
+    assert (units.at[MY_HUONG, "expected"], units.at[MY_HUONG, "needed"], units.at[MY_HUONG, "per_month"]) == (900, 856, 96)
+    # Phú Mỹ 30/300: 1.051 would be needed of the 900 to come
+    assert units.at[PHU_MY, "expected"] == 900 and pd.isna(units.at[PHU_MY, "needed"])
+    assert ahead.said().to_dict() == {MY_HUONG: "856 (96/tháng)", PHU_MY: "Không thể đạt"}
+    assert scorecard.build(store, Period(2024, 3)).ahead("online") is None  # a month has nothing left of it
+    # the first half, April to June to come: 300 more, and 541 of 600 would be online, 316 of them new
+    half = scorecard.build(store, Period(2024, 1, "half")).ahead("online")
+    assert (half.until, half.months_left) == ((2024, 6), 3)
+    assert half.said().to_dict() == {MY_HUONG: "Không thể đạt", PHU_MY: "Không thể đạt"}
+    table = scorecard.below_table(scorecard.build(store, Period(2024, 3, "ytd")).below_target("online"), "online", ahead)
+    assert table.set_index("Đơn vị").at[MY_HUONG, "Từ nay đến hết 12/2024"] == "856 (96/tháng)"

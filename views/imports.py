@@ -4,7 +4,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from views import ui
+from views import ui, widgets
 from kpi import fmt, ingest
 
 MAPPABLE = 300  # unknown names offered one choice each; a province lists about 120 units
@@ -124,7 +124,7 @@ if upload is not None:
         st.info(ui.plain(note), icon=":material/info:")
     plans = ui.facts()["plans"]
     year_plan = plans[plans["year"] == period[0]]
-    ui.definitions_allowed(prepared.instead(definitions), None if year_plan.empty else year_plan.iloc[0].to_dict())
+    widgets.definitions_allowed(prepared.instead(definitions), None if year_plan.empty else year_plan.iloc[0].to_dict())
     preview = prepared.preview(period, {**mapping, **{n: n for n in new_units}}, definitions, skip, field_unit)
     if skip:
         st.caption(f"Bỏ qua {fmt.number(len(skip))} dòng: " + ui.plain(", ".join(sorted(skip))) + ".")

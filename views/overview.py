@@ -3,14 +3,14 @@ dossiers each needs, month and year-to-date side by side (the answer above the f
 monthly trend."""
 import streamlit as st
 
-from views import ui
+from views import ui, widgets
 from kpi import charts, fmt, history, measures
 from kpi.periods import Period
 
 st.title("Tổng quan")
 ui.require_data()
 card = ui.card()
-ui.caption(card)
+widgets.caption(card)
 previous, year_before = ui.card(card.period.previous()), ui.card(card.period.year_earlier())
 totals = card.totals().set_index("kpi")
 before, last_year = previous.totals().set_index("kpi"), year_before.totals().set_index("kpi")
@@ -30,14 +30,14 @@ for column, key in zip(cells, CARDS):
     # the detail a chairperson does not need at a glance sits in the figure's tooltip
     detail = (f"{fmt.number(row['numerator'])} / {fmt.number(row['denominator'])} hồ sơ · "
               f"{kpi.ratio(card.definitions).note}.\n\n"
-              f"Thay đổi so với {previous.period.label}" + (ui.counted_otherwise(previous, card, key) if change else "")
+              f"Thay đổi so với {previous.period.label}" + (widgets.counted_otherwise(previous, card, key) if change else "")
               + (f" ({scope})" if scope and change else "") + ".\n\n"
               f"So với cùng kỳ năm trước ({year_before.period.label}): {yearly or fmt.MISSING}"
-              + (ui.counted_otherwise(year_before, card, key) if yearly else "")
+              + (widgets.counted_otherwise(year_before, card, key) if yearly else "")
               + (f" ({year_scope})" if year_scope and yearly else "") + ".")
     with column.container(border=True):
         st.metric(kpi.label, row["shown"], delta=change, help=detail)
-        st.markdown(ui.target_line(card, row["target"], verdict)
+        st.markdown(widgets.target_line(card, row["target"], verdict)
                     + (f"  \n**{met}/{assessed}** đơn vị đạt" if assessed else
                        "" if not isinstance(row["target"], str) else "  \nChưa có đơn vị để đánh giá"))
         said = card.coverage_said(key)
@@ -54,11 +54,11 @@ below_kpis = [k for k in CARDS if card.met_count(k)[1] or other_card.met_count(k
 for tab, key in zip(st.tabs([measures.get(k).short for k in below_kpis]), below_kpis):
     for column, shown in zip(tab.columns(2), (card, other_card)):
         column.markdown(f"**{shown.period.label}**")
-        ui.below_list(shown, key, limit=5, container=column)
+        widgets.below_list(shown, key, limit=5, container=column)
 
 st.subheader("Diễn biến theo tháng")
 monthly = history.trend(ui.panel(span=24))
 area_targets = charts.target_lines(totals)
 shown_kpis = [k for k in ("online", "cashless") if k in set(monthly["kpi"])]
-st.plotly_chart(ui.trend(monthly, shown_kpis, card, area_targets, f"{card.area}: tỷ lệ theo tháng"),
-                key="trend", config=ui.chart_config("dien-bien-theo-thang"))
+st.plotly_chart(widgets.trend(monthly, shown_kpis, card, area_targets, f"{card.area}: tỷ lệ theo tháng"),
+                key="trend", config=widgets.chart_config("dien-bien-theo-thang"))

@@ -3,8 +3,8 @@ PageUp / PageDown, Space) change the slide; the view and the period are in the U
 link opens the same slide."""
 import streamlit as st
 
-from views import ui
-from kpi import charts, measures, scorecard
+from views import ui, widgets
+from kpi import charts, measures
 
 VIEWS = {"tom-tat": "Tóm tắt", "xep-hang": "Xếp hạng", "chua-dat": "Đơn vị chưa đạt", "don-vi": "Diễn biến đơn vị"}
 # Streamlit's header and the sidebar out of the way, the controls on top; large type; the extra keys' buttons hidden
@@ -58,11 +58,11 @@ elif view == "xep-hang":
     key = ui.url_widget(st.selectbox, "Chỉ tiêu", "kpi", card.kpis_judged(), "online",
                         format_func=lambda k: measures.get(k).label)
     st.plotly_chart(charts.large(charts.ranking_bars(card.ranking(key), key, measures.get(key).label)),
-                    key="present_bars", config=ui.chart_config(f"trinh-chieu-xep-hang-{key}"))
+                    key="present_bars", config=widgets.chart_config(f"trinh-chieu-xep-hang-{key}"))
 elif view == "chua-dat":
     for column, key in zip(st.columns(len(measures.ALWAYS_SHOWN)), measures.ALWAYS_SHOWN):
         column.subheader(measures.get(key).label)
-        ui.below_list(card, key, limit=12, container=column)
+        widgets.below_list(card, key, limit=12, container=column)
 else:
     units = ui.facts()["units"]["unit"].tolist()
     unit = ui.url_widget(st.selectbox, "Đơn vị", "unit", units, units[0])
@@ -70,5 +70,5 @@ else:
     own = own[own["unit"] == unit]
     mine = card.units[card.units["unit"] == unit].set_index("kpi")
     targets = charts.target_lines(mine)
-    st.plotly_chart(charts.large(ui.trend(own, list(measures.ALWAYS_SHOWN), card, targets, unit)),
-                    key="present_trend", config=ui.chart_config(f"trinh-chieu-{unit}"))
+    st.plotly_chart(charts.large(widgets.trend(own, list(measures.ALWAYS_SHOWN), card, targets, unit)),
+                    key="present_trend", config=widgets.chart_config(f"trinh-chieu-{unit}"))

@@ -1,13 +1,13 @@
 """Xếp hạng: every unit ranked by a KPI, against its own target, with the dossiers still needed."""
 import streamlit as st
 
-from views import ui
-from kpi import charts, exports, fmt, measures, scorecard
+from views import ui, widgets
+from kpi import charts, exports, measures, scorecard
 
 st.title("Xếp hạng")
 ui.require_data()
 card = ui.card()
-ui.caption(card)
+widgets.caption(card)
 
 left, right = st.columns(2)
 with left:
@@ -27,10 +27,11 @@ if assessed:
     st.markdown(f"**{met}/{assessed}** đơn vị đạt chỉ tiêu; {assessed - met} đơn vị chưa đạt.")
 if assessed > met:
     st.markdown("**Đơn vị chưa đạt**")
-    ui.below_list(card, key, group=group)
-st.dataframe(ui.styled(scorecard.ranking_text(rated), rated["band"]), hide_index=True, width="stretch", key="table")
+    widgets.below_list(card, key, group=group)
+ahead = card.ahead(key)
+st.dataframe(widgets.styled(scorecard.ranking_text(rated, ahead), rated["band"]), hide_index=True, width="stretch", key="table")
 
-export = scorecard.ranking_export(ranked, key)
+export = scorecard.ranking_export(ranked, key, ahead)
 name = f"xep-hang-{key}-{card.period.key}-{card.period.scope}"
 down_xlsx, down_csv = st.columns(2)
 # the files are made when asked for, not on every rerun
@@ -47,10 +48,10 @@ for status in (scorecard.NO_DOSSIERS, scorecard.OTHER_DEFINITION, scorecard.NO_D
 if not rated.empty:
     shown = "" if len(rated) <= charts.MAX_BARS else f" ({charts.MAX_BARS} đơn vị xa chỉ tiêu nhất)"
     st.plotly_chart(charts.ranking_bars(ranked, key, f"{kpi.label} — {card.period.label}{shown}"), key="bars",
-                    config=ui.chart_config(name))
+                    config=widgets.chart_config(name))
 
 st.subheader("Kiểm tra số liệu")
 found = ui.flags()
 if group:
     found = found[found["unit"].isin(ranked["unit"])]
-ui.flag_list(found)
+widgets.flag_list(found)

@@ -5,13 +5,13 @@ import zipfile
 
 import streamlit as st
 
-from views import ui
+from views import ui, widgets
 from kpi import reports
 
 st.title("Báo cáo")
 ui.require_data()
 report = ui.report()
-ui.caption(report.card)
+widgets.caption(report.card)
 
 st.subheader("Nội dung báo cáo")
 for paragraph in reports.narrative(report):

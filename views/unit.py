@@ -3,7 +3,7 @@ its place within its group."""
 import pandas as pd
 import streamlit as st
 
-from views import ui
+from views import ui, widgets
 from kpi import charts, fmt, history, measures, scorecard
 from kpi.measures import COUNTS
 
@@ -12,7 +12,7 @@ ui.require_data()
 card = ui.card()
 units = card.units.drop_duplicates("unit")
 unit = ui.url_widget(st.selectbox, "Đơn vị", "unit", units["unit"].tolist(), units["unit"].iloc[0])
-ui.caption(card)
+widgets.caption(card)
 group = units.set_index("unit").at[unit, "group"]
 parts = ui.predecessors(unit)
 if parts:
@@ -30,7 +30,7 @@ for column, key in zip(st.columns(len(shown[:4])), shown[:4]):
         st.metric(measures.get(key).label, row["shown"], delta=fmt.change(row["rate"], before),
                   help=f"Thay đổi so với cùng kỳ năm trước ({year_before.period.label}: {fmt.percent(before)})")
         needed = f", cần thêm **{fmt.number(row['needed'])}** hồ sơ" if row["status"] == scorecard.NOT_MET else ""
-        st.markdown(ui.target_line(card, row["target"], scorecard.STATUS_LABELS[row["status"]] + needed))
+        st.markdown(widgets.target_line(card, row["target"], scorecard.STATUS_LABELS[row["status"]] + needed))
         st.caption(f"{fmt.number(row['numerator'])} / {fmt.number(row['denominator'])} hồ sơ · "
                    f"{measures.get(key).ratio(card.definitions).note}")
 
@@ -43,13 +43,13 @@ st.markdown(f"Trong nhóm **{ui.plain(group)}**: " + (f"hạng **{place}/{rated}
 monthly = ui.panel()
 own = monthly[monthly["unit"] == unit]
 targets = charts.target_lines(mine)
-st.plotly_chart(ui.trend(own, ["online", "cashless"], card, targets, f"{unit}: tỷ lệ theo tháng"), key="unit_trend",
-                config=ui.chart_config(f"don-vi-{unit}"))
+st.plotly_chart(widgets.trend(own, ["online", "cashless"], card, targets, f"{unit}: tỷ lệ theo tháng"), key="unit_trend",
+                config=widgets.chart_config(f"don-vi-{unit}"))
 ranks = history.ranks(monthly, "online")
 ranks = ranks[ranks["unit"] == unit].dropna(subset=["rank"])
 if not ranks.empty:
     st.plotly_chart(charts.ranks(ranks, f"{unit}: hạng theo tháng ({measures.get('online').short.lower()})"),
-                    key="unit_ranks", config=ui.chart_config(f"hang-{unit}"))
+                    key="unit_ranks", config=widgets.chart_config(f"hang-{unit}"))
 
 by_field = ui.fields(unit)
 if not by_field.empty:
@@ -67,9 +67,9 @@ for column, label in COUNTS.items():
 st.dataframe(table, hide_index=True, width="stretch", key="counts")
 
 st.subheader(f"Các đơn vị trong nhóm {ui.plain(group)}")
-st.dataframe(ui.styled(scorecard.ranking_text(in_group), in_group["band"]), hide_index=True, width="stretch",
+st.dataframe(widgets.styled(scorecard.ranking_text(in_group), in_group["band"]), hide_index=True, width="stretch",
              key="group_table")
 
 st.subheader("Kiểm tra số liệu")
 found = ui.flags()
-ui.flag_list(found[found["unit"] == unit])
+widgets.flag_list(found[found["unit"] == unit])

@@ -13,7 +13,6 @@ import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
 from kpi.ingest.readers import InputError, Sheet
-from kpi.fmt import window_label
 from kpi.text import plain, plain_all
 
 # -- columns ----------------------------------------------------------------------------------
