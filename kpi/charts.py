@@ -65,8 +65,9 @@ def trend(rows: pd.DataFrame, kpis: list[str], targets: dict[str, tuple[float, s
                 continue
             fig.add_shape(type="line", xref="x", x0=judged[0] - 0.4, x1=judged[-1] + 0.4, y0=threshold, y1=threshold,
                           line=dict(color=LINE_COLOURS.get(key), dash="dash", width=2))
-            fig.add_annotation(x=judged[0] - 0.4, y=threshold, xref="x", text=f"Chỉ tiêu {label.lower()}: {wording}",
-                               showarrow=False, xanchor="left", yanchor="bottom", font=dict(color=LINE_COLOURS.get(key)))
+            # short and ending at the line's end: a phone's narrow chart keeps it whole; the colour says which KPI
+            fig.add_annotation(x=judged[-1] + 0.4, y=threshold, xref="x", text=f"Chỉ tiêu: {wording}",
+                               showarrow=False, xanchor="right", yanchor="bottom", font=dict(color=LINE_COLOURS.get(key)))
     for year, text in breaks:
         first = [i for i, y in enumerate(months["year"]) if y == year]
         if first and first[0] > 0:
@@ -74,8 +75,11 @@ def trend(rows: pd.DataFrame, kpis: list[str], targets: dict[str, tuple[float, s
             fig.add_annotation(x=first[0] - 0.5, y=0, yref="paper", text=text, showarrow=False, xanchor="left",
                                yanchor="bottom", font=dict(size=12, color="#424242"), bgcolor="rgba(255,255,255,0.8)")
     fig.update_yaxes(title="Tỷ lệ (%)", ticksuffix="%", rangemode="tozero")
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)
-    return _layout(fig, title)
+    # at most 12 month names, slanted: they never run into each other, even on a phone
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels, nticks=12, tickangle=-45)
+    # the legend above the plot, under the title: the slanted month names below take the room they need
+    return _layout(fig, title).update_layout(legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+                                             margin=dict(t=90))
 
 
 def ranking_bars(ranked: pd.DataFrame, kpi: str, title: str) -> go.Figure:

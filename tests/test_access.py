@@ -226,6 +226,13 @@ def test_the_audit_trail_names_who_edited_a_target_imported_and_undid(office):
     assert trail.iloc[1]["Sau"].startswith("lần nhập số: 2; tháng: 2024-04; đơn vị: 2; dòng: 2; thay thế: 0")
     admin.multiselect(key="audit_actions").set_value(["Hoàn tác lần nhập"]).run()
     assert table(admin, "Việc")["Việc"].tolist() == ["Hoàn tác lần nhập"]
+    # spans named in Vietnamese (Streamlit's calendar names its months in English); everything was today
+    assert admin.selectbox(key="audit_span").options[:3] == ["Hôm nay", "7 ngày qua", "30 ngày qua"]
+    admin.selectbox(key="audit_span").set_value("Hôm nay").run()
+    assert table(admin, "Việc")["Việc"].tolist() == ["Hoàn tác lần nhập"]
+    admin.multiselect(key="audit_actions").set_value([])
+    admin.selectbox(key="audit_span").set_value("Từ đầu").run()
+    assert len(table(admin, "Việc")) == len(trail)
 
 
 def test_twenty_threads_read_through_the_doorway_while_another_process_imports(office, tmp_path, cli_env):

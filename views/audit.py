@@ -64,14 +64,15 @@ door = ui.doorway()
 st.title("Nhật ký")
 today = dt.date.today()
 left, middle, right = st.columns([2, 2, 3])
-days = left.date_input("Từ ngày – đến ngày", (today - dt.timedelta(days=30), today), format="DD/MM/YYYY",
-                       key="audit_days")
-start, end = (days[0], days[-1]) if isinstance(days, tuple) and days else (today, today)
+# a choice of spans, not Streamlit's calendar, which names its months and days in English
+SPANS = {"Hôm nay": 0, "7 ngày qua": 6, "30 ngày qua": 29, "90 ngày qua": 89, "12 tháng qua": 364, "Từ đầu": None}
+span = left.selectbox("Thời gian", list(SPANS), index=2, key="audit_span")
+start, end = (None if SPANS[span] is None else today - dt.timedelta(days=SPANS[span])), today
 everyone = "Tất cả"
 who = middle.selectbox("Người thực hiện", [everyone, *door.audit_actors()], key="audit_actor")
 labels = {label: key for key, (_, label) in ACTIONS.items()}
 picked = right.multiselect("Việc", list(labels), placeholder="Mọi việc", key="audit_actions")
-trail = door.audit(since=pd.Timestamp(start), until=pd.Timestamp(end) + pd.Timedelta(days=1),
+trail = door.audit(since=start and pd.Timestamp(start), until=pd.Timestamp(end) + pd.Timedelta(days=1),
                    actor=None if who == everyone else who, actions=[labels[p] for p in picked] or None)
 worded = [details(b, a) for b, a in zip(trail["before"], trail["after"])]
 table = pd.DataFrame({
@@ -84,6 +85,7 @@ table = pd.DataFrame({
     "Trước": [b for b, _ in worded],
     "Sau": [a for _, a in worded],
 })
+start = start or (trail["logged_at"].min().date() if len(trail) else today)
 st.caption(f"{fmt.number(len(table))} dòng từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}.")
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"Trước": st.column_config.TextColumn(width="medium"),
