@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def generate(path: Path, rows: int) -> None:
+def generate(path: Path, rows: int, names: list[str] | None = None, title: str = "Tháng 3 năm 2026") -> None:
     """A Biểu 06 like the one-stop system's: title, three merged header rows, column numbers,
-    two sections, `rows` unit rows (some numbers stored as text), a total row, a signature."""
+    two sections, `rows` unit rows (some numbers stored as text), a total row, a signature. `names`: the
+    units' names (else "UBND xã Thử Nghiệm 000001"…)."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=False)
@@ -34,7 +35,7 @@ def generate(path: Path, rows: int) -> None:
     sheet.title = "Biểu 06"
     sheet.append(["UBND TỈNH"])
     sheet.append(["TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI QUYẾT TTHC"])
-    sheet.append(["Kỳ báo cáo: Tháng 3 năm 2026"])
+    sheet.append([f"Kỳ báo cáo: {title}"])
     sheet.append(["STT", "Đơn vị", "Số hồ sơ nhận giải quyết", None, None, None, "Số hồ sơ đã giải quyết", None, None,
                   None, "Số hồ sơ đang giải quyết", None, None, "Tổng HS có nghĩa vụ tài chính", "Số HS đã TTTT"])
     sheet.append([None, None, "Tổng số", "Trong đó", None, None, "Tổng số", "Trước hạn", "Đúng hạn", "Quá hạn",
@@ -58,7 +59,7 @@ def generate(path: Path, rows: int) -> None:
                   pending, pending, 0, fee, fee // 2]
         totals = [a + b for a, b in zip(totals, values)]
         cells = [f"{v:,}".replace(",", ".") for v in values] if i % 10 == 0 else values
-        sheet.append([i, f"UBND xã Thử Nghiệm {i:06d}", *cells])
+        sheet.append([i, names[i - 1] if names else f"UBND xã Thử Nghiệm {i:06d}", *cells])
     sheet.append([None, "Tổng cộng", *totals])
     sheet.append([])
     sheet.append([None, "Người lập biểu", None, None, None, None, None, None, None, "Thủ trưởng đơn vị"])
