@@ -11,6 +11,7 @@ st.set_page_config(page_title="Chỉ số dịch vụ công trực tuyến", pag
 
 
 def run() -> None:
+    ui.new_run()
     ui.chrome()
     known, me = ui.facts(), ui.actor()
     viewing = "viewer" if known["settings"]["login_required"] else None  # whether reading figures needs a login
@@ -68,7 +69,8 @@ def run() -> None:
         ui.flash()
         ui.account()
     ui.gate(page, needs)
-    page.run()
+    with ui.writes_waiting():
+        page.run()
 
 
 try:

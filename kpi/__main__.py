@@ -23,10 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     door = Service(args.db, console())
     try:
         door.migrate()  # a database from an earlier version, brought up to date first
-        return args.run(door, args)
+        with door.waiting_shown(_waiting):
+            return args.run(door, args)
     except (StoreError, ValueError, RuntimeError) as error:  # PlanError, InputError; reports.ChartImageError
         print(f"Lỗi: {error}", file=sys.stderr)
         return 2
+
+
+def _waiting(ahead: int, seconds: float) -> None:
+    print(f"Đang chờ lượt ghi vào cơ sở dữ liệu: {ahead} việc ghi đang trước ({round(seconds)} giây)…",
+          file=sys.stderr, flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:

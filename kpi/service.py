@@ -27,6 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from kpi import history, ingest, measures, plan, quality, roster, scorecard, setup
 from kpi.periods import Period
 from kpi.store import DEMO_LABEL, SCHEMA_VERSION, StoreBusy, StoreError, default_path  # noqa: F401 (for the pages)
+from kpi.store import waiting_shown
 from kpi.store import Store as _Store  # private: nothing above the doorway opens the store
 
 ROLES = {"viewer": "Xem", "uploader": "Nhập liệu", "admin": "Quản trị"}
@@ -226,6 +227,12 @@ class Service:
     def ensure(self) -> None:
         """The app's first start: create the database on the sample data, or bring it up to date."""
         setup.ensure_demo(self._store)
+
+    @staticmethod
+    def waiting_shown(report):
+        """While this thread's writes wait for their turn (another session's, the CLI's), `report(ahead,
+        seconds)` is called about every second: a context manager."""
+        return waiting_shown(report)
 
     def migrate(self) -> None:
         """Bring a database made by an earlier version up to date (a no-op when it is)."""

@@ -35,6 +35,12 @@ def start(store: Store, area: str | None, level: str | None, first: plan.Plan | 
         return plan.save(store, first)[1] if first is not None else None
 
 
+def untouched(store: Store) -> bool:
+    """Nothing set up and nobody added: no area, no plan, no counts, no account."""
+    with store.reading():
+        return not store.area()["name"] and store.plans().empty and not store.months() and store.users().empty
+
+
 def load_sample(store: Store, key: str) -> dict:
     if key not in demo.SAMPLES:
         raise StoreError(f"Không có dữ liệu mẫu «{key}»; chọn một trong: {', '.join(demo.SAMPLES)}")
@@ -51,8 +57,9 @@ def load_sample(store: Store, key: str) -> dict:
 
 
 def ensure_demo(store: Store) -> None:
-    """First start of the app: a database that does not exist yet is created on the district sample."""
-    if store.schema_version() == 0:
+    """First start of the app: a database that does not exist yet is created on the district sample, and so
+    is one whose first start was cut short (the schema made, nothing in it yet)."""
+    if store.schema_version() == 0 or untouched(store):
         initialise(store, sample="district")
     else:
         store.migrate()

@@ -1,8 +1,9 @@
 """The DuckDB store: the only module that speaks SQL.
 
 Every operation opens the file, does its work and closes it, so that the app and the CLI can
-share one file: DuckDB lets a second process in only while nobody holds the file. An
-operation that finds the file busy retries for a few seconds, then says so in Vietnamese.
+share one file: DuckDB lets a second process in only while nobody holds the file. Readers and
+writers take turns (lock files beside the database); writers queue first come, first served, and
+a writer kept waiting says so while it waits. A wait beyond its limit is said in Vietnamese.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import os
 import re
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Iterator
@@ -25,7 +26,8 @@ from kpi.roster import month_text
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "data" / "kpi.duckdb"
-LOCK_TIMEOUT = 10.0  # seconds; KPI_LOCK_TIMEOUT overrides
+LOCK_TIMEOUT = 30.0  # seconds a read waits, at most (a write in progress); KPI_LOCK_TIMEOUT overrides
+WRITE_WAIT = 600.0  # seconds a write waits for its turn, at most; KPI_WRITE_WAIT overrides
 DEMO_LABEL = "Dữ liệu mẫu"
 
 _COUNT_COLUMNS = ",\n    ".join(f"{c} BIGINT CHECK ({c} >= 0)" for c in COUNTS)
@@ -189,6 +191,81 @@ class StoreBusy(StoreError):
     pass
 
 
+_WAITING = threading.local()  # per thread: whom to tell while its write waits for its turn
+
+
+@contextmanager
+def waiting_shown(report) -> Iterator[None]:
+    """While this thread's writes wait for their turn, `report(ahead, seconds)` is called about every
+    second: the writes queued before it, and the seconds waited so far."""
+    before = getattr(_WAITING, "report", None)
+    _WAITING.report = report
+    try:
+        yield
+    finally:
+        _WAITING.report = before
+
+
+def _os_reason(error: OSError) -> str:
+    """Why the file system refused, in Vietnamese."""
+    import errno
+    return {errno.EROFS: "ổ đĩa chỉ cho phép đọc", errno.EACCES: "tài khoản chạy ứng dụng không có quyền ghi",
+            errno.EPERM: "tài khoản chạy ứng dụng không có quyền ghi", errno.ENOSPC: "ổ đĩa đã đầy",
+            errno.EDQUOT: "đã hết hạn mức dung lượng ổ đĩa", errno.ENOENT: "không có thư mục này"}.get(
+        error.errno, error.strerror or str(error))
+
+
+@contextmanager
+def _ticket(path: Path, deadline: float, busy) -> Iterator[None]:
+    """First come, first served among the writers of every process and thread: each holds a ticket (a file
+    named by the time it came, locked while its writer lives) and goes when no earlier ticket is left.
+    A dead writer's ticket is unlocked, so the next one sweeps it away."""
+    folder = Path(f"{path}.writers")
+    name = f"{time.time_ns():020d}-{os.getpid()}-{threading.get_ident()}"
+    draft, ticket = folder / f".{name}", folder / name
+    try:
+        folder.mkdir(exist_ok=True)
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT, 0o666)
+    except OSError as error:
+        raise StoreError(f"Không ghi được vào cơ sở dữ liệu {path}: {_os_reason(error)} ({error.filename}).") from error
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(draft, ticket)  # seen by the others only once locked
+        started, told, report = time.monotonic(), 0.0, getattr(_WAITING, "report", None)
+        while ahead := [t for t in sorted(os.listdir(folder)) if not t.startswith(".") and t < name
+                        and _alive(folder / t)]:
+            waited = time.monotonic() - started
+            if report and waited - told >= 1:
+                report(len(ahead), waited)
+                told = waited
+            if time.monotonic() >= deadline:
+                raise busy()
+            time.sleep(0.02)
+        yield
+    finally:
+        for left in (ticket, draft):
+            with suppress(OSError):
+                os.unlink(left)
+        os.close(fd)
+
+
+def _alive(ticket: Path) -> bool:
+    """Whether a ticket's writer still lives (holds its lock); a dead one's ticket is removed."""
+    try:
+        fd = os.open(ticket, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    with suppress(OSError):
+        ticket.unlink()
+    return False
+
+
 _WRITE_LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 _HELD = threading.local()  # per thread: the connection its reading() or transaction() holds, by file
@@ -279,10 +356,12 @@ def _is_lock_error(error: Exception) -> bool:
 
 
 class Store:
-    def __init__(self, path: str | os.PathLike | None = None, lock_timeout: float | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, lock_timeout: float | None = None,
+                 write_wait: float | None = None):
         self.path = Path(path) if path else default_path()
         self.lock_timeout = float(lock_timeout if lock_timeout is not None
                                   else os.environ.get("KPI_LOCK_TIMEOUT", LOCK_TIMEOUT))
+        self.write_wait = float(write_wait if write_wait is not None else os.environ.get("KPI_WRITE_WAIT", WRITE_WAIT))
         self._key = str(self.path.resolve())
 
     @property
@@ -294,7 +373,7 @@ class Store:
     def _connect(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         if not write and not self.path.exists():
             raise StoreError(f"Chưa có cơ sở dữ liệu {self.path}. Hãy chạy: python -m kpi init --demo")
-        deadline = time.monotonic() + self.lock_timeout
+        deadline = time.monotonic() + (self.write_wait if write else self.lock_timeout)
         with _turn(self.path, write, deadline, self._busy):
             con = self._open(write, deadline)
             try:
@@ -324,9 +403,9 @@ class Store:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.25)
 
-    def _busy(self, who: str = "") -> StoreBusy:
+    def _busy(self, who: str = "", waited: float | None = None) -> StoreBusy:
         return StoreBusy(f"Cơ sở dữ liệu {self.path} đang bận: {who or 'một người khác đang ghi'}. "
-                         f"Đã chờ {self.lock_timeout:g} giây; hãy thử lại sau giây lát.")
+                         f"Đã chờ {waited or self.lock_timeout:g} giây; hãy thử lại sau giây lát.")
 
     @contextmanager
     def transaction(self, data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -340,25 +419,31 @@ class Store:
                 raise StoreError("Không ghi được trong lúc đang đọc.")  # a programming error, said plainly
             yield held.con
             return
+        deadline = time.monotonic() + self.write_wait
+
+        def busy(who: str = "") -> StoreBusy:
+            return self._busy(who, self.write_wait)
+
         lock = _write_lock(self._key)
-        if not lock.acquire(timeout=self.lock_timeout):
-            raise self._busy()
-        try:
-            with self._connect(write=True) as con:
-                con.begin()
-                held.con, held.writing = con, True
-                try:
-                    yield con
-                except BaseException:
-                    con.rollback()
-                    raise
-                finally:
-                    held.con, held.writing = None, False
-                con.commit()
-            if data:
-                self._data_changed()
-        finally:
-            lock.release()
+        with _ticket(self.path, deadline, busy):  # every process's writers, in the order they came
+            if not lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise busy()
+            try:
+                with self._connect(write=True) as con:
+                    con.begin()
+                    held.con, held.writing = con, True
+                    try:
+                        yield con
+                    except BaseException:
+                        con.rollback()
+                        raise
+                    finally:
+                        held.con, held.writing = None, False
+                    con.commit()
+                if data:
+                    self._data_changed()
+            finally:
+                lock.release()
 
     def _data_changed(self) -> None:
         stamp = self.path.with_name(self.path.name + ".version")

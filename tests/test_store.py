@@ -119,7 +119,7 @@ def test_cli_writes_while_another_process_reads(tmp_path):
 
 
 def test_a_missing_folder_is_said_not_thrown(tmp_path):
-    with pytest.raises(StoreError, match="Không mở được cơ sở dữ liệu .*No such file or directory"):
+    with pytest.raises(StoreError, match="Không ghi được vào cơ sở dữ liệu .*: không có thư mục này"):
         with Store(tmp_path / "khong-co" / "kpi.duckdb").transaction():
             pass
 

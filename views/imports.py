@@ -154,7 +154,7 @@ if upload is not None:
         except (ingest.InputError, ui.StoreError) as error:
             ui.error(error)
             st.stop()
-        st.cache_data.clear()
+        ui.fresh()
         st.session_state.pop("prepared", None)
         st.session_state.pop("undo_id", None)  # the undo choice moves to the import just made
         ui.counter("upload", step=1)  # a fresh uploader
@@ -197,6 +197,6 @@ else:
                 except ui.StoreError as error:
                     ui.error(error)
                 else:
-                    st.cache_data.clear()
+                    ui.fresh()
                     st.session_state["import_done"] = ingest.undo_summary(chosen, result)
                     st.rerun()

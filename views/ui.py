@@ -2,10 +2,14 @@
 engine results, and tables in Vietnamese. Pages read widgets, call these and `kpi`, and render."""
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
 import pandas as pd
 import streamlit as st
 
-from kpi import ingest, plan, scorecard, service
+from kpi import fmt, ingest, plan, scorecard, service
 from kpi import text as kpi_text
 from kpi.periods import SCOPES, Period
 from kpi.service import DEMO_LABEL, ROLES, Actor, Service, StoreError
@@ -58,13 +62,26 @@ def doorway() -> Service:
     return Service(_path(), actor())
 
 
+_RUN = threading.local()  # what a script run looks up once (its thread runs nothing else meanwhile)
+
+
+def new_run() -> None:
+    """Forget what the previous run looked up: app.py, at the start of each run."""
+    _RUN.__dict__.clear()
+
+
 def actor() -> Actor:
     """Who uses this session: the user who logged in here, or the one the office's single sign-on
-    vouches for; as the database knows them now (a disabled account is logged out at its next step)."""
-    door, name = Service(_path()), st.session_state.get("user")
-    if name:
-        return door.actor_of(name, client())
-    return door.identify(_vouched(), client())
+    vouches for; as the database knows them now (a disabled account is logged out at its next step).
+    Looked up once a run."""
+    name, path = st.session_state.get("user"), _path()
+    known = getattr(_RUN, "actor", None)
+    if known and known[0] == (name, path):
+        return known[1]
+    door = Service(path)
+    found = door.actor_of(name, client()) if name else door.identify(_vouched(), client())
+    _RUN.actor = ((name, path), found)
+    return found
 
 
 def _vouched() -> str | None:
@@ -81,6 +98,25 @@ def client() -> str | None:
     return address if isinstance(address, str) else None
 
 
+_COMPUTING: dict[tuple, threading.Lock] = {}
+_COMPUTING_GUARD = threading.Lock()
+
+
+def _shared(cached, *args):
+    """`cached(*args)` (a st.cache_data function), computed once when several sessions ask for it at once:
+    Streamlit's cache lets each of them compute a missing entry; here the first does and the others wait,
+    then read its result from the cache (after an import, twenty sessions would each build every card)."""
+    key = (cached.__qualname__, *args)
+    with _COMPUTING_GUARD:
+        lock = _COMPUTING.setdefault(key, threading.Lock())
+    try:
+        with lock:
+            return cached(*args)
+    finally:
+        with _COMPUTING_GUARD:
+            _COMPUTING.pop(key, None)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _facts(path: str, version: tuple) -> dict:
     return Service(path).facts()
@@ -89,7 +125,7 @@ def _facts(path: str, version: tuple) -> dict:
 def facts() -> dict:
     """Months with data, plans, units and their other names, the area, settings, and whether the data
     is a sample."""
-    return _facts(*_key())
+    return _shared(_facts, *_key())
 
 
 def predecessors(unit: str) -> list[str]:
@@ -103,7 +139,9 @@ def months() -> list[tuple[int, int]]:
     return facts()["months"]
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+# one scorecard object shared by every session (not a copy per run, as cache_data gives): it is frozen, hands
+# out fresh frames, and keeps the rankings and totals the pages ask it for
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _card(path: str, version: tuple, period: Period, as_of: Period | None) -> scorecard.Scorecard:
     return Service(path).scorecard(period, as_of)
 
@@ -111,7 +149,7 @@ def _card(path: str, version: tuple, period: Period, as_of: Period | None) -> sc
 def card(period: Period | None = None, as_of: Period | None = None) -> scorecard.Scorecard:
     """The scorecard of a period (by default the one chosen in the sidebar), judged by its year's plan;
     `as_of` lists the units as they are at a later period's end, for comparing with it."""
-    return _card(*_key(), period or chosen_period(), as_of)
+    return _shared(_card, *_key(), period or chosen_period(), as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -123,7 +161,7 @@ def panel(last: tuple[int, int] | None = None, span: int = 36) -> pd.DataFrame:
     """Every unit's rates in each of the `span` stored months up to `last` (units merged by then
     counted as the unit they became)."""
     period = chosen_period()
-    return _panel(*_key(), last or (period.year, period.last_month), span)
+    return _shared(_panel, *_key(), last or (period.year, period.last_month), span)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -132,7 +170,7 @@ def _flags(path: str, version: tuple, period: Period) -> pd.DataFrame:
 
 
 def flags() -> pd.DataFrame:
-    return _flags(*_key(), chosen_period())
+    return _shared(_flags, *_key(), chosen_period())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -144,7 +182,7 @@ def counts_by_month(unit: str) -> pd.DataFrame:
     """A unit's stored counts (with those of the units merged into it), month by month, up to the
     chosen period."""
     period = chosen_period()
-    return _counts_by_month(*_key(), unit, (period.year, period.last_month))
+    return _shared(_counts_by_month, *_key(), unit, (period.year, period.last_month))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -154,7 +192,7 @@ def _fields(path: str, version: tuple, unit: str, period: Period) -> pd.DataFram
 
 def fields(unit: str) -> pd.DataFrame:
     """The unit's rates by field (lĩnh vực) over the chosen period: empty without reports by field."""
-    return _fields(*_key(), unit, chosen_period())
+    return _shared(_fields, *_key(), unit, chosen_period())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -164,7 +202,7 @@ def _report(path: str, version: tuple, period: Period):
 
 def report():
     """The chosen period's Report (kpi.reports), cached until the data changes."""
-    return _report(*_key(), chosen_period())
+    return _shared(_report, *_key(), chosen_period())
 
 
 # -- the frame: plan and period chosen once, kept across pages and in the URL --------------------------
@@ -333,6 +371,26 @@ error = error_box
 plain = kpi_text.in_markdown  # names, file names and messages inside Markdown: shown as written
 
 
+@contextmanager
+def writes_waiting() -> Iterator[None]:
+    """A write kept waiting for its turn (another session's, the CLI's) says so where it was asked for, until
+    it is written."""
+    holder = []
+
+    def report(ahead: int, seconds: float) -> None:
+        if not holder:
+            holder.append(st.empty())
+        holder[0].info(f"Đang chờ lượt ghi vào cơ sở dữ liệu: {fmt.number(ahead)} việc ghi đang trước "
+                       f"({fmt.number(round(seconds))} giây)…", icon=":material/hourglass_top:")
+
+    with doorway().waiting_shown(report):
+        try:
+            yield
+        finally:
+            if holder:
+                holder[0].empty()
+
+
 def attempt(action, message: str) -> None:
     """Run a write (a page's button): a refusal is said on the page, a success after the rerun."""
     try:
@@ -366,9 +424,16 @@ def chosen_period() -> Period:
     return Period(year, month, st.session_state.get("_scope", "month"))
 
 
+def fresh() -> None:
+    """After a write: the figures computed before it are let go (new ones are computed under a new version
+    anyway; this frees their memory now)."""
+    st.cache_data.clear()
+    _card.clear()
+
+
 def written(message: str, kind: str = "success") -> None:
     """After a write: fresh figures everywhere, and `message` said on the next run, which starts now."""
-    st.cache_data.clear()
+    fresh()
     st.session_state["flash"] = (kind, message)
     st.rerun()
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from kpi import charts, fmt, history, measures, plan, scorecard, service
 from kpi.service import StoreError
+from views import ui
 from views.ui import actor, attempt, doorway, facts, months, plain
 
 BAND_STYLES = {"met": "background-color: #c8e6c9", "near": "background-color: #fff3c4",
@@ -78,7 +79,7 @@ def copy_plan(source: int, year: int) -> None:
     except (ValueError, StoreError) as error:
         st.session_state["flash"] = ("error", str(error))
         return
-    st.cache_data.clear()
+    ui.fresh()
     st.session_state["flash"] = ("success", f"Đã chép kế hoạch năm {source} sang năm {year}: «{stored.name}». Sửa chỉ "
                                             f"tiêu của năm {year} ở trang «Chỉ tiêu».")
 
