@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import shutil
 import statistics
 import subprocess
@@ -207,6 +206,7 @@ def first_page(db: Path, browser) -> tuple[float, float]:
 def load(db: Path, tmp: Path, sessions: int, seconds: float, browser) -> dict:
     """`sessions` websocket sessions switching pages, periods, scopes and KPIs for `seconds`, while the CLI
     imports a month and undoes it every few seconds; one Chromium tab draws the charts meanwhile."""
+    from load import browse, people
     from wsclient import Client
 
     units = Store(db).units()["unit"].tolist()
@@ -224,36 +224,22 @@ def load(db: Path, tmp: Path, sessions: int, seconds: float, browser) -> dict:
                 if time.perf_counter() > deadline:
                     raise
                 time.sleep(0.2)
+        months = [f"Tháng {m}/{LAST[0]}" for m in range(1, LAST[1] + 1)]
+        clients = people(server.url, sessions)
         stop = time.perf_counter() + seconds
-        months = [(LAST[0], m) for m in range(1, LAST[1] + 1)]
+        until = time.monotonic() + seconds
 
-        def session(seed: int) -> None:
-            rng = random.Random(seed)
+        def record(seen) -> None:
+            latencies.append(seen.seconds)
+            if seen.failed:
+                errors.append(f"{seen.page or 'tong-quan'} {seen.period} {seen.scope}: {seen.failed}")
+
+        def session(i: int) -> None:
+            client, run = clients[i]
             try:
-                client = Client(server.url, timeout=120)
-                form = client.run("login", timeout=120)
-                client.run(None, widgets=[client.set(form.find("login_name"), "xem"),
-                                          client.set(form.find("login_password"), province.PASSWORD),
-                                          client.trigger(form.find("login_submit"))], timeout=120)
-            except Exception as error:  # noqa: BLE001 (a session that cannot log in is an error)
-                errors.append(f"login: {type(error).__name__} {error}")
-                return
-            while time.perf_counter() < stop:
-                year, month = rng.choice(months)
-                page = rng.choice(["", "ranking", "unit"])
-                query = f"period={year}-{month:02d}&scope={rng.choice(['month', 'quarter', 'ytd'])}"
-                if page == "ranking":
-                    query += f"&kpi={rng.choice(['online', 'cashless', 'ontime'])}"
-                started = time.perf_counter()
-                try:
-                    run = client.run(page, query=query, timeout=120)
-                except Exception as error:  # noqa: BLE001
-                    errors.append(f"{page}?{query}: {type(error).__name__} {error}")
-                    return
-                latencies.append(time.perf_counter() - started)
-                said = [t for t in run.texts if "đang bận" in t or "Lỗi" in t]
-                if run.exceptions or said or run.status != "FINISHED_SUCCESSFULLY":
-                    errors.append(f"{page}?{query}: {run.exceptions or said or run.status}")
+                browse(client, run, i, until, months, record)
+            except Exception as error:  # noqa: BLE001 (a session that stops answering is an error)
+                errors.append(f"{type(error).__name__} {error}")
 
         def office() -> None:
             cli = [sys.executable, "-m", "kpi", "--db", str(db)]
@@ -272,12 +258,13 @@ def load(db: Path, tmp: Path, sessions: int, seconds: float, browser) -> dict:
                     write_failures.append(undone.stdout[-300:] + undone.stderr[-300:])
                 time.sleep(2)
 
-        def charts() -> None:
+        def charts() -> None:  # a person in Chromium, going between the pages with charts by the menu
             page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="vi-VN")
             log_in(page, server.url)
             while time.perf_counter() < stop:
-                page.goto(f"{server.url}/ranking?period={LAST[0]}-{LAST[1]:02d}", wait_until="domcontentloaded")
-                page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=120_000)
+                for name in ("Xếp hạng", "Tổng quan"):
+                    page.get_by_role("link", name=name).click()
+                    page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=300_000)
             page.close()
 
         threads = [threading.Thread(target=session, args=(i,)) for i in range(sessions)]
@@ -321,9 +308,10 @@ def main() -> None:
         built = time.perf_counter()
         province.build(db, sizes["units"], sizes["months"], LAST)
         results["generate_s"] = time.perf_counter() - built
-        results.update(bench_import(tmp, sizes["import_rows"], sizes["repeat"]))
-        results.update(bench_ranking(db, sizes["repeat"]))
-        results.update(bench_pages(db, sizes["repeat"]))
+        for phase in (lambda: bench_import(tmp, sizes["import_rows"], sizes["repeat"]),
+                      lambda: bench_ranking(db, sizes["repeat"]), lambda: bench_pages(db, sizes["repeat"])):
+            results.update(phase())
+            print(json.dumps(results, ensure_ascii=False), file=sys.stderr, flush=True)  # so far
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:

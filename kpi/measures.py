@@ -188,12 +188,14 @@ def get(key: str) -> Kpi:
 
 def _row_sum(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     """Sum of counts across columns in each row; NULL when any of them is NULL."""
+    if len(columns) == 1:  # most ratios: the column itself
+        return frame[columns[0]].astype("Int64")
     total = frame[list(columns)].astype("Int64").sum(axis=1, skipna=False)
     return total.astype("Int64")
 
 
-def _ratios(counts: pd.DataFrame, keys: list[str], definitions: dict[str, str] | None,
-            kpis: tuple[Kpi, ...]) -> pd.DataFrame:
+def ratios(counts: pd.DataFrame, keys: list[str], definitions: dict[str, str] | None = None,
+           kpis: tuple[Kpi, ...] = CATALOGUE) -> pd.DataFrame:
     """Each row's numerator and denominator for every KPI: [*keys, kpi, numerator, denominator].
     A row counts towards a KPI only when both are known."""
     parts = []
@@ -211,7 +213,7 @@ def _ratios(counts: pd.DataFrame, keys: list[str], definitions: dict[str, str] |
 def row_rates(counts: pd.DataFrame, keys: list[str], definitions: dict[str, str] | None = None,
               kpis: tuple[Kpi, ...] = CATALOGUE) -> pd.DataFrame:
     """Like `rates`, for rows that are already one per group (a unit's month): no summing."""
-    out = _ratios(counts, keys, definitions, kpis)
+    out = ratios(counts, keys, definitions, kpis)
     out["rate"] = rate(out["numerator"], out["denominator"])
     return out
 
@@ -224,7 +226,7 @@ def rates(counts: pd.DataFrame, by: list[str], definitions: dict[str, str] | Non
     A month counts towards a KPI only when both its numerator and denominator are known.
     denominator is NA when no month gave the counts; rate is NA also when it is 0.
     """
-    return combine(_ratios(counts, by, definitions, kpis), by)
+    return combine(ratios(counts, by, definitions, kpis), by)
 
 
 def combine(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -2,8 +2,9 @@
 reports show."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from kpi import fmt, measures, roster, targets, text
@@ -69,10 +70,22 @@ class Scorecard:
     windows: tuple = ()  # (year, month, first day, last day) of months imported from a dated window
     kpi_months: dict = None  # kpi -> the period's months in which some unit has its counts
     instead_found: tuple = ()  # measures.Instead for each KPI some units have data for only under another definition
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)  # rankings and totals, made once each
+
+    def _once(self, key: tuple, make) -> pd.DataFrame:
+        """A table this card has made before (a page asks for the same ranking many times), as a fresh frame."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key].copy(deep=False)
 
     def coverage(self, kpi: str) -> dict:
         """What a KPI's figures for the period cover: units with data of units expected, months with
         data of months in the period, and whether that is all of them."""
+        if ("coverage", kpi) not in self._memo:
+            self._memo["coverage", kpi] = self._coverage(kpi)
+        return dict(self._memo["coverage", kpi])
+
+    def _coverage(self, kpi: str) -> dict:
         rows = self.units[self.units["kpi"] == kpi]
         months = (self.kpi_months or {}).get(kpi, [])
         out = {"units": int(rows["denominator"].notna().sum()), "units_expected": len(rows),
@@ -140,6 +153,9 @@ class Scorecard:
         """One row per unit for `kpi`, best first; ties share a rank (1, 2, 2, 4) and keep the
         plan's order; units without a rate come after, unranked: those without dossiers, then
         those without data."""
+        return self._once(("ranking", kpi, group), lambda: self._ranking(kpi, group))
+
+    def _ranking(self, kpi: str, group: str | None) -> pd.DataFrame:
         rows = self.units[self.units["kpi"] == measures.get(kpi).key]
         if group:
             rows = rows[rows["group"] == group]
@@ -192,6 +208,9 @@ class Scorecard:
     def totals(self, group: str | None = None) -> pd.DataFrame:
         """A row per KPI for the whole area, or one group: kpi, numerator, denominator, rate,
         target, met. Sums of the units' counts, against the area's (or group's) own target."""
+        return self._once(("totals", group), lambda: self._totals(group))
+
+    def _totals(self, group: str | None) -> pd.DataFrame:
         rows = self.units if group is None else self.units[self.units["group"] == group]
         total = pd.DataFrame({"kpi": list(measures.KPIS)}).merge(  # every KPI, even for an area without units
             measures.combine(rows[["kpi", "numerator", "denominator"]], []), on="kpi", how="left")
@@ -238,18 +257,17 @@ def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame, 
              sample: bool = False, as_of: Period | None = None, windows: tuple = ()) -> Scorecard:
     """Pure part of `build`: units, counts and the plan in, scorecard out."""
     present = sorted({(int(y), int(m)) for y, m in zip(counts["year"], counts["month"])})
-    kpi_months = {}
-    if len(counts):
-        by_month = measures.rates(counts, ["year", "month"], definitions)
-        by_month = by_month[by_month["denominator"].notna()]
-        kpi_months = {k: sorted({(int(y), int(m)) for y, m in zip(g["year"], g["month"])})
-                      for k, g in by_month.groupby("kpi")}
     given = frozenset(c for c in measures.COUNTS if c in counts and counts[c].notna().any())
     end = roster.month_key(as_of.year, as_of.last_month) if as_of else None
     counts = roster.fold(counts, units, end or roster.month_key(period.year, period.last_month))
     listed = roster.listed(units, plan_roster, period, set(counts["unit_id"]), end)
+    # each unit-month's numerator and denominator once, by the units' numbers (grouping on names is slower)
+    ratios = measures.ratios(counts, ["unit_id", "year", "month"], definitions)
+    known = ratios.loc[ratios["denominator"].notna(), ["kpi", "year", "month"]].drop_duplicates()
+    kpi_months = {k: sorted(zip(g["year"].astype(int), g["month"].astype(int))) for k, g in known.groupby("kpi")}
+    computed = measures.combine(ratios[ratios["unit_id"].isin(listed["unit_id"])].drop(columns=["year", "month"]),
+                                ["unit_id"]).merge(listed[["unit_id", "unit"]], on="unit_id").drop(columns="unit_id")
     counts = counts.merge(listed[["unit_id", "unit"]], on="unit_id")
-    computed = measures.rates(counts, ["unit"], definitions)
     grid = listed[["unit", "group", "position"]].merge(pd.DataFrame({"kpi": list(measures.KPIS)}), how="cross")
     table = grid.merge(computed, on=["unit", "kpi"], how="left")
 
@@ -293,12 +311,34 @@ def _assess(table: pd.DataFrame, target_table: pd.DataFrame) -> pd.DataFrame:
     table = table.assign(**result.set_axis(table.index), threshold=threshold, gap=threshold - table["rate"])
     # the figure each rate is shown as: as many decimals as its verdict needs; ranks follow the figure
     comparator = table["target"].map(rules["comparator"])
-    judged = [fmt.judged(r, c, t, m) for r, c, t, m in zip(table["rate"], comparator, threshold, table["met"])]
-    table["decimals"] = pd.array([d for d, _ in judged], dtype="Int64")
-    table["figure"] = pd.array([f for _, f in judged], dtype="Float64")
-    table["shown"] = [fmt.percent(f, d) if d is not None else fmt.MISSING for d, f in judged]
+    decimals, figure, shown = _figures(table["rate"], comparator, threshold, table["met"])
+    table["decimals"], table["figure"], table["shown"] = decimals, figure, shown
     table["comparator"] = comparator
     return table
+
+
+def _figures(rate: pd.Series, comparator: pd.Series, threshold: pd.Series, met: pd.Series):
+    """fmt.judged for a column of rates: the decimals, the figure and its text. Two decimals rounded in numpy
+    where that is plainly right; fmt.judged itself for a rate at a half (Excel's rounding decides) or whose
+    two-decimal figure would contradict its verdict."""
+    x = rate.astype("Float64").to_numpy(dtype=float, na_value=np.nan) * 100
+    thr = threshold.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    verdict = met.astype("boolean")
+    has = ~np.isnan(x)
+    figure = np.floor(x + 0.5) / 100
+    with np.errstate(invalid="ignore"):
+        half = np.abs(x - np.floor(x) - 0.5) < 1e-6
+        above = np.where(comparator.to_numpy(dtype=object) == "gt", figure > thr, figure >= thr)
+    judgeable = (~verdict.isna().to_numpy() & ~np.isnan(thr) & comparator.isin(["gt", "ge"]).to_numpy())
+    contradicts = judgeable & (above != verdict.fillna(False).to_numpy(dtype=bool))
+    decimals = np.where(has, 2, -1)
+    for i in np.flatnonzero(has & (half | contradicts)):
+        decimals[i], figure[i] = fmt.judged(rate.iloc[i], comparator.iloc[i], threshold.iloc[i], met.iloc[i])
+    shown = [fmt.MISSING if d < 0 else f"{f:.2f}".replace(".", ",") + "%" if d == 2 and f < 1000 else
+             fmt.percent(f, int(d)) for d, f in zip(decimals.tolist(), figure.tolist())]
+    decimals_column, figure_column = pd.array(decimals, dtype="Int64"), pd.array(figure, dtype="Float64")
+    decimals_column[~has], figure_column[~has] = pd.NA, pd.NA
+    return decimals_column, figure_column, shown
 
 
 def _status(table: pd.DataFrame) -> pd.Series:
