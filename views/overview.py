@@ -4,7 +4,7 @@ monthly trend."""
 import streamlit as st
 
 from views import ui, widgets
-from kpi import charts, fmt, history, measures
+from kpi import charts, fmt, measures
 from kpi.periods import Period
 
 st.title("Tổng quan")
@@ -57,7 +57,7 @@ for tab, key in zip(st.tabs([measures.get(k).short for k in below_kpis]), below_
         widgets.below_list(shown, key, limit=5, container=column)
 
 st.subheader("Diễn biến theo tháng")
-monthly = history.trend(ui.panel(span=24))
+monthly = ui.area_trend(span=24)
 area_targets = charts.target_lines(totals)
 shown_kpis = [k for k in ("online", "cashless") if k in set(monthly["kpi"])]
 st.plotly_chart(widgets.trend(monthly, shown_kpis, card, area_targets, f"{card.area}: tỷ lệ theo tháng"),

@@ -9,7 +9,7 @@ from typing import Iterator
 import pandas as pd
 import streamlit as st
 
-from kpi import fmt, ingest, plan, scorecard, service
+from kpi import fmt, history, ingest, plan, scorecard, service
 from kpi import text as kpi_text
 from kpi.periods import SCOPES, Period
 from kpi.service import DEMO_LABEL, ROLES, Actor, Service, StoreError
@@ -141,7 +141,7 @@ def months() -> list[tuple[int, int]]:
 
 # one scorecard object shared by every session (not a copy per run, as cache_data gives): it is frozen, hands
 # out fresh frames, and keeps the rankings and totals the pages ask it for
-@st.cache_resource(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _card(path: str, version: tuple, period: Period, as_of: Period | None) -> scorecard.Scorecard:
     return Service(path).scorecard(period, as_of)
 
@@ -152,9 +152,22 @@ def card(period: Period | None = None, as_of: Period | None = None) -> scorecard
     return _shared(_card, *_key(), period or chosen_period(), as_of)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+# every unit's months: large (a province's 3.321 units × 36 months × 7 KPIs, 70 MB), so kept once, not copied
+# into each run, and only for the latest periods asked for; pages filter it and never change it
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _panel(path: str, version: tuple, last: tuple[int, int], span: int) -> pd.DataFrame:
     return Service(path).panel(last, span)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _area_trend(path: str, version: tuple, last: tuple[int, int], span: int) -> pd.DataFrame:
+    return history.trend(_panel(path, version, last, span))
+
+
+def area_trend(span: int = 24) -> pd.DataFrame:
+    """The area's rates month by month over the `span` months up to the chosen period (history.trend)."""
+    period = chosen_period()
+    return _shared(_area_trend, *_key(), (period.year, period.last_month), span)
 
 
 def panel(last: tuple[int, int] | None = None, span: int = 36) -> pd.DataFrame:
@@ -429,6 +442,7 @@ def fresh() -> None:
     anyway; this frees their memory now)."""
     st.cache_data.clear()
     _card.clear()
+    _panel.clear()
 
 
 def written(message: str, kind: str = "success") -> None:
