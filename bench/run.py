@@ -34,7 +34,7 @@ from kpi.periods import Period  # noqa: E402
 from kpi.store import Store  # noqa: E402
 
 FULL = {"units": 3321, "months": 60, "import_rows": 100_000, "sessions": 20, "load_s": 60, "repeat": 3}
-QUICK = {"units": 332, "months": 6, "import_rows": 10_000, "sessions": 4, "load_s": 8, "repeat": 3}
+QUICK = {"units": 332, "months": 6, "import_rows": 10_000, "sessions": 4, "load_s": 6, "repeat": 2}
 LAST = (2026, 10)  # the large database's last month
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
