@@ -36,9 +36,11 @@ def start(store: Store, area: str | None, level: str | None, first: plan.Plan | 
 
 
 def untouched(store: Store) -> bool:
-    """Nothing set up and nobody added: no area, no plan, no counts, no account."""
+    """A first start cut short after the schema: nothing in it at all, not even the audit row every finished
+    set-up writes (`init` without a plan leaves an empty database on purpose, and says so in the audit)."""
     with store.reading():
-        return not store.area()["name"] and store.plans().empty and not store.months() and store.users().empty
+        return (not store.area()["name"] and store.plans().empty and store.units().empty and not store.months()
+                and store.users().empty and store.audit(limit=1).empty)
 
 
 def load_sample(store: Store, key: str) -> dict:

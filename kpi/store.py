@@ -221,16 +221,28 @@ def _ticket(path: Path, deadline: float, busy) -> Iterator[None]:
     named by the time it came, locked while its writer lives) and goes when no earlier ticket is left.
     A dead writer's ticket is unlocked, so the next one sweeps it away."""
     folder = Path(f"{path}.writers")
-    name = f"{time.time_ns():020d}-{os.getpid()}-{threading.get_ident()}"
-    draft, ticket = folder / f".{name}", folder / name
     try:
-        folder.mkdir(exist_ok=True)
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT, 0o666)
+        if not folder.exists():
+            folder.mkdir(exist_ok=True)
+            os.chmod(folder, 0o1777)  # the app's account and the CLI's may differ, as for the lock files
+        dispenser = os.open(folder / ".dispenser", os.O_RDONLY | os.O_CREAT, 0o666)
     except OSError as error:
         raise StoreError(f"Không ghi được vào cơ sở dữ liệu {path}: {_os_reason(error)} ({error.filename}).") from error
+    fd = None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        os.rename(draft, ticket)  # seen by the others only once locked
+        fcntl.flock(dispenser, fcntl.LOCK_EX)  # one ticket at a time: numbered and shown in the order they came
+        try:
+            last = max((int(t.split("-")[0]) for t in os.listdir(folder) if t[:1].isdigit()), default=0)
+            name = f"{max(time.time_ns(), last + 1):020d}-{os.getpid()}-{threading.get_ident()}"
+            draft, ticket = folder / f".{name}", folder / name
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT, 0o666)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.rename(draft, ticket)  # seen by the others only once locked
+        except OSError as error:
+            raise StoreError(f"Không ghi được vào cơ sở dữ liệu {path}: {_os_reason(error)} ({error.filename}).") \
+                from error
+        finally:
+            os.close(dispenser)
         started, told, report = time.monotonic(), 0.0, getattr(_WAITING, "report", None)
         while ahead := [t for t in sorted(os.listdir(folder)) if not t.startswith(".") and t < name
                         and _alive(folder / t)]:
@@ -243,10 +255,11 @@ def _ticket(path: Path, deadline: float, busy) -> Iterator[None]:
             time.sleep(0.02)
         yield
     finally:
-        for left in (ticket, draft):
-            with suppress(OSError):
-                os.unlink(left)
-        os.close(fd)
+        if fd is not None:
+            for left in (ticket, draft):
+                with suppress(OSError):
+                    os.unlink(left)
+            os.close(fd)
 
 
 def _alive(ticket: Path) -> bool:
@@ -370,11 +383,16 @@ class Store:
 
     # -- connections -------------------------------------------------------------------
     @contextmanager
-    def _connect(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _connect(self, write: bool, deadline: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         if not write and not self.path.exists():
             raise StoreError(f"Chưa có cơ sở dữ liệu {self.path}. Hãy chạy: python -m kpi init --demo")
-        deadline = time.monotonic() + (self.write_wait if write else self.lock_timeout)
-        with _turn(self.path, write, deadline, self._busy):
+        limit = self.write_wait if write else self.lock_timeout
+        deadline = deadline or time.monotonic() + limit
+
+        def busy(who: str = "") -> StoreBusy:
+            return self._busy(who, limit)
+
+        with _turn(self.path, write, deadline, busy):
             con = self._open(write, deadline)
             try:
                 yield con
@@ -429,7 +447,7 @@ class Store:
             if not lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
                 raise busy()
             try:
-                with self._connect(write=True) as con:
+                with self._connect(write=True, deadline=deadline) as con:
                     con.begin()
                     held.con, held.writing = con, True
                     try:
@@ -446,8 +464,17 @@ class Store:
                 lock.release()
 
     def _data_changed(self) -> None:
+        """A new version stamp, whole (written aside, then put in place): no reader sees it empty."""
         stamp = self.path.with_name(self.path.name + ".version")
-        stamp.write_text(str(time.time_ns()), encoding="ascii")
+        draft = stamp.with_name(f"{stamp.name}.{os.getpid()}-{threading.get_ident()}")
+        try:
+            draft.write_text(str(time.time_ns()), encoding="ascii")
+            os.replace(draft, stamp)
+        except OSError as error:
+            with suppress(OSError):
+                draft.unlink()
+            raise StoreError(f"Đã ghi vào cơ sở dữ liệu {self.path}, nhưng không đánh dấu được phiên bản mới: "
+                             f"{_os_reason(error)}; các trang đang mở hãy tải lại.") from error
 
     @contextmanager
     def reading(self) -> Iterator["Store"]:

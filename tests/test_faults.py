@@ -141,6 +141,10 @@ def test_an_interrupted_first_start_is_repaired_on_the_next(tmp_path):
     door = Service(path, console())
     door.ensure()  # the app's next start
     assert door.facts()["area"]["name"] == "Huyện Mỹ Tú" and len(door.months()) > 0
+    empty = tmp_path / "empty.duckdb"  # `init` without a plan: empty on purpose, and it stays so
+    assert cli(empty, "init").returncode == 0
+    Service(empty, console()).ensure()
+    assert Service(empty, console()).facts()["area"]["name"] is None and Service(empty, console()).months() == []
     seconds, _ = timed(tmp_path / "timed.duckdb", "init", "--demo")
     for i, delay in enumerate(points(seconds, 6)):  # `init --demo` killed wherever it is
         fresh = tmp_path / f"init-{i}.duckdb"

@@ -98,25 +98,6 @@ def client() -> str | None:
     return address if isinstance(address, str) else None
 
 
-_COMPUTING: dict[tuple, threading.Lock] = {}
-_COMPUTING_GUARD = threading.Lock()
-
-
-def _shared(cached, *args):
-    """`cached(*args)` (a st.cache_data function), computed once when several sessions ask for it at once:
-    Streamlit's cache lets each of them compute a missing entry; here the first does and the others wait,
-    then read its result from the cache (after an import, twenty sessions would each build every card)."""
-    key = (cached.__qualname__, *args)
-    with _COMPUTING_GUARD:
-        lock = _COMPUTING.setdefault(key, threading.Lock())
-    try:
-        with lock:
-            return cached(*args)
-    finally:
-        with _COMPUTING_GUARD:
-            _COMPUTING.pop(key, None)
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def _facts(path: str, version: tuple) -> dict:
     return Service(path).facts()
@@ -125,7 +106,7 @@ def _facts(path: str, version: tuple) -> dict:
 def facts() -> dict:
     """Months with data, plans, units and their other names, the area, settings, and whether the data
     is a sample."""
-    return _shared(_facts, *_key())
+    return _facts(*_key())
 
 
 def predecessors(unit: str) -> list[str]:
@@ -149,7 +130,7 @@ def _card(path: str, version: tuple, period: Period, as_of: Period | None) -> sc
 def card(period: Period | None = None, as_of: Period | None = None) -> scorecard.Scorecard:
     """The scorecard of a period (by default the one chosen in the sidebar), judged by its year's plan;
     `as_of` lists the units as they are at a later period's end, for comparing with it."""
-    return _shared(_card, *_key(), period or chosen_period(), as_of)
+    return _card(*_key(), period or chosen_period(), as_of)
 
 
 # every unit's months: large (a province's 3.321 units × 36 months × 7 KPIs, 70 MB), so kept once, not copied
@@ -167,14 +148,14 @@ def _area_trend(path: str, version: tuple, last: tuple[int, int], span: int) -> 
 def area_trend(span: int = 24) -> pd.DataFrame:
     """The area's rates month by month over the `span` months up to the chosen period (history.trend)."""
     period = chosen_period()
-    return _shared(_area_trend, *_key(), (period.year, period.last_month), span)
+    return _area_trend(*_key(), (period.year, period.last_month), span)
 
 
 def panel(last: tuple[int, int] | None = None, span: int = 36) -> pd.DataFrame:
     """Every unit's rates in each of the `span` stored months up to `last` (units merged by then
     counted as the unit they became)."""
     period = chosen_period()
-    return _shared(_panel, *_key(), last or (period.year, period.last_month), span)
+    return _panel(*_key(), last or (period.year, period.last_month), span)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -183,7 +164,7 @@ def _flags(path: str, version: tuple, period: Period) -> pd.DataFrame:
 
 
 def flags() -> pd.DataFrame:
-    return _shared(_flags, *_key(), chosen_period())
+    return _flags(*_key(), chosen_period())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -195,7 +176,7 @@ def counts_by_month(unit: str) -> pd.DataFrame:
     """A unit's stored counts (with those of the units merged into it), month by month, up to the
     chosen period."""
     period = chosen_period()
-    return _shared(_counts_by_month, *_key(), unit, (period.year, period.last_month))
+    return _counts_by_month(*_key(), unit, (period.year, period.last_month))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -205,7 +186,7 @@ def _fields(path: str, version: tuple, unit: str, period: Period) -> pd.DataFram
 
 def fields(unit: str) -> pd.DataFrame:
     """The unit's rates by field (lĩnh vực) over the chosen period: empty without reports by field."""
-    return _shared(_fields, *_key(), unit, chosen_period())
+    return _fields(*_key(), unit, chosen_period())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -215,7 +196,7 @@ def _report(path: str, version: tuple, period: Period):
 
 def report():
     """The chosen period's Report (kpi.reports), cached until the data changes."""
-    return _shared(_report, *_key(), chosen_period())
+    return _report(*_key(), chosen_period())
 
 
 # -- the frame: plan and period chosen once, kept across pages and in the URL --------------------------
