@@ -12,6 +12,18 @@ def window(store: Store, last: tuple[int, int], months: int = 36) -> list[tuple[
     return [m for m in store.months() if m <= last][-months:]
 
 
+def area(counts: pd.DataFrame, definitions: dict[int, dict[str, str]]) -> pd.DataFrame:
+    """The area's rates month by month, as `trend` gives them from a panel, straight from the count rows (no
+    frame of every unit's months in between): [year, month, kpi, numerator, denominator, rate]."""
+    counted = {}
+    for year in counts["year"].unique():
+        counted.setdefault(tuple(sorted(definitions.get(int(year), {}).items())), []).append(year)
+    parts = [measures.rates(counts[counts["year"].isin(years)], ["year", "month"], dict(way))
+             for way, years in counted.items()] or [measures.rates(counts, ["year", "month"])]
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["kpi", "year", "month"]).reset_index(drop=True)
+
+
 def panel(counts: pd.DataFrame, units: pd.DataFrame, definitions: dict[int, dict[str, str]],
           as_of: tuple[int, int] | None = None) -> pd.DataFrame:
     """Every unit's KPIs in every month: [unit, group, year, month, kpi, numerator, denominator, rate].

@@ -347,6 +347,11 @@ class Service:
         received = counts.groupby("field", sort=False)["received"].sum(min_count=1)
         return wide.loc[order].assign(received=received.loc[order]).rename_axis("field").reset_index()
 
+    def area_trend(self, last: tuple[int, int], span: int = 24) -> pd.DataFrame:
+        """The area's rates in each of the `span` months up to `last` (history.area)."""
+        with self._store.reading() as s:
+            return history.area(s.monthly_counts(history.window(s, last, span)), s.definitions_by_year())
+
     def panel(self, last: tuple[int, int], span: int = 36) -> pd.DataFrame:
         """Every unit's rates in each of the `span` months up to `last` (merged units as what they became)."""
         with self._store.reading() as s:

@@ -165,3 +165,22 @@ def test_what_units_below_target_need_by_the_years_end_at_todays_volume(store):
     assert half.said().to_dict() == {MY_HUONG: "Không thể đạt", PHU_MY: "Không thể đạt"}
     table = scorecard.below_table(scorecard.build(store, Period(2024, 3, "ytd")).below_target("online"), "online", ahead)
     assert table.set_index("Đơn vị").at[MY_HUONG, "Từ nay đến hết 12/2024"] == "856 (96/tháng)"
+
+
+def test_the_areas_months_straight_from_the_counts_equal_the_sum_of_the_units(tmp_path):
+    """history.area (the overview's trend) gives what history.trend gives from every unit's months: the sample's
+    24 months, with its two years' definitions and its merged units."""
+    from kpi import history, setup
+    from kpi.service import Service
+    from kpi.store import Store
+
+    path = tmp_path / "mau.duckdb"
+    setup.initialise(Store(path), sample="district")
+    door = Service(path)
+    whole, direct = history.trend(door.panel((2024, 12), 24)), door.area_trend((2024, 12), 24)
+    pd.testing.assert_frame_equal(whole.reset_index(drop=True), direct.reset_index(drop=True), check_dtype=False)
+    online = direct[direct["kpi"] == "online"]
+    december = online.iloc[-1]
+    assert len(online) == 24 and (december["year"], december["month"]) == (2024, 12)
+    assert (december["numerator"], december["denominator"]) == (1501, 1650)
+    assert december["rate"] == pytest.approx(150100 / 1650, abs=1e-12)  # 90,97%

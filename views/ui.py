@@ -9,7 +9,7 @@ from typing import Iterator
 import pandas as pd
 import streamlit as st
 
-from kpi import fmt, history, ingest, plan, scorecard, service
+from kpi import fmt, ingest, plan, scorecard, service
 from kpi import text as kpi_text
 from kpi.periods import SCOPES, Period
 from kpi.service import DEMO_LABEL, ROLES, Actor, Service, StoreError
@@ -142,11 +142,11 @@ def _panel(path: str, version: tuple, last: tuple[int, int], span: int) -> pd.Da
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _area_trend(path: str, version: tuple, last: tuple[int, int], span: int) -> pd.DataFrame:
-    return history.trend(_panel(path, version, last, span))
+    return Service(path).area_trend(last, span)
 
 
 def area_trend(span: int = 24) -> pd.DataFrame:
-    """The area's rates month by month over the `span` months up to the chosen period (history.trend)."""
+    """The area's rates month by month over the `span` months up to the chosen period (history.area)."""
     period = chosen_period()
     return _area_trend(*_key(), (period.year, period.last_month), span)
 
