@@ -185,7 +185,8 @@ class Scorecard:
         if not seen or until <= max(seen) or below.empty:
             return None
         left = until - max(seen)
-        expected = (below["denominator"].astype("Float64") * left / len(seen)).round().astype("Int64")
+        # dossiers still to come at the unit's pace so far, halves rounded up as everywhere
+        expected = np.floor(below["denominator"].astype("Float64") * left / len(seen) + 0.5).astype("Int64")
         then = targets.assess(below["numerator"], below["denominator"] + expected, below["comparator"],
                               (below["threshold"] * targets.SCALE).round())
         needed = then["needed"].set_axis(below.index)

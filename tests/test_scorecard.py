@@ -184,3 +184,11 @@ def test_the_areas_months_straight_from_the_counts_equal_the_sum_of_the_units(tm
     assert len(online) == 24 and (december["year"], december["month"]) == (2024, 12)
     assert (december["numerator"], december["denominator"]) == (1501, 1650)
     assert december["rate"] == pytest.approx(150100 / 1650, abs=1e-12)  # 90,97%
+
+
+def test_dossiers_to_come_are_rounded_half_up(store):
+    # Tư pháp received 5 in January and February: 2,5 a month; March is still to come in the first quarter
+    store.import_counts(count_rows([online(TU_PHAP, 1, 2, 1), online(TU_PHAP, 2, 1, 1)]), file_name="q1.xlsx")
+    ahead = scorecard.build(store, Period(2024, 1, "quarter")).ahead("online")
+    assert (ahead.until, ahead.months_left) == ((2024, 3), 1)
+    assert ahead.units.set_index("unit").at[TU_PHAP, "expected"] == 3  # 2,5 → 3, not 2 (half to even)
