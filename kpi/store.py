@@ -206,6 +206,21 @@ def waiting_shown(report) -> Iterator[None]:
         _WAITING.report = before
 
 
+# DuckDB's words for a disk that refuses, and ours
+_DISK_WORDS = {"No space left on device": "ổ đĩa đã đầy", "Read-only file system": "ổ đĩa chỉ cho phép đọc",
+               "Permission denied": "tài khoản chạy ứng dụng không có quyền ghi", "Disk quota exceeded":
+               "đã hết hạn mức dung lượng ổ đĩa"}
+
+
+def _duckdb_said(path: Path, error: Exception) -> str:
+    """A DuckDB error in Vietnamese where it is the disk's; else its own first line."""
+    text = str(error)
+    why = next((ours for theirs, ours in _DISK_WORDS.items() if theirs in text), None)
+    if why:
+        return f"Không ghi được vào cơ sở dữ liệu {path}: {why}; chưa có gì được ghi. Hãy giải phóng hoặc sửa ổ đĩa rồi thử lại."
+    return f"Lỗi cơ sở dữ liệu {path}: {text.splitlines()[0]}"
+
+
 def _os_reason(error: OSError) -> str:
     """Why the file system refused, in Vietnamese."""
     import errno
@@ -397,7 +412,7 @@ class Store:
             try:
                 yield con
             except duckdb.Error as error:  # said in words, never as a traceback
-                raise StoreError(f"Lỗi cơ sở dữ liệu {self.path}: {str(error).splitlines()[0]}") from error
+                raise StoreError(_duckdb_said(self.path, error)) from error
             finally:
                 con.close()
 
