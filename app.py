@@ -5,7 +5,7 @@ import logging
 
 import streamlit as st
 
-from views import ui
+from views import auth, ui
 
 st.set_page_config(page_title="Chỉ số dịch vụ công trực tuyến", page_icon=":material/monitoring:", layout="wide")
 
@@ -64,11 +64,11 @@ def run() -> None:
         st.switch_page(overview if known["area"]["name"] else setup)
     needs = next(needs for pages in menu.values() for p, needs in pages if p.url_path == page.url_path)
     if known["area"]["name"] and me.may(needs):
-        ui.frame()  # the sidebar (area, period, the plan that judges it, who is logged in), shared by every page
+        ui.frame()  # the sidebar (area, period, the plan that judges it), shared by every page
     else:
         ui.flash()
-        ui.account()
-    ui.gate(page, needs)
+    auth.account()  # who is logged in, last in the sidebar
+    auth.gate(page, needs)
     with ui.writes_waiting():
         page.run()
 

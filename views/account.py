@@ -1,7 +1,7 @@
 """Tài khoản: who is logged in, their role, a new password, and the way out."""
 import streamlit as st
 
-from views import ui
+from views import auth, ui
 from views.ui import ROLES, StoreError
 
 me = ui.actor()
@@ -29,5 +29,5 @@ if ui.doorway().has_password(me.name):
                     ui.written("Đã đổi mật khẩu.")
 else:
     st.caption("Tài khoản này đăng nhập một lần qua hệ thống của cơ quan, không dùng mật khẩu.")
-if ui.can_log_out():
-    st.button("Đăng xuất", key="logout_here", icon=":material/logout:", on_click=ui.logout)
+if auth.can_log_out():
+    st.button("Đăng xuất", key="logout_here", icon=":material/logout:", on_click=auth.logout)

@@ -1,7 +1,7 @@
 """Đăng nhập: a name and a password; on a database without users, its first administrator."""
 import streamlit as st
 
-from views import ui
+from views import auth
 
 st.title("Đăng nhập")
-ui.login_form()
+auth.login_form()
