@@ -7,6 +7,7 @@ a writer kept waiting says so while it waits. A wait beyond its limit is said in
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
@@ -206,28 +207,28 @@ def waiting_shown(report) -> Iterator[None]:
         _WAITING.report = before
 
 
-# DuckDB's words for a disk that refuses, and ours
-_DISK_WORDS = {"No space left on device": "ổ đĩa đã đầy", "Read-only file system": "ổ đĩa chỉ cho phép đọc",
-               "Permission denied": "tài khoản chạy ứng dụng không có quyền ghi", "Disk quota exceeded":
-               "đã hết hạn mức dung lượng ổ đĩa"}
-
-
-def _duckdb_said(path: Path, error: Exception) -> str:
-    """A DuckDB error in Vietnamese where it is the disk's; else its own first line."""
-    text = str(error)
-    why = next((ours for theirs, ours in _DISK_WORDS.items() if theirs in text), None)
-    if why:
-        return f"Không ghi được vào cơ sở dữ liệu {path}: {why}; chưa có gì được ghi. Hãy giải phóng hoặc sửa ổ đĩa rồi thử lại."
-    return f"Lỗi cơ sở dữ liệu {path}: {text.splitlines()[0]}"
+# why the file system refused, in Vietnamese
+_REFUSALS = {errno.EROFS: "ổ đĩa chỉ cho phép đọc", errno.EACCES: "tài khoản chạy ứng dụng không có quyền ghi",
+             errno.EPERM: "tài khoản chạy ứng dụng không có quyền ghi", errno.ENOSPC: "ổ đĩa đã đầy",
+             errno.EDQUOT: "đã hết hạn mức dung lượng ổ đĩa", errno.ENOENT: "không có thư mục này"}
 
 
 def _os_reason(error: OSError) -> str:
-    """Why the file system refused, in Vietnamese."""
-    import errno
-    return {errno.EROFS: "ổ đĩa chỉ cho phép đọc", errno.EACCES: "tài khoản chạy ứng dụng không có quyền ghi",
-            errno.EPERM: "tài khoản chạy ứng dụng không có quyền ghi", errno.ENOSPC: "ổ đĩa đã đầy",
-            errno.EDQUOT: "đã hết hạn mức dung lượng ổ đĩa", errno.ENOENT: "không có thư mục này"}.get(
-        error.errno, error.strerror or str(error))
+    return _REFUSALS.get(error.errno, error.strerror or str(error))
+
+
+def _unwritable(path: Path, error: OSError) -> StoreError:
+    return StoreError(f"Không ghi được vào cơ sở dữ liệu {path}: {_os_reason(error)} ({error.filename}).")
+
+
+def _duckdb_said(path: Path, error: Exception) -> str:
+    """A DuckDB error in Vietnamese where the disk refused (DuckDB quotes the system's own words); else its
+    own first line."""
+    text = str(error)
+    why = next((ours for code, ours in _REFUSALS.items() if code != errno.ENOENT and os.strerror(code) in text), None)
+    if why:
+        return f"Không ghi được vào cơ sở dữ liệu {path}: {why}; chưa có gì được ghi. Hãy giải phóng hoặc sửa ổ đĩa rồi thử lại."
+    return f"Lỗi cơ sở dữ liệu {path}: {text.splitlines()[0]}"
 
 
 @contextmanager
@@ -242,7 +243,7 @@ def _ticket(path: Path, deadline: float, busy) -> Iterator[None]:
             os.chmod(folder, 0o1777)  # the app's account and the CLI's may differ, as for the lock files
         dispenser = os.open(folder / ".dispenser", os.O_RDONLY | os.O_CREAT, 0o666)
     except OSError as error:
-        raise StoreError(f"Không ghi được vào cơ sở dữ liệu {path}: {_os_reason(error)} ({error.filename}).") from error
+        raise _unwritable(path, error) from error
     fd = None
     try:
         fcntl.flock(dispenser, fcntl.LOCK_EX)  # one ticket at a time: numbered and shown in the order they came
@@ -254,8 +255,7 @@ def _ticket(path: Path, deadline: float, busy) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX)
             os.rename(draft, ticket)  # seen by the others only once locked
         except OSError as error:
-            raise StoreError(f"Không ghi được vào cơ sở dữ liệu {path}: {_os_reason(error)} ({error.filename}).") \
-                from error
+            raise _unwritable(path, error) from error
         finally:
             os.close(dispenser)
         started, told, report = time.monotonic(), 0.0, getattr(_WAITING, "report", None)
@@ -354,7 +354,7 @@ def _lock_file(path: Path, name: str, fds: list[int]) -> int:
     try:  # read-only is enough for flock, and lets an account that may only read the database read it
         fd = os.open(f"{path}.{name}.lock", os.O_RDONLY | os.O_CREAT, 0o666)
     except OSError as error:
-        raise StoreError(f"Không mở được cơ sở dữ liệu {path}: {error.strerror} ({error.filename}).") from error
+        raise StoreError(f"Không mở được cơ sở dữ liệu {path}: {_os_reason(error)} ({error.filename}).") from error
     fds.append(fd)
     return fd
 
