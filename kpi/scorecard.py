@@ -72,18 +72,18 @@ class Scorecard:
     instead_found: tuple = ()  # measures.Instead for each KPI some units have data for only under another definition
     _memo: dict = field(default_factory=dict, compare=False, repr=False)  # rankings and totals, made once each
 
-    def _once(self, key: tuple, make) -> pd.DataFrame:
-        """A table this card has made before (a page asks for the same ranking many times), as a fresh frame."""
+    def _once(self, key: tuple, make):
+        """A table (or dict) this card has made before (a page asks for the same ranking many times), as a fresh
+        copy."""
         if key not in self._memo:
             self._memo[key] = make()
-        return self._memo[key].copy(deep=False)
+        made = self._memo[key]
+        return made.copy(deep=False) if isinstance(made, pd.DataFrame) else made.copy()
 
     def coverage(self, kpi: str) -> dict:
         """What a KPI's figures for the period cover: units with data of units expected, months with
         data of months in the period, and whether that is all of them."""
-        if ("coverage", kpi) not in self._memo:
-            self._memo["coverage", kpi] = self._coverage(kpi)
-        return dict(self._memo["coverage", kpi])
+        return self._once(("coverage", kpi), lambda: self._coverage(kpi))
 
     def _coverage(self, kpi: str) -> dict:
         rows = self.units[self.units["kpi"] == kpi]
