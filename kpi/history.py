@@ -12,15 +12,19 @@ def window(store: Store, last: tuple[int, int], months: int = 36) -> list[tuple[
     return [m for m in store.months() if m <= last][-months:]
 
 
-def area(counts: pd.DataFrame, definitions: dict[int, dict[str, str]]) -> pd.DataFrame:
-    """The area's rates month by month, as `trend` gives them from a panel, straight from the count rows (no
-    frame of every unit's months in between): [year, month, kpi, numerator, denominator, rate]."""
-    counted = {}
-    for year in counts["year"].unique():
-        counted.setdefault(tuple(sorted(definitions.get(int(year), {}).items())), []).append(year)
-    parts = [measures.rates(counts[counts["year"].isin(years)], ["year", "month"], dict(way))
-             for way, years in counted.items()] or [measures.rates(counts, ["year", "month"])]
+def area(by_month: pd.DataFrame, definitions: dict[int, dict[str, str]]) -> pd.DataFrame:
+    """The area's rates month by month, as `trend` gives them from a panel, from the months' sums
+    (Store.period_sums, no frame of every unit's months in between), each month counted by its year's plan:
+    [year, month, kpi, numerator, denominator, rate]."""
+    parts = []
+    for kpi in measures.CATALOGUE:
+        names = [f"{kpi.key}:{definitions.get(int(year), {}).get(kpi.key, kpi.default_variant)}"
+                 for year in by_month["year"]]
+        picked = {part: pd.array([by_month.at[i, f"{name}|{part[0]}"] for i, name in zip(by_month.index, names)],
+                                 dtype="Int64") for part in ("numerator", "denominator")}
+        parts.append(pd.DataFrame({"year": by_month["year"], "month": by_month["month"], "kpi": kpi.key, **picked}))
     out = pd.concat(parts, ignore_index=True)
+    out["rate"] = measures.rate(out["numerator"], out["denominator"])
     return out.sort_values(["kpi", "year", "month"]).reset_index(drop=True)
 
 

@@ -179,6 +179,11 @@ def allowed_instead(given: set[str], definitions: dict[str, str] | None = None,
     return found
 
 
+def every_ratio(kpis: tuple[Kpi, ...] = CATALOGUE) -> dict[str, Ratio]:
+    """Every definition of every KPI by name ("online:new"), for sums made once for all of them."""
+    return {f"{k.key}:{variant}": r for k in kpis for variant, r in k.variants.items()}
+
+
 def get(key: str) -> Kpi:
     try:
         return KPIS[key]

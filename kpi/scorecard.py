@@ -241,11 +241,15 @@ def build(store: Store, period: Period, as_of: Period | None = None,
     units as they are at a later period's end, merged units counted as their successor: for
     comparing that period with this one. `definitions` replace the plan's: to see what a change
     of definition would do before it is saved."""
+    end = roster.month_key(as_of.year, as_of.last_month) if as_of else None
     with store.reading():
         plan = store.plan_of_year(period.year)
         plan_id = plan["plan_id"] if plan else None
+        units = store.units()
+        merged = roster.successors(units, end or roster.month_key(period.year, period.last_month))
         return assemble(
-            period, store.area()["name"] or "", plan, store.units(), store.monthly_counts(period.months()),
+            period, store.area()["name"] or "", plan, units,
+            store.period_sums(period.months(), measures.every_ratio(), merged),
             store.roster(plan_id) if plan else None,
             store.targets(plan_id) if plan else pd.DataFrame(columns=TARGET_COLUMNS),
             definitions if definitions is not None else store.definitions(plan_id) if plan else {},
@@ -253,24 +257,30 @@ def build(store: Store, period: Period, as_of: Period | None = None,
             windows=tuple(store.windows(period.months()).itertuples(index=False, name=None)))
 
 
-def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame, counts: pd.DataFrame,
-             plan_roster: pd.DataFrame | None, target_table: pd.DataFrame, definitions: dict[str, str],
-             sample: bool = False, as_of: Period | None = None, windows: tuple = ()) -> Scorecard:
-    """Pure part of `build`: units, counts and the plan in, scorecard out."""
-    present = sorted({(int(y), int(m)) for y, m in zip(counts["year"], counts["month"])})
-    given = frozenset(c for c in measures.COUNTS if c in counts and counts[c].notna().any())
+def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame,
+             sums: tuple[pd.DataFrame, pd.DataFrame], plan_roster: pd.DataFrame | None, target_table: pd.DataFrame,
+             definitions: dict[str, str], sample: bool = False, as_of: Period | None = None,
+             windows: tuple = ()) -> Scorecard:
+    """Pure part of `build`: units, the period's sums by unit and by month (Store.period_sums, merged units
+    already counted as their successors) and the plan in, scorecard out."""
+    by_unit, by_month = sums
+    months = list(zip(by_month["year"].astype(int), by_month["month"].astype(int)))
+    given = frozenset(c for c in measures.COUNTS if by_month[f"has|{c}"].any())
     end = roster.month_key(as_of.year, as_of.last_month) if as_of else None
-    counts = roster.fold(counts, units, end or roster.month_key(period.year, period.last_month))
-    listed = roster.listed(units, plan_roster, period, set(counts["unit_id"]), end)
-    # each unit-month's numerator and denominator once, by the units' numbers (grouping on names is slower)
-    ratios = measures.ratios(counts, ["unit_id", "year", "month"], definitions)
-    known = ratios.loc[ratios["denominator"].notna(), ["kpi", "year", "month"]].drop_duplicates()
-    kpi_months = {k: sorted(zip(g["year"].astype(int), g["month"].astype(int))) for k, g in known.groupby("kpi")}
-    computed = measures.combine(ratios[ratios["unit_id"].isin(listed["unit_id"])].drop(columns=["year", "month"]),
-                                ["unit_id"]).merge(listed[["unit_id", "unit"]], on="unit_id").drop(columns="unit_id")
-    counts = counts.merge(listed[["unit_id", "unit"]], on="unit_id")
-    grid = listed[["unit", "group", "position"]].merge(pd.DataFrame({"kpi": list(measures.KPIS)}), how="cross")
-    table = grid.merge(computed, on=["unit", "kpi"], how="left")
+    listed = roster.listed(units, plan_roster, period, set(by_unit["unit_id"]), end)
+    in_force = {k.key: f"{k.key}:{(definitions or {}).get(k.key, k.default_variant)}" for k in measures.CATALOGUE}
+    kpi_months = {key: [m for m, n in zip(months, by_month[f"{name}|k"]) if n] for key, name in in_force.items()}
+    kpi_months = {key: found for key, found in kpi_months.items() if found}
+
+    # a row per unit and KPI, unit by unit in the listed order
+    wide = listed[["unit_id"]].merge(by_unit, on="unit_id", how="left")
+    table = listed.loc[listed.index.repeat(len(in_force)), ["unit", "group", "position"]].reset_index(drop=True)
+    table["kpi"] = np.tile(list(in_force), len(listed))
+    for part, column in (("n", "numerator"), ("d", "denominator")):
+        values = np.column_stack([wide[f"{name}|{part}"].to_numpy(dtype=float, na_value=np.nan)
+                                  for name in in_force.values()]) if len(listed) else np.empty(0)
+        table[column] = pd.array(values.ravel(), dtype="Float64").astype("Int64")
+    table["rate"] = measures.rate(table["numerator"], table["denominator"])
 
     wordings = targets.for_units(target_table, listed)
     table = table.merge(wordings.rename(columns={"wording": "target"}), on=["unit", "kpi"], how="left")
@@ -279,24 +289,24 @@ def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame, 
     instead = []
     for kpi in (k for k in measures.CATALOGUE if len(k.variants) > 1):  # counts there, under another definition
         lacking = (table["kpi"] == kpi.key) & (table["status"] == NO_DATA)
-        if not lacking.any() or counts.empty:
+        if not lacking.any():
             continue
-        variant = definitions.get(kpi.key, kpi.default_variant)
+        variant = (definitions or {}).get(kpi.key, kpi.default_variant)
         for other in (v for v in kpi.variants if v != variant):
-            rated = measures.rates(counts, ["unit"], {kpi.key: other}, (kpi,))
-            found = lacking & table["unit"].isin(set(rated.loc[rated["denominator"].notna(), "unit"]))
+            rated = wide.loc[wide[f"{kpi.key}:{other}|d"].notna(), "unit_id"]
+            found = lacking & table["unit"].isin(set(listed.loc[listed["unit_id"].isin(rated), "unit"]))
             if found.any():
                 table.loc[found, "status"] = OTHER_DEFINITION
-                theirs = counts[counts["unit"].isin(set(table.loc[found, "unit"]))]
+                theirs = wide[wide["unit_id"].isin(listed.loc[listed["unit"].isin(table.loc[found, "unit"]), "unit_id"])]
                 ratio = kpi.variants[variant]
-                missing = tuple(c for c in (*ratio.numerator, *ratio.denominator) if theirs[c].isna().all())
+                missing = tuple(c for c in (*ratio.numerator, *ratio.denominator) if not theirs[f"has|{c}"].any())
                 others_have = ((table["kpi"] == kpi.key) & table["denominator"].notna()).any()
                 instead.append(measures.Instead(kpi, variant, other, missing,
                                                 int(found.sum()) if others_have else None))
                 break
     table["band"] = _band(table)
     windows = tuple((int(y), int(m), pd.Timestamp(a).date(), pd.Timestamp(b).date()) for y, m, a, b in windows)
-    return Scorecard(period, area, plan, table, target_table, definitions, sample, present, given, windows,
+    return Scorecard(period, area, plan, table, target_table, definitions, sample, months, given, windows,
                      kpi_months, tuple(instead))
 
 

@@ -350,7 +350,8 @@ class Service:
     def area_trend(self, last: tuple[int, int], span: int = 24) -> pd.DataFrame:
         """The area's rates in each of the `span` months up to `last` (history.area)."""
         with self._store.reading() as s:
-            return history.area(s.monthly_counts(history.window(s, last, span)), s.definitions_by_year())
+            months = history.window(s, last, span)
+            return history.area(s.period_sums(months, measures.every_ratio(), {})[1], s.definitions_by_year())
 
     def panel(self, last: tuple[int, int], span: int = 36) -> pd.DataFrame:
         """Every unit's rates in each of the `span` months up to `last` (merged units as what they became)."""

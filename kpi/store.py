@@ -613,6 +613,45 @@ class Store:
             "WHERE year::INTEGER * 100 + month IN (SELECT unnest(?::INTEGER[])) ORDER BY unit_id, year, month", [keys])
         return frame.astype({c: "Int64" for c in COUNTS})
 
+    def period_sums(self, months: list[tuple[int, int]], ratios: dict[str, measures.Ratio],
+                    merged: dict[int, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """A period's counts summed by DuckDB, for a scorecard. Rows of a unit merged into another
+        (`merged`: unit_id -> successor) are first added to the successor's of the same month; then a
+        unit-month counts towards a ratio only when its numerator and denominator are both known.
+
+        Returns (by unit, by month). Each has for each ratio name `name|n` and `name|d` (NA when no unit-month
+        gave them) and for each count `has|count` (the unit-months giving it); by unit has unit_id, by month
+        year, month and `name|k` (the units with the ratio known)."""
+        def total(columns: tuple[str, ...]) -> str:
+            return " + ".join(f'"{c}"' for c in columns)
+
+        known = {name: f"(({total(r.numerator)}) IS NOT NULL AND ({total(r.denominator)}) IS NOT NULL)"
+                 for name, r in ratios.items()}
+        sums = [f'SUM(CASE WHEN {known[name]} THEN {total(getattr(r, part))} END)::BIGINT AS "{name}|{part[0]}"'
+                for name, r in ratios.items() for part in ("numerator", "denominator")]
+        month_counts = [f'COUNT(CASE WHEN {known[name]} THEN 1 END) AS "{name}|k"' for name in ratios]
+        month_counts += [f'COUNT("{c}") AS "has|{c}"' for c in COUNTS]
+        chosen = "year::INTEGER * 100 + month IN (SELECT unnest(?::INTEGER[]))"
+        keys = [y * 100 + m for y, m in months]
+        if merged:  # only then are rows of one unit-month to be added up first
+            moved = ("SELECT coalesce(f.successor, c.unit_id) AS unit_id, year, month, "
+                     + ", ".join(f'SUM(c."{c}") AS "{c}"' for c in COUNTS)
+                     + " FROM monthly_counts c LEFT JOIN (SELECT unnest(?::INTEGER[]) AS unit_id, unnest(?::INTEGER[]) "
+                       f"AS successor) f ON f.unit_id = c.unit_id WHERE {chosen} GROUP BY ALL")
+            params = [list(merged), list(merged.values()), keys]
+        else:
+            moved, params = f"SELECT * FROM monthly_counts WHERE {chosen}", [keys]
+        frame = self.query(f"WITH moved AS ({moved}) SELECT unit_id, year, month, {', '.join(sums + month_counts)} "
+                           "FROM moved GROUP BY GROUPING SETS ((unit_id), (year, month))", params)
+        sums = [f"{n}|{p}" for n in ratios for p in "nd"]
+        has = [f"has|{c}" for c in COUNTS]
+        by_unit = frame.loc[frame["unit_id"].notna(), ["unit_id", *sums, *has]]
+        by_month = frame.loc[frame["year"].notna(), ["year", "month", *sums, *(f"{n}|k" for n in ratios), *has]]
+        return (by_unit.astype({"unit_id": "int64", **{c: "Int64" for c in sums}, **{c: "int64" for c in has}})
+                .sort_values("unit_id").reset_index(drop=True),
+                by_month.astype({c: "Int64" if c in sums else "int64" for c in by_month})
+                .sort_values(["year", "month"]).reset_index(drop=True))
+
     def has_demo_data(self) -> bool:
         frame = self.query(
             "SELECT count(*) AS n FROM monthly_counts JOIN imports USING (import_id) WHERE kind = 'demo'")

@@ -192,3 +192,33 @@ def test_dossiers_to_come_are_rounded_half_up(store):
     ahead = scorecard.build(store, Period(2024, 1, "quarter")).ahead("online")
     assert (ahead.until, ahead.months_left) == ((2024, 3), 1)
     assert ahead.units.set_index("unit").at[TU_PHAP, "expected"] == 3  # 2,5 → 3, not 2 (half to even)
+
+
+@pytest.mark.parametrize("period, as_of", [(Period(2024, 12, "ytd"), None), (Period(2024, 6, "half"), Period(2025, 1))])
+def test_sums_made_by_duckdb_equal_the_month_rows_grouped_in_pandas(tmp_path, period, as_of):
+    """Store.period_sums (what a scorecard is built from) against the month rows folded and grouped in pandas, on
+    the sample with two units merged, for every KPI under the plan's definitions: the same numerators and
+    denominators for every unit."""
+    from kpi import measures, roster, setup
+    from kpi.store import Store
+
+    store = Store(tmp_path / "mau.duckdb")
+    setup.initialise(store, sample="district")
+    # two communes merged from January 2025: compared as of then, their months are the new one's
+    assert store.merge_units([MY_TU, PHU_MY], "Xã Mỹ Phú", 202501, group=store.units().set_index("unit").at[MY_TU, "group"])
+    card = scorecard.build(store, period, as_of=as_of)
+    end = as_of or period
+    counts = roster.fold(store.monthly_counts(period.months()), store.units(), roster.month_key(end.year, end.last_month))
+    names = store.units().set_index("unit_id")["unit"]
+    expected = measures.rates(counts.assign(unit=counts["unit_id"].map(names)), ["unit"], card.definitions)
+    got = card.units[card.units["denominator"].notna()]
+    merged = got.merge(expected, on=["unit", "kpi"], suffixes=("", "_pandas"))
+    assert len(merged) == len(got) == int(expected["denominator"].notna().sum()) > 100
+    assert (merged["numerator"] == merged["numerator_pandas"]).all()
+    assert (merged["denominator"] == merged["denominator_pandas"]).all()
+    if as_of:  # Mỹ Phú's half is Mỹ Tú's and Phú Mỹ's, which are no longer listed
+        alone = scorecard.build(store, period)
+        assert row(card, "Xã Mỹ Phú")["denominator"] == row(alone, MY_TU)["denominator"] + row(alone, PHU_MY)["denominator"] > 0
+        assert not card.units["unit"].isin([MY_TU, PHU_MY]).any()
+    months = sorted({(int(y), int(m)) for y, m in zip(counts["year"], counts["month"])})
+    assert card.months_present == months and len(months) == len(period.months())
