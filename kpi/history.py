@@ -14,7 +14,7 @@ def window(store: Store, last: tuple[int, int], months: int = 36) -> list[tuple[
 
 def area(by_month: pd.DataFrame, definitions: dict[int, dict[str, str]]) -> pd.DataFrame:
     """The area's rates month by month, as `trend` gives them from a panel, from the months' sums
-    (Store.period_sums, no frame of every unit's months in between), each month counted by its year's plan:
+    (Store.month_sums, no frame of every unit's months in between), each month counted by its year's plan:
     [year, month, kpi, numerator, denominator, rate]."""
     parts = []
     for kpi in measures.CATALOGUE:
@@ -29,11 +29,11 @@ def area(by_month: pd.DataFrame, definitions: dict[int, dict[str, str]]) -> pd.D
 
 
 def panel(counts: pd.DataFrame, units: pd.DataFrame, definitions: dict[int, dict[str, str]],
-          as_of: tuple[int, int] | None = None) -> pd.DataFrame:
+          as_of: tuple[int, int] | None = None, kpis: tuple[measures.Kpi, ...] = measures.CATALOGUE) -> pd.DataFrame:
     """Every unit's KPIs in every month: [unit, group, year, month, kpi, numerator, denominator, rate].
 
     Each month is counted by the definitions of its year's plan (definitions: year -> kpi -> variant);
-    a unit merged into another by `as_of` (year, month) counts as the unit it became."""
+    a unit merged into another by `as_of` (year, month) counts as the unit it became; `kpis`: these alone."""
     if as_of:
         counts = roster.fold(counts, units, roster.month_key(*as_of))
     rows = counts.merge(units[["unit_id", "unit", "group"]], on="unit_id")  # one row per unit and month
@@ -43,8 +43,8 @@ def panel(counts: pd.DataFrame, units: pd.DataFrame, definitions: dict[int, dict
         chosen = definitions.get(int(year), {})
         counted.setdefault(tuple(sorted(chosen.items())), []).append(year)
     if len(counted) <= 1:
-        return measures.row_rates(rows, keys, dict(next(iter(counted), ())))
-    return pd.concat([measures.row_rates(rows[rows["year"].isin(years)], keys, dict(way))
+        return measures.row_rates(rows, keys, dict(next(iter(counted), ())), kpis)
+    return pd.concat([measures.row_rates(rows[rows["year"].isin(years)], keys, dict(way), kpis)
                       for way, years in counted.items()], ignore_index=True)
 
 

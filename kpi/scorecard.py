@@ -60,8 +60,7 @@ class Scorecard:
     period: Period
     area: str
     plan: dict | None  # the plan of the period's year (plan_id, name, year, document, source), or None
-    units: pd.DataFrame  # a row per unit and KPI: unit, group, position, kpi, numerator, denominator,
-    #                      rate, target, met, needed, status
+    sums: pd.DataFrame  # a row per unit and KPI: unit, group, position, kpi, numerator, denominator, rate
     target_table: pd.DataFrame  # the plan's targets: kpi, level, subject, comparator, threshold, wording
     definitions: dict[str, str]  # the denominator variant of each KPI the plan sets (else the catalogue's default)
     sample: bool  # built on "Dữ liệu mẫu"
@@ -70,6 +69,7 @@ class Scorecard:
     windows: tuple = ()  # (year, month, first day, last day) of months imported from a dated window
     kpi_months: dict = None  # kpi -> the period's months in which some unit has its counts
     instead_found: tuple = ()  # measures.Instead for each KPI some units have data for only under another definition
+    counted_otherwise: frozenset = frozenset()  # (unit, kpi) of those units
     _memo: dict = field(default_factory=dict, compare=False, repr=False)  # rankings and totals, made once each
 
     def _once(self, key: tuple, make):
@@ -80,13 +80,31 @@ class Scorecard:
         made = self._memo[key]
         return made.copy(deep=False) if isinstance(made, pd.DataFrame) else made.copy()
 
+    @property
+    def units(self) -> pd.DataFrame:
+        """The sums judged: a row per unit and KPI with, besides, target, met, needed, threshold, gap, figure,
+        shown, status and band. Made when first asked for: a card a period is only compared with needs its
+        sums alone."""
+        return self._once(("units",), self._judged)
+
+    def _judged(self) -> pd.DataFrame:
+        listed = self.sums.drop_duplicates("unit")[["unit", "group"]]
+        wordings = targets.for_units(self.target_table, listed).rename(columns={"wording": "target"})
+        table = _assess(self.sums.merge(wordings, on=["unit", "kpi"], how="left"), self.target_table)
+        table["status"] = _status(table)
+        if self.counted_otherwise:
+            pairs = pd.MultiIndex.from_arrays([table["unit"], table["kpi"]])
+            table.loc[pairs.isin(list(self.counted_otherwise)), "status"] = OTHER_DEFINITION
+        table["band"] = _band(table)
+        return table
+
     def coverage(self, kpi: str) -> dict:
         """What a KPI's figures for the period cover: units with data of units expected, months with
         data of months in the period, and whether that is all of them."""
         return self._once(("coverage", kpi), lambda: self._coverage(kpi))
 
     def _coverage(self, kpi: str) -> dict:
-        rows = self.units[self.units["kpi"] == kpi]
+        rows = self.sums[self.sums["kpi"] == kpi]
         months = (self.kpi_months or {}).get(kpi, [])
         out = {"units": int(rows["denominator"].notna().sum()), "units_expected": len(rows),
                "months": len(months), "months_expected": len(self.period.months()), "month_list": months}
@@ -146,7 +164,7 @@ class Scorecard:
 
     def kpis_with_data(self) -> list[str]:
         """online and cashless, and every other KPI some unit has counts for."""
-        has = set(self.units.loc[self.units["denominator"].notna(), "kpi"])
+        has = set(self.sums.loc[self.sums["denominator"].notna(), "kpi"])
         return [k.key for k in measures.CATALOGUE if k.key in measures.ALWAYS_SHOWN or k.key in has]
 
     def ranking(self, kpi: str, group: str | None = None) -> pd.DataFrame:
@@ -212,7 +230,7 @@ class Scorecard:
         return self._once(("totals", group), lambda: self._totals(group))
 
     def _totals(self, group: str | None) -> pd.DataFrame:
-        rows = self.units if group is None else self.units[self.units["group"] == group]
+        rows = self.sums if group is None else self.sums[self.sums["group"] == group]
         total = pd.DataFrame({"kpi": list(measures.KPIS)}).merge(  # every KPI, even for an area without units
             measures.combine(rows[["kpi", "numerator", "denominator"]], []), on="kpi", how="left")
         level = self.target_table[(self.target_table["level"] == ("area" if group is None else "group"))
@@ -282,13 +300,9 @@ def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame,
         table[column] = pd.array(values.ravel(), dtype="Float64").astype("Int64")
     table["rate"] = measures.rate(table["numerator"], table["denominator"])
 
-    wordings = targets.for_units(target_table, listed)
-    table = table.merge(wordings.rename(columns={"wording": "target"}), on=["unit", "kpi"], how="left")
-    table = _assess(table, target_table)
-    table["status"] = _status(table)
-    instead = []
+    instead, otherwise = [], set()
     for kpi in (k for k in measures.CATALOGUE if len(k.variants) > 1):  # counts there, under another definition
-        lacking = (table["kpi"] == kpi.key) & (table["status"] == NO_DATA)
+        lacking = (table["kpi"] == kpi.key) & table["denominator"].isna()
         if not lacking.any():
             continue
         variant = (definitions or {}).get(kpi.key, kpi.default_variant)
@@ -296,7 +310,7 @@ def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame,
             rated = wide.loc[wide[f"{kpi.key}:{other}|d"].notna(), "unit_id"]
             found = lacking & table["unit"].isin(set(listed.loc[listed["unit_id"].isin(rated), "unit"]))
             if found.any():
-                table.loc[found, "status"] = OTHER_DEFINITION
+                otherwise.update((unit, kpi.key) for unit in table.loc[found, "unit"])
                 theirs = wide[wide["unit_id"].isin(listed.loc[listed["unit"].isin(table.loc[found, "unit"]), "unit_id"])]
                 ratio = kpi.variants[variant]
                 missing = tuple(c for c in (*ratio.numerator, *ratio.denominator) if not theirs[f"has|{c}"].any())
@@ -304,10 +318,9 @@ def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame,
                 instead.append(measures.Instead(kpi, variant, other, missing,
                                                 int(found.sum()) if others_have else None))
                 break
-    table["band"] = _band(table)
     windows = tuple((int(y), int(m), pd.Timestamp(a).date(), pd.Timestamp(b).date()) for y, m, a, b in windows)
     return Scorecard(period, area, plan, table, target_table, definitions, sample, months, given, windows,
-                     kpi_months, tuple(instead))
+                     kpi_months, tuple(instead), frozenset(otherwise))
 
 
 def _assess(table: pd.DataFrame, target_table: pd.DataFrame) -> pd.DataFrame:

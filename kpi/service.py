@@ -351,7 +351,7 @@ class Service:
         """The area's rates in each of the `span` months up to `last` (history.area)."""
         with self._store.reading() as s:
             months = history.window(s, last, span)
-            return history.area(s.period_sums(months, measures.every_ratio(), {})[1], s.definitions_by_year())
+            return history.area(s.month_sums(months, measures.every_ratio()), s.definitions_by_year())
 
     def panel(self, last: tuple[int, int], span: int = 36) -> pd.DataFrame:
         """Every unit's rates in each of the `span` months up to `last` (merged units as what they became)."""
@@ -365,7 +365,8 @@ class Service:
         months = [(before.year, before.month), *period.months()]
         with self._store.reading() as s:
             units, counts, definitions = s.units(), s.monthly_counts(months), s.definitions_by_year()
-        return quality.flags(period, counts, history.panel(counts, units, definitions), units)
+        jumping = tuple(measures.get(k) for k in quality.JUMP_KPIS)  # the rates whose jumps are flagged, alone
+        return quality.flags(period, counts, history.panel(counts, units, definitions, kpis=jumping), units)
 
     def counts_by_month(self, unit: str, last: tuple[int, int]) -> pd.DataFrame:
         """A unit's stored counts (with those of the units merged into it), month by month, up to `last`."""

@@ -622,6 +622,18 @@ class Store:
         Returns (by unit, by month). Each has for each ratio name `name|n` and `name|d` (NA when no unit-month
         gave them) and for each count `has|count` (the unit-months giving it); by unit has unit_id, by month
         year, month and `name|k` (the units with the ratio known)."""
+        frame = self._sums(months, ratios, merged, "GROUPING SETS ((unit_id), (year, month))")
+        sums, has = [f"{n}|{p}" for n in ratios for p in "nd"], [f"has|{c}" for c in COUNTS]
+        by_unit = frame.loc[frame["unit_id"].notna(), ["unit_id", *sums, *has]]
+        return (by_unit.astype({"unit_id": "int64", **{c: "Int64" for c in sums}, **{c: "int64" for c in has}})
+                .sort_values("unit_id").reset_index(drop=True), self._by_month(frame, ratios))
+
+    def month_sums(self, months: list[tuple[int, int]], ratios: dict[str, measures.Ratio]) -> pd.DataFrame:
+        """The area's months as `period_sums` gives them by month, alone."""
+        return self._by_month(self._sums(months, ratios, {}, "year, month"), ratios)
+
+    def _sums(self, months: list[tuple[int, int]], ratios: dict[str, measures.Ratio], merged: dict[int, int],
+              grouping: str) -> pd.DataFrame:
         def total(columns: tuple[str, ...]) -> str:
             return " + ".join(f'"{c}"' for c in columns)
 
@@ -629,8 +641,8 @@ class Store:
                  for name, r in ratios.items()}
         sums = [f'SUM(CASE WHEN {known[name]} THEN {total(getattr(r, part))} END)::BIGINT AS "{name}|{part[0]}"'
                 for name, r in ratios.items() for part in ("numerator", "denominator")]
-        month_counts = [f'COUNT(CASE WHEN {known[name]} THEN 1 END) AS "{name}|k"' for name in ratios]
-        month_counts += [f'COUNT("{c}") AS "has|{c}"' for c in COUNTS]
+        counted = [f'COUNT(CASE WHEN {known[name]} THEN 1 END) AS "{name}|k"' for name in ratios]
+        counted += [f'COUNT("{c}") AS "has|{c}"' for c in COUNTS]
         chosen = "year::INTEGER * 100 + month IN (SELECT unnest(?::INTEGER[]))"
         keys = [y * 100 + m for y, m in months]
         if merged:  # only then are rows of one unit-month to be added up first
@@ -641,15 +653,16 @@ class Store:
             params = [list(merged), list(merged.values()), keys]
         else:
             moved, params = f"SELECT * FROM monthly_counts WHERE {chosen}", [keys]
-        frame = self.query(f"WITH moved AS ({moved}) SELECT unit_id, year, month, {', '.join(sums + month_counts)} "
-                           "FROM moved GROUP BY GROUPING SETS ((unit_id), (year, month))", params)
+        keys_out = "unit_id, year, month" if "GROUPING" in grouping else grouping
+        return self.query(f"WITH moved AS ({moved}) SELECT {keys_out}, {', '.join(sums + counted)} FROM moved "
+                          f"GROUP BY {grouping}", params)
+
+    @staticmethod
+    def _by_month(frame: pd.DataFrame, ratios: dict[str, measures.Ratio]) -> pd.DataFrame:
         sums = [f"{n}|{p}" for n in ratios for p in "nd"]
-        has = [f"has|{c}" for c in COUNTS]
-        by_unit = frame.loc[frame["unit_id"].notna(), ["unit_id", *sums, *has]]
-        by_month = frame.loc[frame["year"].notna(), ["year", "month", *sums, *(f"{n}|k" for n in ratios), *has]]
-        return (by_unit.astype({"unit_id": "int64", **{c: "Int64" for c in sums}, **{c: "int64" for c in has}})
-                .sort_values("unit_id").reset_index(drop=True),
-                by_month.astype({c: "Int64" if c in sums else "int64" for c in by_month})
+        by_month = frame.loc[frame["year"].notna(),
+                             ["year", "month", *sums, *(f"{n}|k" for n in ratios), *(f"has|{c}" for c in COUNTS)]]
+        return (by_month.astype({c: "Int64" if c in sums else "int64" for c in by_month})
                 .sort_values(["year", "month"]).reset_index(drop=True))
 
     def has_demo_data(self) -> bool:
@@ -1084,8 +1097,11 @@ def _add_units(con: duckdb.DuckDBPyConnection, units: pd.DataFrame, since: int |
                added_by: int | None = None) -> None:
     """Add the units not yet known, after the known ones, in the order given. A name or group that would
     not show as written (text.name_problem) is refused: the store is the last door."""
-    for name in (*units["unit"], *units["group"]):
-        _check_name(name)
+    names = list(dict.fromkeys([*units["unit"].tolist(), *units["group"].tolist()]))
+    if not all(isinstance(n, str) and n.strip() and len(n) <= text.MAX_NAME for n in names) \
+            or text.HIDDEN.search("\u00a0".join(names)):  # one search for them all; the name at fault said below
+        for name in names:
+            _check_name(name)
     known = {name for (name,) in con.execute("SELECT name FROM units").fetchall()}
     start = _scalar(con, "SELECT coalesce(max(position), 0) FROM units")
     fresh = units[~units["unit"].isin(known)].drop_duplicates("unit").reset_index(drop=True)

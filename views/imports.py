@@ -12,6 +12,7 @@ MAPPABLE = 300  # unknown names offered one choice each; a province lists about 
 st.title("Nhập dữ liệu")
 st.caption("Tải lên báo cáo tháng đúng như Hệ thống một cửa điện tử xuất ra (.xlsx, .xls, .csv; tối đa "
            f"{ui.UPLOAD_MB} MB). Không có tệp từ hệ thống? Dùng mẫu nhập liệu.")
+ingest.start_readers()  # a file is about to come: its reader is made ready meanwhile
 door = ui.doorway()
 units = ui.facts()["units"]
 units = units[units["until"].isna()]  # retired and merged units take no new counts

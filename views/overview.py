@@ -9,9 +9,13 @@ from kpi.periods import Period
 
 st.title("Tổng quan")
 ui.require_data()
-card = ui.card()
+chosen = ui.chosen_period()
+# the chosen period and its counterpart side by side below: a month and its year-to-date, or a longer period
+# and its last month
+other = (Period(chosen.year, chosen.last_month, "ytd") if chosen.scope == "month"
+         else Period(chosen.year, chosen.last_month))
+card, other_card, previous, year_before = ui.cards(chosen, other, compared=(chosen.previous(), chosen.year_earlier()))
 widgets.caption(card)
-previous, year_before = ui.card(card.period.previous()), ui.card(card.period.year_earlier())
 totals = card.totals().set_index("kpi")
 before, last_year = previous.totals().set_index("kpi"), year_before.totals().set_index("kpi")
 
@@ -46,10 +50,6 @@ for column, key in zip(cells, CARDS):
             st.caption(f":orange[{said}]")  # said above for all, when it is the same for every card
 
 st.markdown("#### Đơn vị chưa đạt chỉ tiêu")
-# the chosen period and its counterpart side by side: a month and its year-to-date, or a longer period and its last month
-other = (Period(card.period.year, card.period.last_month, "ytd") if card.period.scope == "month"
-         else Period(card.period.year, card.period.last_month))
-other_card = ui.card(other)
 below_kpis = [k for k in CARDS if card.met_count(k)[1] or other_card.met_count(k)[1]] or list(measures.ALWAYS_SHOWN)
 for tab, key in zip(st.tabs([measures.get(k).short for k in below_kpis]), below_kpis):
     for column, shown in zip(tab.columns(2), (card, other_card)):

@@ -3,6 +3,7 @@ engine results, and tables in Vietnamese. Pages read widgets, call these and `kp
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -131,6 +132,22 @@ def card(period: Period | None = None, as_of: Period | None = None) -> scorecard
     """The scorecard of a period (by default the one chosen in the sidebar), judged by its year's plan;
     `as_of` lists the units as they are at a later period's end, for comparing with it."""
     return _card(*_key(), period or chosen_period(), as_of)
+
+
+def cards(*shown: Period, compared: tuple[Period, ...] = ()) -> list[scorecard.Scorecard]:
+    """The scorecards of the periods shown, then of those they are only compared with; those not made yet are
+    made side by side, the shown ones judged unit by unit there too: much of it is DuckDB's, which runs beside
+    Python."""
+    key = _key()
+
+    def made(period: Period, judged: bool) -> scorecard.Scorecard:
+        found = _card(*key, period, None)
+        if judged:
+            found.units  # noqa: B018 - judged now, beside the others, and kept in the shared card
+        return found
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(made, [*shown, *compared], [True] * len(shown) + [False] * len(compared)))
 
 
 # every unit's months: large (a province's 3.321 units × 36 months × 7 KPIs, 70 MB), so kept once, not copied

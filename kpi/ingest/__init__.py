@@ -189,6 +189,9 @@ class Prepared:
             alias_names={names.key(name): name for name in (mapping or {})})
 
 
+start_readers = isolation.start  # before an upload: the parsers loaded while the person picks a file
+
+
 def prepare(file_name: str, data: bytes, store: Store, limits: Limits | None = None,
             progress: Callable[[float, str], None] | None = None) -> Prepared:
     """Read, recognise, extract, check and match; InputError when the file cannot be read at all,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+from multiprocessing import forkserver
 import os
 import resource
 import threading
@@ -57,6 +58,12 @@ def _plan_error() -> type:
     from kpi.plan import PlanError
 
     return PlanError
+
+
+def start() -> None:
+    """Have the server load the parsers now, in the background (about half a second, once per process): for a
+    page where a file is about to be uploaded."""
+    threading.Thread(target=forkserver.ensure_running, name="parsers", daemon=True).start()
 
 
 def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
