@@ -28,6 +28,13 @@ def area(by_month: pd.DataFrame, definitions: dict[int, dict[str, str]]) -> pd.D
     return out.sort_values(["kpi", "year", "month"]).reset_index(drop=True)
 
 
+def last_months(monthly: pd.DataFrame, last: tuple[int, int], span: int) -> pd.DataFrame:
+    """Rows of month-by-month figures ([year, month, …]) for the `span` months with figures up to `last`."""
+    keys = monthly["year"].astype(int) * 100 + monthly["month"].astype(int)
+    kept = sorted(set(keys[keys <= last[0] * 100 + last[1]]))[-span:]
+    return monthly[keys.isin(kept)].reset_index(drop=True)
+
+
 def panel(counts: pd.DataFrame, units: pd.DataFrame, definitions: dict[int, dict[str, str]],
           as_of: tuple[int, int] | None = None, kpis: tuple[measures.Kpi, ...] = measures.CATALOGUE) -> pd.DataFrame:
     """Every unit's KPIs in every month: [unit, group, year, month, kpi, numerator, denominator, rate].

@@ -347,10 +347,11 @@ class Service:
         received = counts.groupby("field", sort=False)["received"].sum(min_count=1)
         return wide.loc[order].assign(received=received.loc[order]).rename_axis("field").reset_index()
 
-    def area_trend(self, last: tuple[int, int], span: int = 24) -> pd.DataFrame:
-        """The area's rates in each of the `span` months up to `last` (history.area)."""
+    def area_trend(self, last: tuple[int, int] | None = None, span: int | None = None) -> pd.DataFrame:
+        """The area's rates in each of the `span` months up to `last` (history.area); by default every month."""
         with self._store.reading() as s:
-            months = history.window(s, last, span)
+            months = s.months()
+            months = history.window(s, last, span) if last else months[-span:] if span else months
             return history.area(s.month_sums(months, measures.every_ratio()), s.definitions_by_year())
 
     def panel(self, last: tuple[int, int], span: int = 36) -> pd.DataFrame:

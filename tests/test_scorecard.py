@@ -184,6 +184,10 @@ def test_the_areas_months_straight_from_the_counts_equal_the_sum_of_the_units(tm
     assert len(online) == 24 and (december["year"], december["month"]) == (2024, 12)
     assert (december["numerator"], december["denominator"]) == (1501, 1650)
     assert december["rate"] == pytest.approx(150100 / 1650, abs=1e-12)  # 90,97%
+    # the app makes every month once and keeps the months up to the chosen period: the same rows
+    kept = history.last_months(door.area_trend(), (2024, 6), 5)
+    pd.testing.assert_frame_equal(kept, door.area_trend((2024, 6), 5))
+    assert sorted(set(zip(kept["year"], kept["month"]))) == [(2024, m) for m in range(2, 7)]
 
 
 def test_dossiers_to_come_are_rounded_half_up(store):

@@ -10,7 +10,7 @@ from typing import Iterator
 import pandas as pd
 import streamlit as st
 
-from kpi import fmt, ingest, plan, scorecard, service
+from kpi import fmt, history, ingest, plan, scorecard, service
 from kpi import text as kpi_text
 from kpi.periods import SCOPES, Period
 from kpi.service import DEMO_LABEL, ROLES, Actor, Service, StoreError  # noqa: F401 (ROLES: for the pages)
@@ -157,15 +157,16 @@ def _panel(path: str, version: tuple, last: tuple[int, int], span: int) -> pd.Da
     return Service(path).panel(last, span)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _area_trend(path: str, version: tuple, last: tuple[int, int], span: int) -> pd.DataFrame:
-    return Service(path).area_trend(last, span)
+@st.cache_data(show_spinner=False, max_entries=4)
+def _area_trend(path: str, version: tuple) -> pd.DataFrame:
+    return Service(path).area_trend()
 
 
 def area_trend(span: int = 24) -> pd.DataFrame:
-    """The area's rates month by month over the `span` months up to the chosen period (history.area)."""
+    """The area's rates month by month over the `span` months up to the chosen period (history.area): every
+    stored month made once, for whichever period is chosen."""
     period = chosen_period()
-    return _area_trend(*_key(), (period.year, period.last_month), span)
+    return history.last_months(_area_trend(*_key()), (period.year, period.last_month), span)
 
 
 def panel(last: tuple[int, int] | None = None, span: int = 36) -> pd.DataFrame:
