@@ -1,3 +1,4 @@
+import json
 import os
 import sys
 from pathlib import Path
@@ -92,10 +93,16 @@ def cli_env(tmp_path) -> dict:
 
 
 def table(at, column: str, nth: int = 0) -> pd.DataFrame:
-    """The nth dataframe on the page that has `column` (AppTest finds dataframes by position only)."""
-    found = [d.value for d in at.dataframe if column in d.value.columns]
+    """The nth dataframe on the page that has `column` (AppTest finds dataframes by position only), as people
+    read it: a column of coloured labels (a verdict on its colour) holds the words its labels show."""
+    found = [d for d in at.dataframe if column in d.value.columns]
     assert len(found) > nth, f"no table with column {column!r}"
-    return found[nth]
+    shown = found[nth].value
+    for name, config in (json.loads(found[nth].proto.columns) if found[nth].proto.columns else {}).items():
+        if config.get("type_config", {}).get("type") == "multiselect":
+            words = {o["value"]: o.get("label", o["value"]) for o in config["type_config"]["options"]}
+            shown[name] = [", ".join(words[v] for v in values) for values in shown[name]]
+    return shown
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
 """Plans, units and the first set-up in the app, driven by AppTest on real database files."""
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -33,6 +35,11 @@ def test_a_target_edited_on_the_page_changes_the_ranking(demo, monkeypatch):
     at = open_app(demo.path, monkeypatch, period="2024-06")
     at.switch_page("views/ranking.py").run()
     assert table(at, "Hạng").set_index("Đơn vị").at["Phòng Tư pháp", "Đánh giá"] == "Chưa đạt"  # 90,00%, "Trên 90"
+    # on amber, as a unit at most 5 points below, not on red: the table's own labels carry the colour
+    ranked = next(d for d in at.dataframe if "Hạng" in d.value.columns)
+    colours = {o["value"]: o["color"] for o in json.loads(ranked.proto.columns)["Đánh giá"]["type_config"]["options"]}
+    verdict = ranked.value.set_index("Đơn vị").at["Phòng Tư pháp", "Đánh giá"][0]
+    assert (verdict, colours[verdict]) == ("near", "#fff3c4") and colours["below"] == "#ffcdd2"
     at.switch_page("views/targets.py").run()
     assert not at.exception and at.title[0].value == "Chỉ tiêu và cách tính"
     editor = at.data_editor(key="targets_editor").value

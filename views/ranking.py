@@ -29,7 +29,7 @@ if assessed > met:
     st.markdown("**Đơn vị chưa đạt**")
     widgets.below_list(card, key, group=group)
 ahead = card.ahead(key)
-st.dataframe(widgets.styled(scorecard.ranking_text(rated, ahead), rated["band"]), hide_index=True, width="stretch", key="table")
+widgets.judged_table(scorecard.ranking_text(rated, ahead), rated, key="table")
 
 export = scorecard.ranking_export(ranked, key, ahead)
 name = f"xep-hang-{key}-{card.period.key}-{card.period.scope}"

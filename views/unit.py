@@ -67,8 +67,7 @@ for column, label in COUNTS.items():
 st.dataframe(table, hide_index=True, width="stretch", key="counts")
 
 st.subheader(f"Các đơn vị trong nhóm {ui.plain(group)}")
-st.dataframe(widgets.styled(scorecard.ranking_text(in_group), in_group["band"]), hide_index=True, width="stretch",
-             key="group_table")
+widgets.judged_table(scorecard.ranking_text(in_group), in_group, key="group_table")
 
 st.subheader("Kiểm tra số liệu")
 found = ui.flags()
