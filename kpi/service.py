@@ -354,6 +354,25 @@ class Service:
             months = history.window(s, last, span) if last else months[-span:] if span else months
             return history.area(s.month_sums(months, measures.every_ratio()), s.definitions_by_year())
 
+    def unit_months(self, unit: str, last: tuple[int, int], span: int = 36) -> pd.DataFrame:
+        """One unit's rates in each of the `span` months up to `last`, with the months of the units merged into it
+        by then: history.panel's rows of that unit alone."""
+        with self._store.reading() as s:
+            units = s.units()
+            unit_id = int(units.set_index("unit").at[unit, "unit_id"])
+            merged = roster.successors(units, roster.month_key(*last))
+            own = [unit_id, *(u for u, into in merged.items() if into == unit_id)]
+            return history.panel(s.monthly_counts(history.window(s, last, span), own), units, s.definitions_by_year(),
+                                 as_of=last)
+
+    def ranks(self, kpi: str, last: tuple[int, int], span: int = 36) -> pd.DataFrame:
+        """Every unit's rank by one KPI in each of the `span` months up to `last` (history.ranks), merged units
+        as what they became."""
+        with self._store.reading() as s:
+            monthly = history.panel(s.monthly_counts(history.window(s, last, span)), s.units(), s.definitions_by_year(),
+                                    as_of=last, kpis=(measures.get(kpi),))
+        return history.ranks(monthly, kpi)
+
     def panel(self, last: tuple[int, int], span: int = 36) -> pd.DataFrame:
         """Every unit's rates in each of the `span` months up to `last` (merged units as what they became)."""
         with self._store.reading() as s:

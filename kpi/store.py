@@ -605,12 +605,15 @@ class Store:
         frame = self.query("SELECT DISTINCT year, month FROM monthly_counts ORDER BY year, month")
         return [(int(y), int(m)) for y, m in zip(frame["year"], frame["month"])]
 
-    def monthly_counts(self, months: list[tuple[int, int]]) -> pd.DataFrame:
-        """Count rows of the given months: [unit_id, year, month, *COUNTS], NULL kept as NA."""
+    def monthly_counts(self, months: list[tuple[int, int]], unit_ids: list[int] | None = None) -> pd.DataFrame:
+        """Count rows of the given months (of these units alone, when given): [unit_id, year, month, *COUNTS],
+        NULL kept as NA."""
         keys = [y * 100 + m for y, m in months]
+        only = "" if unit_ids is None else " AND unit_id IN (SELECT unnest(?::INTEGER[]))"
         frame = self.query(
             f"SELECT unit_id, year, month, {', '.join(COUNTS)} FROM monthly_counts "
-            "WHERE year::INTEGER * 100 + month IN (SELECT unnest(?::INTEGER[])) ORDER BY unit_id, year, month", [keys])
+            f"WHERE year::INTEGER * 100 + month IN (SELECT unnest(?::INTEGER[])){only} ORDER BY unit_id, year, month",
+            [keys] if unit_ids is None else [keys, [int(u) for u in unit_ids]])
         return frame.astype({c: "Int64" for c in COUNTS})
 
     def period_sums(self, months: list[tuple[int, int]], ratios: dict[str, measures.Ratio],

@@ -226,3 +226,27 @@ def test_sums_made_by_duckdb_equal_the_month_rows_grouped_in_pandas(tmp_path, pe
         assert not card.units["unit"].isin([MY_TU, PHU_MY]).any()
     months = sorted({(int(y), int(m)) for y, m in zip(counts["year"], counts["month"])})
     assert card.months_present == months and len(months) == len(period.months())
+
+
+def test_a_units_months_and_ranks_made_alone_equal_those_of_every_units_months(tmp_path):
+    """Service.unit_months and Service.ranks (the unit page's, made without every unit's months of every KPI)
+    give the rows of the whole panel: the sample, with two communes merged into a new one from January 2025."""
+    from kpi import history, setup
+    from kpi.service import Service
+    from kpi.store import Store
+
+    store = Store(tmp_path / "mau.duckdb")
+    setup.initialise(store, sample="district")
+    store.merge_units([MY_TU, PHU_MY], "Xã Mỹ Phú", 202501, group=store.units().set_index("unit").at[MY_TU, "group"])
+    door, last = Service(store.path), (2025, 1)
+    whole = door.panel(last, 36)
+    for unit in ("Xã Mỹ Phú", MY_HUONG):
+        own = door.unit_months(unit, last)
+        expected = whole[whole["unit"] == unit]
+        assert len(own) == len(expected) == 24 * 7
+        pd.testing.assert_frame_equal(own.reset_index(drop=True), expected.reset_index(drop=True))
+    ranked = door.ranks("online", last)
+    pd.testing.assert_frame_equal(ranked, history.ranks(whole, "online"))
+    june = ranked[(ranked["unit"] == "Xã Mỹ Phú") & (ranked["month"] == 6) & (ranked["year"] == 2024)].iloc[0]
+    assert june["denominator"] == row(scorecard.build(store, Period(2024, 6)), MY_TU)["denominator"] + \
+        row(scorecard.build(store, Period(2024, 6)), PHU_MY)["denominator"]

@@ -66,8 +66,7 @@ elif view == "chua-dat":
 else:
     units = ui.facts()["units"]["unit"].tolist()
     unit = ui.url_widget(st.selectbox, "Đơn vị", "unit", units, units[0])
-    own = ui.panel()
-    own = own[own["unit"] == unit]
+    own = ui.unit_months(unit)
     mine = card.units[card.units["unit"] == unit].set_index("kpi")
     targets = charts.target_lines(mine)
     st.plotly_chart(charts.large(widgets.trend(own, list(measures.ALWAYS_SHOWN), card, targets, unit)),

@@ -2,6 +2,7 @@
 engine results, and tables in Vietnamese. Pages read widgets, call these and `kpi`, and render."""
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -53,9 +54,16 @@ def _path() -> str:
     return path
 
 
+_VERSIONS: dict[str, tuple] = {}  # path -> the version its figures were last asked for at
+
+
 def _key() -> tuple[str, tuple]:
     path = _path()
-    return path, Service(path).version()
+    version = Service(path).version()
+    if _VERSIONS.setdefault(path, version) != version:  # written meanwhile, maybe by the CLI: the old figures go now
+        _VERSIONS[path] = version
+        fresh()
+    return path, version
 
 
 def doorway() -> Service:
@@ -63,6 +71,12 @@ def doorway() -> Service:
     return Service(_path(), actor())
 
 
+# figures made from the database at most two at a time, whatever the number of sessions: the machine has two
+# cores, and more at once would only hold more memory while each waits for the interpreter
+_MAKING = threading.BoundedSemaphore(2)
+# pages run a few at a time, the others waiting their turn: twenty sessions' runs at once on two cores take no
+# less time in all, and each holds its frames meanwhile
+_PAGES = threading.BoundedSemaphore(int(os.environ.get("KPI_PAGES_AT_ONCE", 3)))
 _RUN = threading.local()  # what a script run looks up once (its thread runs nothing else meanwhile)
 
 
@@ -125,7 +139,8 @@ def months() -> list[tuple[int, int]]:
 # out fresh frames, and keeps the rankings and totals the pages ask it for
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _card(path: str, version: tuple, period: Period, as_of: Period | None) -> scorecard.Scorecard:
-    return Service(path).scorecard(period, as_of)
+    with _MAKING:
+        return Service(path).scorecard(period, as_of)
 
 
 def card(period: Period | None = None, as_of: Period | None = None) -> scorecard.Scorecard:
@@ -150,16 +165,36 @@ def cards(*shown: Period, compared: tuple[Period, ...] = ()) -> list[scorecard.S
         return list(pool.map(made, [*shown, *compared], [True] * len(shown) + [False] * len(compared)))
 
 
-# every unit's months: large (a province's 3.321 units × 36 months × 7 KPIs, 70 MB), so kept once, not copied
-# into each run, and only for the latest periods asked for; pages filter it and never change it
+# every unit's rank month by month: large for a province (3.321 units × 36 months), so kept once, not copied into
+# each run, and only for the latest periods asked for; pages filter it and never change it
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _panel(path: str, version: tuple, last: tuple[int, int], span: int) -> pd.DataFrame:
-    return Service(path).panel(last, span)
+def _ranks(path: str, version: tuple, kpi: str, last: tuple[int, int]) -> pd.DataFrame:
+    with _MAKING:
+        return Service(path).ranks(kpi, last)
+
+
+def ranks(kpi: str) -> pd.DataFrame:
+    """Every unit's rank by `kpi` in each of the 36 stored months up to the chosen period (history.ranks)."""
+    period = chosen_period()
+    return _ranks(*_key(), kpi, (period.year, period.last_month))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _unit_months(path: str, version: tuple, unit: str, last: tuple[int, int]) -> pd.DataFrame:
+    return Service(path).unit_months(unit, last)
+
+
+def unit_months(unit: str) -> pd.DataFrame:
+    """One unit's rates in each of the 36 stored months up to the chosen period, with the months of the units
+    merged into it by then."""
+    period = chosen_period()
+    return _unit_months(*_key(), unit, (period.year, period.last_month))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _area_trend(path: str, version: tuple) -> pd.DataFrame:
-    return Service(path).area_trend()
+    with _MAKING:
+        return Service(path).area_trend()
 
 
 def area_trend(span: int = 24) -> pd.DataFrame:
@@ -169,16 +204,10 @@ def area_trend(span: int = 24) -> pd.DataFrame:
     return history.last_months(_area_trend(*_key()), (period.year, period.last_month), span)
 
 
-def panel(last: tuple[int, int] | None = None, span: int = 36) -> pd.DataFrame:
-    """Every unit's rates in each of the `span` stored months up to `last` (units merged by then
-    counted as the unit they became)."""
-    period = chosen_period()
-    return _panel(*_key(), last or (period.year, period.last_month), span)
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def _flags(path: str, version: tuple, period: Period) -> pd.DataFrame:
-    return Service(path).flags(period)
+    with _MAKING:
+        return Service(path).flags(period)
 
 
 def flags() -> pd.DataFrame:
@@ -293,20 +322,28 @@ plain = kpi_text.in_markdown  # names, file names and messages inside Markdown: 
 
 @contextmanager
 def writes_waiting() -> Iterator[None]:
-    """A write kept waiting for its turn (another session's, the CLI's) says so where it was asked for, until
-    it is written."""
+    """A page's run: it waits for one of a few turns to run (see _PAGES), and a write kept waiting for its turn
+    (another session's, the CLI's) says so where it was asked for, until it is written."""
     holder = []
+    turn = threading.Event()  # set while this run holds a turn
 
     def report(ahead: int, seconds: float) -> None:
+        if turn.is_set():  # a write may wait minutes: other sessions' pages run meanwhile
+            turn.clear()
+            _PAGES.release()
         if not holder:
             holder.append(st.empty())
         holder[0].info(f"Đang chờ lượt ghi vào cơ sở dữ liệu: {fmt.number(ahead)} việc ghi đang trước "
                        f"({fmt.number(round(seconds))} giây)…", icon=":material/hourglass_top:")
 
     with doorway().waiting_shown(report):
+        _PAGES.acquire()
+        turn.set()
         try:
             yield
         finally:
+            if turn.is_set():
+                _PAGES.release()
             if holder:
                 holder[0].empty()
 
@@ -349,7 +386,7 @@ def fresh() -> None:
     anyway; this frees their memory now)."""
     st.cache_data.clear()
     _card.clear()
-    _panel.clear()
+    _ranks.clear()
 
 
 def written(message: str, kind: str = "success") -> None:

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from views import ui, widgets
-from kpi import charts, fmt, history, measures, scorecard
+from kpi import charts, fmt, measures, scorecard
 from kpi.measures import COUNTS
 
 st.title("Đơn vị")
@@ -40,12 +40,11 @@ rated = int(in_group["rank"].notna().sum())
 st.markdown(f"Trong nhóm **{ui.plain(group)}**: " + (f"hạng **{place}/{rated}** về {measures.get('online').label.lower()}."
                                              if pd.notna(place) else "chưa được xếp hạng trong kỳ này."))
 
-monthly = ui.panel()
-own = monthly[monthly["unit"] == unit]
+own = ui.unit_months(unit)
 targets = charts.target_lines(mine)
 st.plotly_chart(widgets.trend(own, ["online", "cashless"], card, targets, f"{unit}: tỷ lệ theo tháng"), key="unit_trend",
                 config=widgets.chart_config(f"don-vi-{unit}"))
-ranks = history.ranks(monthly, "online")
+ranks = ui.ranks("online")
 ranks = ranks[ranks["unit"] == unit].dropna(subset=["rank"])
 if not ranks.empty:
     st.plotly_chart(charts.ranks(ranks, f"{unit}: hạng theo tháng ({measures.get('online').short.lower()})"),
