@@ -20,8 +20,10 @@ back, picker, forward, leave = st.columns([1, 4, 1, 1], vertical_alignment="bott
 
 
 def go(step: int) -> None:
-    """A callback: run once per press, even when a busy projector's run is interrupted and started again."""
-    current = st.session_state.get("_view", keys[0])
+    """A callback: run once per press, even when a busy projector's run is interrupted and started again. It moves
+    from the slide on screen: a press that comes while the slide is still drawn may come with the picker's value
+    of the slide before, which would otherwise count as a second move."""
+    current = st.session_state.get("_on_screen", st.session_state.get("_view", keys[0]))
     st.session_state["_view"] = keys[(keys.index(current) + step) % len(keys)]
 
 
@@ -36,6 +38,7 @@ with picker:
     view = ui.url_widget(st.selectbox, "Màn hình", "view", keys, keys[0], format_func=VIEWS.get,
                          label_visibility="collapsed")
 st.title(f"{VIEWS[view]} — {card.period.label}")
+st.session_state["_on_screen"] = view
 st.caption(ui.plain(f"{card.area} · {card.plan_name}"))
 for instead in card.instead():  # a rate left without data by the plan's definition, though the data has it
     st.caption(ui.plain(instead.sentence))
