@@ -5,16 +5,13 @@ import streamlit as st
 
 from views import ui, widgets
 from kpi import charts, fmt, measures
-from kpi.periods import Period
 
 st.title("Tổng quan")
 ui.require_data()
-chosen = ui.chosen_period()
-# the chosen period and its counterpart side by side below: a month and its year-to-date, or a longer period
+# the chosen period, and below it side by side its counterpart: a month and its year-to-date, or a longer period
 # and its last month
-other = (Period(chosen.year, chosen.last_month, "ytd") if chosen.scope == "month"
-         else Period(chosen.year, chosen.last_month))
-card, other_card, previous, year_before = ui.cards(chosen, other, compared=(chosen.previous(), chosen.year_earlier()))
+shown, compared = ui.overview_periods(ui.chosen_period())
+card, other_card, previous, year_before = ui.cards(*shown, compared=compared)
 widgets.caption(card)
 totals = card.totals().set_index("kpi")
 before, last_year = previous.totals().set_index("kpi"), year_before.totals().set_index("kpi")

@@ -2,6 +2,7 @@
 engine results, and tables in Vietnamese. Pages read widgets, call these and `kpi`, and render."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -149,20 +150,55 @@ def card(period: Period | None = None, as_of: Period | None = None) -> scorecard
     return _card(*_key(), period or chosen_period(), as_of)
 
 
+def _made(key: tuple, period: Period, judged: bool) -> scorecard.Scorecard:
+    found = _card(*key, period, None)
+    if judged:
+        found.units  # noqa: B018 - judged now, and kept in the shared card
+    return found
+
+
 def cards(*shown: Period, compared: tuple[Period, ...] = ()) -> list[scorecard.Scorecard]:
     """The scorecards of the periods shown, then of those they are only compared with; those not made yet are
     made side by side, the shown ones judged unit by unit there too: much of it is DuckDB's, which runs beside
     Python."""
     key = _key()
-
-    def made(period: Period, judged: bool) -> scorecard.Scorecard:
-        found = _card(*key, period, None)
-        if judged:
-            found.units  # noqa: B018 - judged now, beside the others, and kept in the shared card
-        return found
-
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(made, [*shown, *compared], [True] * len(shown) + [False] * len(compared)))
+        return list(pool.map(lambda period, judged: _made(key, period, judged), [*shown, *compared],
+                             [True] * len(shown) + [False] * len(compared)))
+
+
+def overview_periods(chosen: Period) -> tuple[tuple[Period, Period], tuple[Period, Period]]:
+    """The periods the overview shows, the chosen one and its counterpart (a month's year-to-date, a longer
+    period's last month), and those it compares the chosen one with (the period before, a year earlier)."""
+    other = (Period(chosen.year, chosen.last_month, "ytd") if chosen.scope == "month"
+             else Period(chosen.year, chosen.last_month))
+    return (chosen, other), (chosen.previous(), chosen.year_earlier())
+
+
+_WARMED: set = set()  # (path, version) whose overview was made ahead
+
+
+def warm_overview() -> None:
+    """While the login form is shown: the figures the overview opens on (the latest month) made meanwhile, in the
+    background, for whoever logs in."""
+    key = _key()
+    found = months()
+    if key in _WARMED or not found:
+        return
+    _WARMED.add(key)
+    shown, compared = overview_periods(Period(*found[-1]))
+
+    def make() -> None:
+        try:
+            for period, judged in ((p, True) for p in shown):
+                _made(key, period, judged)
+            for period in compared:
+                _made(key, period, False)
+            _area_trend(*key)
+        except Exception:  # noqa: BLE001 - made again, and said, when the page asks for it
+            logging.getLogger("dvc-kpi").exception("overview made ahead")
+
+    threading.Thread(target=make, name="overview-ahead", daemon=True).start()
 
 
 # every unit's rank month by month: large for a province (3.321 units × 36 months), so kept once, not copied into
