@@ -361,6 +361,8 @@ class Service:
             units = s.units()
             unit_id = int(units.set_index("unit").at[unit, "unit_id"])
             merged = roster.successors(units, roster.month_key(*last))
+            if unit_id in merged:  # merged into another by then: its months are that unit's
+                return history.panel(s.monthly_counts([], []), units, {})
             own = [unit_id, *(u for u, into in merged.items() if into == unit_id)]
             return history.panel(s.monthly_counts(history.window(s, last, span), own), units, s.definitions_by_year(),
                                  as_of=last)

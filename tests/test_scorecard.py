@@ -245,6 +245,7 @@ def test_a_units_months_and_ranks_made_alone_equal_those_of_every_units_months(t
         expected = whole[whole["unit"] == unit]
         assert len(own) == len(expected) == 24 * 7
         pd.testing.assert_frame_equal(own.reset_index(drop=True), expected.reset_index(drop=True))
+    assert door.unit_months(MY_TU, last).empty  # merged by then: its months are Mỹ Phú's, not shown as its own
     ranked = door.ranks("online", last)
     pd.testing.assert_frame_equal(ranked, history.ranks(whole, "online"))
     june = ranked[(ranked["unit"] == "Xã Mỹ Phú") & (ranked["month"] == 6) & (ranked["year"] == 2024)].iloc[0]

@@ -32,6 +32,7 @@ if upload is not None:
     cached = st.session_state.get("prepared")
     if cached is None or cached[0] != digest:
         bar = st.progress(0.0, text="Đang đọc tệp…")
+        ui.give_turn_up()  # reading a large file may take a minute: other people's pages run meanwhile
         try:
             prepared = door.prepare(upload.name, data, progress=lambda f, text: bar.progress(f, text=text))
         except ingest.InputError as error:

@@ -67,7 +67,7 @@ elif view == "chua-dat":
         column.subheader(measures.get(key).label)
         widgets.below_list(card, key, limit=12, container=column)
 else:
-    units = ui.facts()["units"]["unit"].tolist()
+    units = card.sums["unit"].drop_duplicates().tolist()  # the period's units, as the unit page lists them
     unit = ui.url_widget(st.selectbox, "Đơn vị", "unit", units, units[0])
     own = ui.unit_months(unit)
     mine = card.units[card.units["unit"] == unit].set_index("kpi")

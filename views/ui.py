@@ -55,14 +55,25 @@ def _path() -> str:
     return path
 
 
-_VERSIONS: dict[str, tuple] = {}  # path -> the version its figures were last asked for at
+_VERSIONS: dict[str, tuple] = {}  # path -> the latest version its figures were asked for at
+_VERSIONS_LOCK = threading.Lock()
+
+
+def _later(version: tuple, seen: tuple) -> bool:
+    """Whether a version (stamp, file) comes after one seen before: another file, or a later stamp."""
+    def stamp(v: tuple) -> int:
+        return int(v[0]) if str(v[0]).isdigit() else 0
+    return version[1] != seen[1] or stamp(version) > stamp(seen)
 
 
 def _key() -> tuple[str, tuple]:
     path = _path()
     version = Service(path).version()
-    if _VERSIONS.setdefault(path, version) != version:  # written meanwhile, maybe by the CLI: the old figures go now
-        _VERSIONS[path] = version
+    with _VERSIONS_LOCK:  # a run that read the version before a write must not take the figures back to it
+        renewed = _later(version, _VERSIONS.setdefault(path, version)) and _VERSIONS[path] != version
+        if renewed:
+            _VERSIONS[path] = version
+    if renewed:  # written meanwhile, maybe by the CLI: the old figures go now
         fresh()
     return path, version
 
@@ -77,7 +88,8 @@ def doorway() -> Service:
 _MAKING = threading.BoundedSemaphore(2)
 # pages run a few at a time, the others waiting their turn: twenty sessions' runs at once on two cores take no
 # less time in all, and each holds its frames meanwhile
-_PAGES = threading.BoundedSemaphore(int(os.environ.get("KPI_PAGES_AT_ONCE", 3)))
+_PAGES = threading.BoundedSemaphore(max(1, int(os.environ.get("KPI_PAGES_AT_ONCE", 3))))
+TURN_WAIT = 20  # seconds a run waits for its turn at most: a few long runs (uploads being read) never stop the app
 _RUN = threading.local()  # what a script run looks up once (its thread runs nothing else meanwhile)
 
 
@@ -361,27 +373,30 @@ def writes_waiting() -> Iterator[None]:
     """A page's run: it waits for one of a few turns to run (see _PAGES), and a write kept waiting for its turn
     (another session's, the CLI's) says so where it was asked for, until it is written."""
     holder = []
-    turn = threading.Event()  # set while this run holds a turn
 
     def report(ahead: int, seconds: float) -> None:
-        if turn.is_set():  # a write may wait minutes: other sessions' pages run meanwhile
-            turn.clear()
-            _PAGES.release()
+        give_turn_up()  # a write may wait minutes: other sessions' pages run meanwhile
         if not holder:
             holder.append(st.empty())
         holder[0].info(f"Đang chờ lượt ghi vào cơ sở dữ liệu: {fmt.number(ahead)} việc ghi đang trước "
                        f"({fmt.number(round(seconds))} giây)…", icon=":material/hourglass_top:")
 
     with doorway().waiting_shown(report):
-        _PAGES.acquire()
-        turn.set()
+        _RUN.turn = _PAGES.acquire(timeout=TURN_WAIT)
         try:
             yield
         finally:
-            if turn.is_set():
-                _PAGES.release()
+            give_turn_up()
             if holder:
                 holder[0].empty()
+
+
+def give_turn_up() -> None:
+    """Before a long wait (a write's turn, a file being read): this run lets another page run meanwhile, and goes
+    on afterwards without a turn."""
+    if getattr(_RUN, "turn", False):
+        _RUN.turn = False
+        _PAGES.release()
 
 
 def attempt(action, message: str) -> None:
