@@ -7,9 +7,10 @@ from kpi import measures, roster
 from kpi.store import Store
 
 
-def window(store: Store, last: tuple[int, int], months: int = 36) -> list[tuple[int, int]]:
-    """The stored months up to `last`, at most `months` of them."""
-    return [m for m in store.months() if m <= last][-months:]
+def window(store: Store, last: tuple[int, int] | None, months: int | None = 36) -> list[tuple[int, int]]:
+    """The stored months up to `last` (None: every one), at most `months` of them (None: all)."""
+    found = [m for m in store.months() if last is None or m <= last]
+    return found[-months:] if months else found
 
 
 def area(by_month: pd.DataFrame, definitions: dict[int, dict[str, str]]) -> pd.DataFrame:

@@ -99,3 +99,7 @@ class Period:
 
     def year_earlier(self) -> "Period":
         return Period(self.year - 1, self.month, self.scope)
+
+    def counterpart(self) -> "Period":
+        """What the period is read beside: a month's year-to-date, a longer period's last month."""
+        return Period(self.year, self.last_month, "ytd") if self.scope == "month" else Period(self.year, self.last_month)

@@ -201,6 +201,8 @@ class Service:
         """Changes whenever the file does (any process's write): a cache key for what is read."""
         return self._store.version()
 
+    later = staticmethod(_Store.later)  # whether a version comes after another
+
     # -- writing: the role checked, the audit line written in the same transaction ---------------------
     def _require(self, action: str) -> None:
         role, label = ACTIONS[action]
@@ -350,9 +352,8 @@ class Service:
     def area_trend(self, last: tuple[int, int] | None = None, span: int | None = None) -> pd.DataFrame:
         """The area's rates in each of the `span` months up to `last` (history.area); by default every month."""
         with self._store.reading() as s:
-            months = s.months()
-            months = history.window(s, last, span) if last else months[-span:] if span else months
-            return history.area(s.month_sums(months, measures.every_ratio()), s.definitions_by_year())
+            return history.area(s.month_sums(history.window(s, last, span), measures.every_ratio()),
+                                s.definitions_by_year())
 
     def unit_months(self, unit: str, last: tuple[int, int], span: int = 36) -> pd.DataFrame:
         """One unit's rates in each of the `span` months up to `last`, with the months of the units merged into it
@@ -361,9 +362,7 @@ class Service:
             units = s.units()
             unit_id = int(units.set_index("unit").at[unit, "unit_id"])
             merged = roster.successors(units, roster.month_key(*last))
-            if unit_id in merged:  # merged into another by then: its months are that unit's
-                return history.panel(s.monthly_counts([], []), units, {})
-            own = [unit_id, *(u for u, into in merged.items() if into == unit_id)]
+            own = [] if unit_id in merged else [unit_id, *(u for u, into in merged.items() if into == unit_id)]
             return history.panel(s.monthly_counts(history.window(s, last, span), own), units, s.definitions_by_year(),
                                  as_of=last)
 

@@ -535,6 +535,13 @@ class Store:
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
             return SCHEMA_VERSION
 
+    @staticmethod
+    def later(version: tuple, seen: tuple) -> bool:
+        """Whether a version (Store.version) comes after one seen before: another file, or a later stamp."""
+        def stamp(v: tuple) -> int:
+            return int(v[0]) if str(v[0]).isdigit() else 0
+        return version[1] != seen[1] or stamp(version) > stamp(seen)
+
     def version(self) -> tuple:
         """Changes whenever the figures may have: any process's data write stamps a file beside the
         database (logins and account changes do not), and a new database is another file. A cache key
@@ -625,7 +632,8 @@ class Store:
         Returns (by unit, by month). Each has for each ratio name `name|n` and `name|d` (NA when no unit-month
         gave them) and for each count `has|count` (the unit-months giving it); by unit has unit_id, by month
         year, month and `name|k` (the units with the ratio known)."""
-        frame = self._sums(months, ratios, merged, "GROUPING SETS ((unit_id), (year, month))")
+        frame = self._sums(months, ratios, merged, "unit_id, year, month",
+                           "GROUPING SETS ((unit_id), (year, month))")
         sums, has = [f"{n}|{p}" for n in ratios for p in "nd"], [f"has|{c}" for c in COUNTS]
         by_unit = frame.loc[frame["unit_id"].notna(), ["unit_id", *sums, *has]]
         return (by_unit.astype({"unit_id": "int64", **{c: "Int64" for c in sums}, **{c: "int64" for c in has}})
@@ -636,7 +644,7 @@ class Store:
         return self._by_month(self._sums(months, ratios, {}, "year, month"), ratios)
 
     def _sums(self, months: list[tuple[int, int]], ratios: dict[str, measures.Ratio], merged: dict[int, int],
-              grouping: str) -> pd.DataFrame:
+              by: str, grouping: str | None = None) -> pd.DataFrame:
         def total(columns: tuple[str, ...]) -> str:
             return " + ".join(f'"{c}"' for c in columns)
 
@@ -656,9 +664,8 @@ class Store:
             params = [list(merged), list(merged.values()), keys]
         else:
             moved, params = f"SELECT * FROM monthly_counts WHERE {chosen}", [keys]
-        keys_out = "unit_id, year, month" if "GROUPING" in grouping else grouping
-        return self.query(f"WITH moved AS ({moved}) SELECT {keys_out}, {', '.join(sums + counted)} FROM moved "
-                          f"GROUP BY {grouping}", params)
+        return self.query(f"WITH moved AS ({moved}) SELECT {by}, {', '.join(sums + counted)} FROM moved "
+                          f"GROUP BY {grouping or by}", params)
 
     @staticmethod
     def _by_month(frame: pd.DataFrame, ratios: dict[str, measures.Ratio]) -> pd.DataFrame:

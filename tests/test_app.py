@@ -198,9 +198,10 @@ def test_a_link_to_a_month_without_data_opens_it_and_offers_the_nearest_month(de
 def test_figures_are_let_go_for_a_later_version_only():
     """A session that read the version just before a write must not take the pages' figures back to it: only a
     later stamp, or another file, renews them."""
-    from views import ui
+    from kpi.service import Service
 
-    assert ui._later(("1795692072795980085", 7), ("1795692072795980084", 7))
-    assert not ui._later(("1795692072795980084", 7), ("1795692072795980085", 7))
-    assert ui._later(("1795692072795980084", 8), ("1795692072795980085", 7))  # another file
-    assert ui._later(("1795692072795980084", 7), (None, 7)) and not ui._later((None, 7), ("1795692072795980084", 7))
+    later = Service.later
+    assert later(("1795692072795980085", 7), ("1795692072795980084", 7))
+    assert not later(("1795692072795980084", 7), ("1795692072795980085", 7))
+    assert later(("1795692072795980084", 8), ("1795692072795980085", 7))  # another file
+    assert later(("1795692072795980084", 7), (None, 7)) and not later((None, 7), ("1795692072795980084", 7))

@@ -37,3 +37,10 @@ def test_parse():
         Period.parse("tháng 6")
     with pytest.raises(ValueError, match="Tháng không hợp lệ"):
         Period.parse("2024-13")
+
+
+def test_a_period_is_read_beside_its_counterpart():
+    """The overview shows a month beside its year-to-date, and a longer period beside its last month."""
+    assert Period(2024, 6).counterpart() == Period(2024, 6, "ytd")
+    assert Period(2024, 5, "quarter").counterpart() == Period(2024, 6)
+    assert Period(2024, 10, "ytd").counterpart() == Period(2024, 10)

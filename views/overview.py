@@ -8,10 +8,9 @@ from kpi import charts, fmt, measures
 
 st.title("Tổng quan")
 ui.require_data()
-# the chosen period, and below it side by side its counterpart: a month and its year-to-date, or a longer period
-# and its last month
-shown, compared = ui.overview_periods(ui.chosen_period())
-card, other_card, previous, year_before = ui.cards(*shown, compared=compared)
+# the chosen period, and below it side by side its counterpart (a month and its year-to-date, a longer period and
+# its last month); the period before and a year earlier, compared with
+card, other_card, previous, year_before = ui.overview_cards(ui.chosen_period())
 widgets.caption(card)
 totals = card.totals().set_index("kpi")
 before, last_year = previous.totals().set_index("kpi"), year_before.totals().set_index("kpi")

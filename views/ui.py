@@ -59,18 +59,11 @@ _VERSIONS: dict[str, tuple] = {}  # path -> the latest version its figures were 
 _VERSIONS_LOCK = threading.Lock()
 
 
-def _later(version: tuple, seen: tuple) -> bool:
-    """Whether a version (stamp, file) comes after one seen before: another file, or a later stamp."""
-    def stamp(v: tuple) -> int:
-        return int(v[0]) if str(v[0]).isdigit() else 0
-    return version[1] != seen[1] or stamp(version) > stamp(seen)
-
-
 def _key() -> tuple[str, tuple]:
     path = _path()
     version = Service(path).version()
     with _VERSIONS_LOCK:  # a run that read the version before a write must not take the figures back to it
-        renewed = _later(version, _VERSIONS.setdefault(path, version)) and _VERSIONS[path] != version
+        renewed = Service.later(version, _VERSIONS.setdefault(path, version))
         if renewed:
             _VERSIONS[path] = version
     if renewed:  # written meanwhile, maybe by the CLI: the old figures go now
@@ -162,29 +155,21 @@ def card(period: Period | None = None, as_of: Period | None = None) -> scorecard
     return _card(*_key(), period or chosen_period(), as_of)
 
 
-def _made(key: tuple, period: Period, judged: bool) -> scorecard.Scorecard:
-    found = _card(*key, period, None)
-    if judged:
-        found.units  # noqa: B018 - judged now, and kept in the shared card
-    return found
+def overview_cards(chosen: Period, key: tuple | None = None) -> list[scorecard.Scorecard]:
+    """The overview's cards: the chosen period and its counterpart, judged unit by unit, then the period before
+    and a year earlier, only compared with. Those not made yet are made side by side: much of it is DuckDB's,
+    which runs beside Python."""
+    key = key or _key()
+    shown, compared = (chosen, chosen.counterpart()), (chosen.previous(), chosen.year_earlier())
 
+    def made(period: Period) -> scorecard.Scorecard:
+        found = _card(*key, period, None)
+        if period in shown:
+            found.units  # noqa: B018 - judged now, and kept in the shared card
+        return found
 
-def cards(*shown: Period, compared: tuple[Period, ...] = ()) -> list[scorecard.Scorecard]:
-    """The scorecards of the periods shown, then of those they are only compared with; those not made yet are
-    made side by side, the shown ones judged unit by unit there too: much of it is DuckDB's, which runs beside
-    Python."""
-    key = _key()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(lambda period, judged: _made(key, period, judged), [*shown, *compared],
-                             [True] * len(shown) + [False] * len(compared)))
-
-
-def overview_periods(chosen: Period) -> tuple[tuple[Period, Period], tuple[Period, Period]]:
-    """The periods the overview shows, the chosen one and its counterpart (a month's year-to-date, a longer
-    period's last month), and those it compares the chosen one with (the period before, a year earlier)."""
-    other = (Period(chosen.year, chosen.last_month, "ytd") if chosen.scope == "month"
-             else Period(chosen.year, chosen.last_month))
-    return (chosen, other), (chosen.previous(), chosen.year_earlier())
+        return list(pool.map(made, [*shown, *compared]))
 
 
 _WARMED: set = set()  # (path, version) whose overview was made ahead
@@ -193,19 +178,14 @@ _WARMED: set = set()  # (path, version) whose overview was made ahead
 def warm_overview() -> None:
     """While the login form is shown: the figures the overview opens on (the latest month) made meanwhile, in the
     background, for whoever logs in."""
-    key = _key()
-    found = months()
+    key, found = _key(), months()
     if key in _WARMED or not found:
         return
     _WARMED.add(key)
-    shown, compared = overview_periods(Period(*found[-1]))
 
     def make() -> None:
         try:
-            for period, judged in ((p, True) for p in shown):
-                _made(key, period, judged)
-            for period in compared:
-                _made(key, period, False)
+            overview_cards(Period(*found[-1]), key)
             _area_trend(*key)
         except Exception:  # noqa: BLE001 - made again, and said, when the page asks for it
             logging.getLogger("dvc-kpi").exception("overview made ahead")
