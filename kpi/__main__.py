@@ -203,7 +203,7 @@ def _init(door: Service, args) -> int:
 def _ranking(door: Service, args) -> int:
     period = Period.parse(args.period, args.scope)
     card = door.scorecard(period)
-    groups = card.units["group"].unique().tolist()
+    groups = card.sums["group"].unique().tolist()
     if args.group and args.group not in groups:
         raise ValueError(f"Không có nhóm {args.group!r}; các nhóm: {', '.join(groups)}")
     contract = scorecard.to_contract(card, args.kpi, args.group)

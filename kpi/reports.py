@@ -48,7 +48,7 @@ def build(store: Store, period: Period, span: int = 24) -> Report:
             store.monthly_counts(history.window(store, (period.year, period.last_month), span)), units, definitions))
         counts = store.monthly_counts(period.months())
     counts = roster.fold(counts, units, roster.month_key(period.year, period.last_month))
-    listed = card.units[["unit", "group", "position"]].drop_duplicates("unit")
+    listed = card.sums[["unit", "group", "position"]].drop_duplicates("unit")
     counts = counts.merge(units[["unit_id", "unit"]], on="unit_id").merge(listed, on="unit")
     summed = counts.groupby(["position", "unit", "group"], sort=True)[list(measures.COUNTS)].sum(min_count=1)
     return Report(card, previous, trend, summed.reset_index().drop(columns="position"), definitions)
@@ -215,7 +215,7 @@ def to_docx(report: Report) -> bytes:
 def _ranking_frame(card: scorecard.Scorecard) -> pd.DataFrame:
     """The ranking by the online rate with the cashless rate beside it, as text for documents."""
     ranked = card.ranking("online")
-    cashless = card.units[card.units["kpi"] == "cashless"].set_index("unit")
+    cashless = card.judged("cashless").set_index("unit")
     text = scorecard.ranking_text(ranked).assign(**{"Chỉ tiêu": ranked["target"].fillna("")})
     return text[["Hạng", "Đơn vị", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", scorecard.needed_heading("online")]].rename(
         columns={"Tỷ lệ": "Trực tuyến"}).assign(

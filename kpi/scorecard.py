@@ -85,12 +85,20 @@ class Scorecard:
         """The sums judged: a row per unit and KPI with, besides, target, met, needed, threshold, gap, figure,
         shown, status and band. Made when first asked for: a card a period is only compared with needs its
         sums alone."""
-        return self._once(("units",), self._judged)
+        return self._once(("units",), lambda: self._judged(self.sums))
 
-    def _judged(self) -> pd.DataFrame:
-        listed = self.sums.drop_duplicates("unit")[["unit", "group"]]
-        wordings = targets.for_units(self.target_table, listed).rename(columns={"wording": "target"})
-        table = _assess(self.sums.merge(wordings, on=["unit", "kpi"], how="left"), self.target_table)
+    def judged(self, kpi: str | None = None, unit: str | None = None) -> pd.DataFrame:
+        """The rows of `units` of a KPI, or of a unit: judged alone while `units` is not made (a ranking needs its
+        KPI's verdicts, a unit's page its own, not every unit's of every KPI)."""
+        def rows(table: pd.DataFrame) -> pd.DataFrame:
+            chosen = (table["kpi"] == kpi if kpi else True) & (table["unit"] == unit if unit else True)
+            return table[chosen].reset_index(drop=True)
+
+        made = ("units",) in self._memo
+        return self._once(("judged", kpi, unit), lambda: rows(self.units) if made else self._judged(rows(self.sums)))
+
+    def _judged(self, sums: pd.DataFrame) -> pd.DataFrame:
+        table = _assess(sums.assign(target=targets.wording(self.target_table, sums)), self.target_table)
         table["status"] = _status(table)
         if self.counted_otherwise:
             pairs = pd.MultiIndex.from_arrays([table["unit"], table["kpi"]])
@@ -174,7 +182,7 @@ class Scorecard:
         return self._once(("ranking", kpi, group), lambda: self._ranking(kpi, group))
 
     def _ranking(self, kpi: str, group: str | None) -> pd.DataFrame:
-        rows = self.units[self.units["kpi"] == measures.get(kpi).key]
+        rows = self.judged(measures.get(kpi).key)
         if group:
             rows = rows[rows["group"] == group]
         rows = rows.copy()
@@ -219,7 +227,7 @@ class Scorecard:
         if self.plan is None:
             return False, f"{self.plan_name}: không đánh giá đơn vị nào đạt hay chưa đạt."
         if not assessed:
-            has_target = self.units.loc[self.units["kpi"] == kpi, "target"].notna().any()
+            has_target = self.judged(kpi)["target"].notna().any()
             return False, ("Chưa có đơn vị nào có hồ sơ để đánh giá." if has_target else
                            "Kế hoạch không đặt chỉ tiêu này cho đơn vị nào.")
         return True, "Mọi đơn vị có hồ sơ đều đạt chỉ tiêu."

@@ -7,8 +7,10 @@ a writer kept waiting says so while it waits. A wait beyond its limit is said in
 """
 from __future__ import annotations
 
+import copy
 import errno
 import fcntl
+import functools
 import os
 import re
 import threading
@@ -313,6 +315,34 @@ def _held(key: str) -> SimpleNamespace:
     return files.setdefault(key, SimpleNamespace(con=None, writing=False))
 
 
+_KEPT: dict[str, tuple[tuple, dict]] = {}  # file -> (its data version, {(read, arguments): result})
+_KEPT_FILES = 8
+
+
+def _kept(read):
+    """A small read every scorecard makes (the units, the plan, its targets), kept until the data changes: the
+    version stamp is renewed by every data write, any process's. Inside a write, read afresh; each caller gets
+    a copy of its own."""
+    @functools.wraps(read)
+    def kept(self: "Store", *args):
+        version = self.version()
+        if self._local.writing or version[0] is None:
+            return read(self, *args)
+        with _LOCKS_GUARD:
+            if _KEPT.get(self._key, ((),))[0] != version:
+                _KEPT.pop(self._key, None)
+                while len(_KEPT) >= _KEPT_FILES:
+                    _KEPT.pop(next(iter(_KEPT)))
+                _KEPT[self._key] = (version, {})
+            memo = _KEPT[self._key][1]
+        key = (read.__name__, repr(args))
+        if key not in memo:
+            memo[key] = read(self, *args)
+        found = memo[key]
+        return found.copy() if isinstance(found, pd.DataFrame) else copy.deepcopy(found)
+    return kept
+
+
 @contextmanager
 def _turn(path: Path, write: bool, deadline: float, busy) -> Iterator[None]:
     """Take turns at the file across processes and threads, with three lock files beside it.
@@ -553,6 +583,7 @@ class Store:
             return None, self.path.stat().st_ino if self.path.exists() else None
 
     # -- reads -------------------------------------------------------------------------
+    @_kept
     def meta(self) -> dict[str, str]:
         frame = self.query("SELECT key, value FROM meta")
         return dict(zip(frame["key"], frame["value"]))
@@ -562,6 +593,7 @@ class Store:
         meta = self.meta()
         return {"name": meta.get("area"), "level": meta.get("area_level")}
 
+    @_kept
     def units(self) -> pd.DataFrame:
         """Every unit the area has had: unit_id, unit, group, position, since, until (YYYYMM or NA),
         successor (the unit_id it was merged into), added_by (the import that added it)."""
@@ -570,6 +602,7 @@ class Store:
             "FROM units ORDER BY position, unit_id").astype(
             {"since": "Int64", "until": "Int64", "successor": "Int64", "added_by": "Int64"})
 
+    @_kept
     def plans(self) -> pd.DataFrame:
         """Every plan, newest year first, with the number of units and targets it holds."""
         return self.query(
@@ -578,27 +611,32 @@ class Store:
             "(SELECT count(*) FROM plan_targets t WHERE t.plan_id = p.plan_id) AS targets "
             "FROM plans p ORDER BY p.year DESC")
 
+    @_kept
     def plan_of_year(self, year: int) -> dict | None:
         """The plan that judges the year's periods, or None."""
         found = self.query("SELECT plan_id, name, year, area, document, source FROM plans WHERE year = ?", [year])
         return None if found.empty else found.astype(object).where(found.notna(), None).iloc[0].to_dict()
 
+    @_kept
     def roster(self, plan_id: int) -> pd.DataFrame:
         """The units a plan targets: unit_id, unit, group, position (the plan's order)."""
         return self.query(
             'SELECT r.unit_id, u.name AS unit, r.group_name AS "group", r.position FROM plan_units r '
             "JOIN units u USING (unit_id) WHERE r.plan_id = ? ORDER BY r.position", [plan_id])
 
+    @_kept
     def targets(self, plan_id: int) -> pd.DataFrame:
         return self.query(
             "SELECT kpi, level, subject, comparator, threshold, wording FROM plan_targets WHERE plan_id = ? "
             "ORDER BY level, subject, kpi", [plan_id])
 
+    @_kept
     def definitions(self, plan_id: int) -> dict[str, str]:
         """kpi -> the denominator variant the plan sets (KPIs it leaves out use the catalogue's default)."""
         frame = self.query("SELECT kpi, variant FROM plan_definitions WHERE plan_id = ?", [plan_id])
         return dict(zip(frame["kpi"], frame["variant"]))
 
+    @_kept
     def definitions_by_year(self) -> dict[int, dict[str, str]]:
         """year -> its plan's definitions, for month-by-month figures across years."""
         frame = self.query("SELECT p.year, d.kpi, d.variant FROM plans p JOIN plan_definitions d USING (plan_id)")
@@ -607,6 +645,7 @@ class Store:
             out[int(year)][kpi] = variant
         return out
 
+    @_kept
     def months(self) -> list[tuple[int, int]]:
         """The months that have counts, oldest first."""
         frame = self.query("SELECT DISTINCT year, month FROM monthly_counts ORDER BY year, month")
@@ -631,17 +670,15 @@ class Store:
 
         Returns (by unit, by month). Each has for each ratio name `name|n` and `name|d` (NA when no unit-month
         gave them) and for each count `has|count` (the unit-months giving it); by unit has unit_id, by month
-        year, month and `name|k` (the units with the ratio known)."""
+        year, month and `name|k` (the units with the ratio known). Integers, nullable where NA is found."""
         frame = self._sums(months, ratios, merged, "unit_id, year, month",
                            "GROUPING SETS ((unit_id), (year, month))")
-        sums, has = [f"{n}|{p}" for n in ratios for p in "nd"], [f"has|{c}" for c in COUNTS]
-        by_unit = frame.loc[frame["unit_id"].notna(), ["unit_id", *sums, *has]]
-        return (by_unit.astype({"unit_id": "int64", **{c: "Int64" for c in sums}, **{c: "int64" for c in has}})
-                .sort_values("unit_id").reset_index(drop=True), self._by_month(frame, ratios))
+        by_unit = frame[frame["unit_id"].notna()].drop(columns=["year", "month", *(f"{n}|k" for n in ratios)])
+        return by_unit.astype({"unit_id": "int64"}).reset_index(drop=True), self._by_month(frame)
 
     def month_sums(self, months: list[tuple[int, int]], ratios: dict[str, measures.Ratio]) -> pd.DataFrame:
         """The area's months as `period_sums` gives them by month, alone."""
-        return self._by_month(self._sums(months, ratios, {}, "year, month"), ratios)
+        return self._by_month(self._sums(months, ratios, {}, "year, month"))
 
     def _sums(self, months: list[tuple[int, int]], ratios: dict[str, measures.Ratio], merged: dict[int, int],
               by: str, grouping: str | None = None) -> pd.DataFrame:
@@ -665,16 +702,14 @@ class Store:
         else:
             moved, params = f"SELECT * FROM monthly_counts WHERE {chosen}", [keys]
         return self.query(f"WITH moved AS ({moved}) SELECT {by}, {', '.join(sums + counted)} FROM moved "
-                          f"GROUP BY {grouping or by}", params)
+                          f"GROUP BY {grouping or by} ORDER BY {by}", params)
 
     @staticmethod
-    def _by_month(frame: pd.DataFrame, ratios: dict[str, measures.Ratio]) -> pd.DataFrame:
-        sums = [f"{n}|{p}" for n in ratios for p in "nd"]
-        by_month = frame.loc[frame["year"].notna(),
-                             ["year", "month", *sums, *(f"{n}|k" for n in ratios), *(f"has|{c}" for c in COUNTS)]]
-        return (by_month.astype({c: "Int64" if c in sums else "int64" for c in by_month})
-                .sort_values(["year", "month"]).reset_index(drop=True))
+    def _by_month(frame: pd.DataFrame) -> pd.DataFrame:
+        by_month = frame[frame["year"].notna()].drop(columns="unit_id", errors="ignore")
+        return by_month.astype({"year": "int64", "month": "int64"}).reset_index(drop=True)
 
+    @_kept
     def has_demo_data(self) -> bool:
         frame = self.query(
             "SELECT count(*) AS n FROM monthly_counts JOIN imports USING (import_id) WHERE kind = 'demo'")
@@ -691,6 +726,7 @@ class Store:
         found = self.query("SELECT * FROM imports WHERE sha256 = ? AND undone_at IS NULL ORDER BY import_id", [sha256])
         return None if found.empty else found.iloc[0]
 
+    @_kept
     def windows(self, months: list[tuple[int, int]]) -> pd.DataFrame:
         """The reporting windows of the imports whose counts the months hold: year, month, window_start,
         window_end (a month that runs from the 21st to the 20th)."""
@@ -710,6 +746,7 @@ class Store:
             "ORDER BY f.year, f.month, f.position",
             [unit, [y * 100 + m for y, m in months]])
 
+    @_kept
     def aliases(self) -> pd.DataFrame:
         """Other names of units: alias (the key names are matched by), unit, written (as it was written)."""
         return self.query("SELECT a.alias, u.name AS unit, coalesce(a.written, a.alias) AS written "

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
 from kpi import text
@@ -80,31 +81,35 @@ def assess(numerator: pd.Series, denominator: pd.Series, comparator: pd.Series,
 
     Both are NA where there is no rate (no counts, or a zero denominator) or no target.
     """
-    num = pd.Series(numerator, dtype="Int64").reset_index(drop=True)
-    den = pd.Series(denominator, dtype="Int64").reset_index(drop=True)
-    comp = pd.Series(comparator, dtype="string").reset_index(drop=True)
-    thr = pd.Series(threshold_milli, dtype="Int64").reset_index(drop=True)
-    strict = comp == "gt"
-    valid = (den > 0) & num.notna() & thr.notna() & comp.notna()
+    def known(values, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+        array = pd.array(values, dtype=dtype)
+        return array.to_numpy(dtype="int64", na_value=0), ~array.isna()
+
+    (num, has_num), (den, has_den), (thr, has_thr) = (known(v, "Int64") for v in (numerator, denominator,
+                                                                                    threshold_milli))
+    comp = pd.array(comparator, dtype="string")
+    strict = (comp == "gt").to_numpy(dtype=bool, na_value=False)
+    valid = (den > 0) & has_num & has_den & has_thr & ~comp.isna()
     share, bar = num * _UNIT, thr * den  # rate > threshold  <=>  num * 100 * SCALE > threshold_milli * den
-    met = (share > bar).where(strict, share >= bar)
+    met = np.where(strict, share > bar, share >= bar)
     gap = bar - share  # in 1/_UNIT of a dossier
-    needed = (gap // _UNIT + 1).where(strict, -((-gap) // _UNIT)).clip(lower=0)
-    needed = needed.where(num + needed <= den)
+    needed = np.maximum(np.where(strict, gap // _UNIT + 1, -((-gap) // _UNIT)), 0)
     return pd.DataFrame({
-        "met": met.where(valid).astype("boolean"),
-        "needed": needed.where(valid).astype("Int64"),
+        "met": pd.arrays.BooleanArray(met, ~valid),
+        "needed": pd.arrays.IntegerArray(needed, ~(valid & (num + needed <= den))),
     })
 
 
-def for_units(targets: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
-    """The target of each unit and KPI: the unit's own row, else its group's.
+def wording(targets: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
+    """The target of each row's unit and KPI: the unit's own, else its group's; NA where there is none.
 
-    targets: [kpi, level ('unit'|'group'|'area'), subject, wording]; units: [unit, group].
-    Returns [unit, kpi, wording] for the units that have a target.
+    targets: [kpi, level ('unit'|'group'|'area'), subject, wording]; rows: [unit, group, kpi].
     """
-    own = targets[targets["level"] == "unit"].rename(columns={"subject": "unit"})[["unit", "kpi", "wording"]]
-    grp = targets[targets["level"] == "group"].rename(columns={"subject": "group"})[["group", "kpi", "wording"]]
-    by_group = units[["unit", "group"]].merge(grp, on="group")[["unit", "kpi", "wording"]]
-    both = pd.concat([own, by_group], ignore_index=True)
-    return both.drop_duplicates(["unit", "kpi"], keep="first").reset_index(drop=True)
+    def by_subject(level: str) -> dict:
+        chosen = targets[targets["level"] == level]  # the first of two rows for one subject and KPI
+        return dict(reversed(list(zip(zip(chosen["subject"], chosen["kpi"]), chosen["wording"]))))
+
+    own, grp = by_subject("unit"), by_subject("group")
+    units, groups, kpis = (rows[c].tolist() for c in ("unit", "group", "kpi"))  # plain strings: quick to look up
+    return pd.Series([own.get((u, k), grp.get((g, k))) for u, g, k in zip(units, groups, kpis)], index=rows.index,
+                     dtype="str")

@@ -228,6 +228,26 @@ def test_sums_made_by_duckdb_equal_the_month_rows_grouped_in_pandas(tmp_path, pe
     assert card.months_present == months and len(months) == len(period.months())
 
 
+def test_a_kpi_or_a_unit_judged_alone_equals_its_rows_judged_with_every_other(tmp_path):
+    """A ranking judges its KPI alone, a unit's page its unit: the same targets, verdicts, figures and needs as
+    when every unit's every KPI is judged at once (the sample's year to June 2024, and a unit below target)."""
+    from kpi import setup
+    from kpi.store import Store
+
+    store, period = Store(tmp_path / "mau.duckdb"), Period(2024, 6, "ytd")
+    setup.initialise(store, sample="district")
+    whole = scorecard.build(store, period).units
+    for kpi, unit in (("online", None), ("cashless", None), (None, TU_PHAP)):
+        alone = scorecard.build(store, period).judged(kpi, unit)
+        chosen = whole[(whole["kpi"] == kpi) if kpi else (whole["unit"] == unit)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(alone, chosen)
+    ranked = scorecard.build(store, period).ranking("online")
+    assert ranked["status"].value_counts().to_dict() == {scorecard.NOT_MET: 17, scorecard.MET: 4}
+    mine = scorecard.build(store, period).judged(unit=TU_PHAP).set_index("kpi")
+    assert mine.loc["online", ["status", "shown", "needed"]].tolist() == [scorecard.NOT_MET, "86,61%", 8]
+    assert mine.loc["cashless", ["status", "shown"]].tolist() == [scorecard.MET, "46,97%"]
+
+
 def test_a_units_months_and_ranks_made_alone_equal_those_of_every_units_months(tmp_path):
     """Service.unit_months and Service.ranks (the unit page's, made without every unit's months of every KPI)
     give the rows of the whole panel: the sample, with two communes merged into a new one from January 2025."""

@@ -118,6 +118,21 @@ def test_cli_writes_while_another_process_reads(tmp_path):
     assert reads > 0
 
 
+def test_reads_kept_until_the_data_changes_see_another_processs_write(store):
+    """The units, plans and targets are kept between reads until any process writes: a unit the CLI adds, a
+    group changed here, are in the next read; a read inside a write sees the write's own change."""
+    assert len(store.units()) == 21 and store.units() is not store.units()  # each read its own copy
+    store.units().loc[0, "unit"] = "đổi trong bản sao"
+    assert "đổi trong bản sao" not in store.units()["unit"].tolist()
+    add = ("from kpi.store import Store; import sys; Store(sys.argv[1]).add_unit('Xã Mới Lập', 'Một cửa cấp xã')")
+    subprocess.run([sys.executable, "-c", add, str(store.path)], cwd=ROOT, check=True)
+    assert len(store.units()) == 22 and "Xã Mới Lập" in store.units()["unit"].tolist()
+    with store.transaction() as con:
+        con.execute("UPDATE units SET group_name = 'Nhóm mới' WHERE name = 'Xã Mới Lập'")
+        assert store.units().set_index("unit").at["Xã Mới Lập", "group"] == "Nhóm mới"
+    assert Store(store.path).units().set_index("unit").at["Xã Mới Lập", "group"] == "Nhóm mới"
+
+
 def test_a_missing_folder_is_said_not_thrown(tmp_path):
     with pytest.raises(StoreError, match="Không ghi được vào cơ sở dữ liệu .*: không có thư mục này"):
         with Store(tmp_path / "khong-co" / "kpi.duckdb").transaction():

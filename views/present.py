@@ -70,7 +70,7 @@ else:
     units = card.sums["unit"].drop_duplicates().tolist()  # the period's units, as the unit page lists them
     unit = ui.url_widget(st.selectbox, "Đơn vị", "unit", units, units[0])
     own = ui.unit_months(unit)
-    mine = card.units[card.units["unit"] == unit].set_index("kpi")
+    mine = card.judged(unit=unit).set_index("kpi")
     targets = charts.target_lines(mine)
     st.plotly_chart(charts.large(widgets.trend(own, list(measures.ALWAYS_SHOWN), card, targets, unit)),
                     key="present_trend", config=widgets.chart_config(f"trinh-chieu-{unit}"))

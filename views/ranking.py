@@ -14,7 +14,7 @@ with left:
     key = ui.url_widget(st.selectbox, "Chỉ tiêu", "kpi", card.kpis_with_data(), "online",
                         format_func=lambda k: measures.get(k).label)
 with right:
-    groups = ["", *card.units["group"].drop_duplicates()]  # "": every group
+    groups = ["", *card.sums["group"].drop_duplicates()]  # "": every group
     group = ui.url_widget(st.selectbox, "Nhóm đơn vị", "group", groups, "", format_func=lambda g: g or "Tất cả") or None
 kpi = measures.get(key)
 st.caption(f"{kpi.label} = {kpi.ratio(card.definitions).note}. Màu: xanh đạt, vàng chưa đạt nhưng cách chỉ tiêu "

@@ -10,7 +10,7 @@ from kpi.measures import COUNTS
 st.title("Đơn vị")
 ui.require_data()
 card = ui.card()
-units = card.units.drop_duplicates("unit")
+units = card.sums.drop_duplicates("unit")
 unit = ui.url_widget(st.selectbox, "Đơn vị", "unit", units["unit"].tolist(), units["unit"].iloc[0])
 widgets.caption(card)
 group = units.set_index("unit").at[unit, "group"]
@@ -19,9 +19,9 @@ if parts:
     st.caption(f"Đơn vị được gộp từ {ui.plain(', '.join(parts))}: so sánh với các kỳ trước tính trên số liệu cộng lại của các "
                "đơn vị đó.")
 
-mine = card.units[card.units["unit"] == unit].set_index("kpi")
+mine = card.judged(unit=unit).set_index("kpi")
 year_before = ui.card(card.period.year_earlier(), as_of=card.period)
-earlier = year_before.units[year_before.units["unit"] == unit].set_index("kpi")
+earlier = year_before.judged(unit=unit).set_index("kpi")
 shown = [k for k in card.kpis_with_data() if pd.notna(mine.at[k, "denominator"]) or k in measures.ALWAYS_SHOWN]
 for column, key in zip(st.columns(len(shown[:4])), shown[:4]):
     row = mine.loc[key]
