@@ -1,16 +1,18 @@
 """The DuckDB store: the only module that speaks SQL.
 
-Every operation opens the file, does its work and closes it, so that the app and the CLI can
-share one file: DuckDB lets a second process in only while nobody holds the file. Readers and
-writers take turns (lock files beside the database); writers queue first come, first served, and
-a writer kept waiting says so while it waits. A wait beyond its limit is said in Vietnamese.
+The app and the CLI share one file: DuckDB lets a writing process in only while nobody else holds it.
+Readers and writers take turns (lock files beside the database); writers queue first come, first
+served, and a writer kept waiting says so while it waits. A process keeps its read connection open
+between reads, and lets it go as soon as a writer waits. A wait beyond its limit is said in Vietnamese.
 """
 from __future__ import annotations
 
+import atexit
 import copy
 import errno
 import fcntl
 import functools
+import logging
 import os
 import re
 import threading
@@ -23,12 +25,13 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
-from kpi import measures, text
+from kpi import measures, sums, text
 from kpi.measures import COUNTS
 from kpi.roster import month_text
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "data" / "kpi.duckdb"
+LINGER = 1.0  # seconds a read connection stays open after its last read (KPI_READ_LINGER; 0: closed at once)
 LOCK_TIMEOUT = 30.0  # seconds a read waits, at most (a write in progress); KPI_LOCK_TIMEOUT overrides
 WRITE_WAIT = 600.0  # seconds a write waits for its turn, at most; KPI_WRITE_WAIT overrides
 DEMO_LABEL = "Dữ liệu mẫu"
@@ -319,10 +322,13 @@ _KEPT: dict[str, tuple[tuple, dict]] = {}  # file -> (its data version, {(read, 
 _KEPT_FILES = 8
 
 
-def _kept(read):
-    """A small read every scorecard makes (the units, the plan, its targets), kept until the data changes: the
-    version stamp is renewed by every data write, any process's. Inside a write, read afresh; each caller gets
-    a copy of its own."""
+def _per_version(read=None, *, shared: bool = False):
+    """A read every scorecard makes (the units, the plan, its targets, every stored count), kept until the data
+    changes: the version stamp is renewed by every data write, any process's. Inside a write, read afresh. Each
+    caller gets a copy of its own, but for a `shared` result, which is read-only."""
+    if read is None:
+        return functools.partial(_per_version, shared=shared)
+
     @functools.wraps(read)
     def kept(self: "Store", *args):
         version = self.version()
@@ -339,13 +345,13 @@ def _kept(read):
         if key not in memo:
             memo[key] = read(self, *args)
         found = memo[key]
-        return found.copy() if isinstance(found, pd.DataFrame) else copy.deepcopy(found)
+        return found if shared else found.copy() if isinstance(found, pd.DataFrame) else copy.deepcopy(found)
     return kept
 
 
-@contextmanager
-def _turn(path: Path, write: bool, deadline: float, busy) -> Iterator[None]:
-    """Take turns at the file across processes and threads, with three lock files beside it.
+def _take_turn(path: Path, write: bool, deadline: float, busy) -> list[int]:
+    """Take turns at the file across processes and threads, with three lock files beside it; the turn lasts
+    while the returned files are open.
     - A reader passes an open gate into the room, which readers share, and stays there while it reads;
       finding the gate closed, it waits in the queue (shared) until the gate opens.
     - A writer lets readers already queued go first, then closes the gate (new readers queue behind it),
@@ -374,10 +380,95 @@ def _turn(path: Path, write: bool, deadline: float, busy) -> Iterator[None]:
             _lock(room, fcntl.LOCK_SH, deadline, busy)
             fcntl.flock(gate, fcntl.LOCK_UN)
             fcntl.flock(queue, fcntl.LOCK_UN)
+        return fds
+    except BaseException:
+        _close(fds)
+        raise
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)  # closing releases the locks
+
+
+@contextmanager
+def _turn(path: Path, write: bool, deadline: float, busy) -> Iterator[None]:
+    fds = _take_turn(path, write, deadline, busy)
+    try:
         yield
     finally:
-        for fd in fds:
-            os.close(fd)  # closing releases the locks
+        _close(fds)
+
+
+def _writer_waiting(path: Path) -> bool:
+    """Whether a writer, of any process, has closed the gate and waits for the readers to leave the room."""
+    try:
+        fd = os.open(f"{path}.gate.lock", os.O_RDONLY)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+# The read connection of a file kept open between reads, shared by this process's threads (each reads through a
+# cursor of its own): opening the file and reading its blocks again costs about 30 ms a scorecard. It holds a
+# reader's turn, so it is let go as soon as a writer of any process waits, and after LINGER s without a read.
+_READERS: dict[str, SimpleNamespace] = {}
+_REAPER = SimpleNamespace(thread=None)
+
+
+def _reader(key: str) -> SimpleNamespace:
+    with _LOCKS_GUARD:
+        return _READERS.setdefault(key, SimpleNamespace(lock=threading.Lock(), con=None, fds=[], inode=None,
+                                                        users=0, last=0.0))
+
+
+def _let_go(key: str, idle: float) -> bool:
+    """Close the file's kept connection if nobody reads through it and it has been idle `idle` s, or a writer
+    waits, or the file was replaced; whether one is still kept."""
+    reader, path = _READERS[key], Path(key)
+    with reader.lock:
+        if reader.con is not None and not reader.users and (
+                time.monotonic() - reader.last >= idle or _writer_waiting(path) or _inode(path) != reader.inode):
+            reader.con.close()
+            _close(reader.fds)
+            reader.con, reader.fds = None, []
+        return reader.con is not None
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
+
+
+@atexit.register
+def _let_all_go() -> None:
+    for key in list(_READERS):
+        _let_go(key, 0)
+
+
+def _reap(linger: float) -> None:
+    while True:
+        time.sleep(0.01)
+        with _LOCKS_GUARD:
+            keys = list(_READERS)
+        try:
+            still = any([_let_go(key, linger) for key in keys])
+        except Exception:  # noqa: BLE001 - a writer must never wait on a reaper that died
+            logging.getLogger("dvc-kpi").exception("kept read connection")
+            continue
+        if not still:
+            with _LOCKS_GUARD:
+                if not any(r.con is not None for r in _READERS.values()):
+                    _REAPER.thread = None
+                    return
 
 
 def _lock_file(path: Path, name: str, fds: list[int]) -> int:
@@ -420,6 +511,7 @@ class Store:
         self.lock_timeout = float(lock_timeout if lock_timeout is not None
                                   else os.environ.get("KPI_LOCK_TIMEOUT", LOCK_TIMEOUT))
         self.write_wait = float(write_wait if write_wait is not None else os.environ.get("KPI_WRITE_WAIT", WRITE_WAIT))
+        self.linger = float(os.environ.get("KPI_READ_LINGER", LINGER))
         self._key = str(self.path.resolve())
 
     @property
@@ -437,14 +529,67 @@ class Store:
         def busy(who: str = "") -> StoreBusy:
             return self._busy(who, limit)
 
-        with _turn(self.path, write, deadline, busy):
-            con = self._open(write, deadline)
+        with self._kept_read(deadline, busy) if not write and self.linger > 0 else self._own(write, deadline, busy) as con:
             try:
                 yield con
             except duckdb.Error as error:  # said in words, never as a traceback
                 raise StoreError(_duckdb_said(self.path, error)) from error
+
+    @contextmanager
+    def _own(self, write: bool, deadline: float, busy) -> Iterator[duckdb.DuckDBPyConnection]:
+        with _turn(self.path, write, deadline, busy):
+            con = self._open(write, deadline)
+            try:
+                yield con
             finally:
                 con.close()
+
+    @contextmanager
+    def _kept_read(self, deadline: float, busy) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the file's kept read connection, opened with a reader's turn when none is kept or a writer
+        waits (then this read queues behind the writer, and its connection is kept only if no other is)."""
+        reader = _reader(self._key)
+        with reader.lock:
+            kept = reader.con is not None and not _writer_waiting(self.path) and _inode(self.path) == reader.inode
+            if kept:
+                reader.users += 1
+                cursor = reader.con.cursor()
+        own = None
+        if not kept:
+            fds = _take_turn(self.path, False, deadline, busy)
+            try:
+                con = self._open(False, deadline)
+            except BaseException:
+                _close(fds)
+                raise
+            with reader.lock:
+                if reader.con is None:
+                    reader.con, reader.fds, reader.inode = con, fds, _inode(self.path)
+                    reader.users += 1
+                    cursor = con.cursor()
+                    with _LOCKS_GUARD:
+                        if _REAPER.thread is None:
+                            _REAPER.thread = threading.Thread(target=_reap, args=(self.linger,), name="readers",
+                                                              daemon=True)
+                            _REAPER.thread.start()
+                else:
+                    own, cursor = (con, fds), con
+        try:
+            yield cursor
+        finally:
+            if own:
+                own[0].close()
+                _close(own[1])
+            else:
+                cursor.close()
+                with reader.lock:
+                    reader.users -= 1
+                    reader.last = time.monotonic()
+
+    def let_go(self) -> None:
+        """Close the file's kept read connection now (before opening the file by other means in this process)."""
+        if self._key in _READERS:
+            _let_go(self._key, 0)
 
     def _open(self, write: bool, deadline: float) -> duckdb.DuckDBPyConnection:
         """DuckDB's own lock: a process that does not take turns (an older version, a DuckDB shell) may
@@ -583,7 +728,7 @@ class Store:
             return None, self.path.stat().st_ino if self.path.exists() else None
 
     # -- reads -------------------------------------------------------------------------
-    @_kept
+    @_per_version
     def meta(self) -> dict[str, str]:
         frame = self.query("SELECT key, value FROM meta")
         return dict(zip(frame["key"], frame["value"]))
@@ -593,7 +738,7 @@ class Store:
         meta = self.meta()
         return {"name": meta.get("area"), "level": meta.get("area_level")}
 
-    @_kept
+    @_per_version
     def units(self) -> pd.DataFrame:
         """Every unit the area has had: unit_id, unit, group, position, since, until (YYYYMM or NA),
         successor (the unit_id it was merged into), added_by (the import that added it)."""
@@ -602,7 +747,7 @@ class Store:
             "FROM units ORDER BY position, unit_id").astype(
             {"since": "Int64", "until": "Int64", "successor": "Int64", "added_by": "Int64"})
 
-    @_kept
+    @_per_version
     def plans(self) -> pd.DataFrame:
         """Every plan, newest year first, with the number of units and targets it holds."""
         return self.query(
@@ -611,32 +756,32 @@ class Store:
             "(SELECT count(*) FROM plan_targets t WHERE t.plan_id = p.plan_id) AS targets "
             "FROM plans p ORDER BY p.year DESC")
 
-    @_kept
+    @_per_version
     def plan_of_year(self, year: int) -> dict | None:
         """The plan that judges the year's periods, or None."""
         found = self.query("SELECT plan_id, name, year, area, document, source FROM plans WHERE year = ?", [year])
         return None if found.empty else found.astype(object).where(found.notna(), None).iloc[0].to_dict()
 
-    @_kept
+    @_per_version
     def roster(self, plan_id: int) -> pd.DataFrame:
         """The units a plan targets: unit_id, unit, group, position (the plan's order)."""
         return self.query(
             'SELECT r.unit_id, u.name AS unit, r.group_name AS "group", r.position FROM plan_units r '
             "JOIN units u USING (unit_id) WHERE r.plan_id = ? ORDER BY r.position", [plan_id])
 
-    @_kept
+    @_per_version
     def targets(self, plan_id: int) -> pd.DataFrame:
         return self.query(
             "SELECT kpi, level, subject, comparator, threshold, wording FROM plan_targets WHERE plan_id = ? "
             "ORDER BY level, subject, kpi", [plan_id])
 
-    @_kept
+    @_per_version
     def definitions(self, plan_id: int) -> dict[str, str]:
         """kpi -> the denominator variant the plan sets (KPIs it leaves out use the catalogue's default)."""
         frame = self.query("SELECT kpi, variant FROM plan_definitions WHERE plan_id = ?", [plan_id])
         return dict(zip(frame["kpi"], frame["variant"]))
 
-    @_kept
+    @_per_version
     def definitions_by_year(self) -> dict[int, dict[str, str]]:
         """year -> its plan's definitions, for month-by-month figures across years."""
         frame = self.query("SELECT p.year, d.kpi, d.variant FROM plans p JOIN plan_definitions d USING (plan_id)")
@@ -645,7 +790,7 @@ class Store:
             out[int(year)][kpi] = variant
         return out
 
-    @_kept
+    @_per_version
     def months(self) -> list[tuple[int, int]]:
         """The months that have counts, oldest first."""
         frame = self.query("SELECT DISTINCT year, month FROM monthly_counts ORDER BY year, month")
@@ -664,52 +809,30 @@ class Store:
 
     def period_sums(self, months: list[tuple[int, int]], ratios: dict[str, measures.Ratio],
                     merged: dict[int, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """A period's counts summed by DuckDB, for a scorecard. Rows of a unit merged into another
-        (`merged`: unit_id -> successor) are first added to the successor's of the same month; then a
-        unit-month counts towards a ratio only when its numerator and denominator are both known.
+        """A period's counts summed, for a scorecard. Rows of a unit merged into another (`merged`: unit_id ->
+        successor) are first added to the successor's of the same month; then a unit-month counts towards a
+        ratio only when its numerator and denominator are both known.
 
         Returns (by unit, by month). Each has for each ratio name `name|n` and `name|d` (NA when no unit-month
-        gave them) and for each count `has|count` (the unit-months giving it); by unit has unit_id, by month
-        year, month and `name|k` (the units with the ratio known). Integers, nullable where NA is found."""
-        frame = self._sums(months, ratios, merged, "unit_id, year, month",
-                           "GROUPING SETS ((unit_id), (year, month))")
-        by_unit = frame[frame["unit_id"].notna()].drop(columns=["year", "month", *(f"{n}|k" for n in ratios)])
-        return by_unit.astype({"unit_id": "int64"}).reset_index(drop=True), self._by_month(frame)
+        gave them) and for each count `has|count` (the unit-months giving it); by unit has unit_id (the units
+        with a row in the months), by month year, month (the months with a row) and `name|k` (the units with the
+        ratio known)."""
+        return sums.period(self.counts_cube(), months, ratios, merged)
 
     def month_sums(self, months: list[tuple[int, int]], ratios: dict[str, measures.Ratio]) -> pd.DataFrame:
         """The area's months as `period_sums` gives them by month, alone."""
-        return self._by_month(self._sums(months, ratios, {}, "year, month"))
+        return sums.period(self.counts_cube(), months, ratios, {})[1]
 
-    def _sums(self, months: list[tuple[int, int]], ratios: dict[str, measures.Ratio], merged: dict[int, int],
-              by: str, grouping: str | None = None) -> pd.DataFrame:
-        def total(columns: tuple[str, ...]) -> str:
-            return " + ".join(f'"{c}"' for c in columns)
+    @_per_version(shared=True)
+    def counts_cube(self) -> sums.Cube:
+        """Every stored unit-month's counts, held once per data version: each period's sums are taken from it."""
+        sql = f"SELECT unit_id, year, month, {', '.join(COUNTS)} FROM monthly_counts"
+        if self._local.con is not None:
+            return sums.Cube.of(self._local.con.execute(sql).fetchnumpy())
+        with self._connect(write=False) as con:
+            return sums.Cube.of(con.execute(sql).fetchnumpy())
 
-        known = {name: f"(({total(r.numerator)}) IS NOT NULL AND ({total(r.denominator)}) IS NOT NULL)"
-                 for name, r in ratios.items()}
-        sums = [f'SUM(CASE WHEN {known[name]} THEN {total(getattr(r, part))} END)::BIGINT AS "{name}|{part[0]}"'
-                for name, r in ratios.items() for part in ("numerator", "denominator")]
-        counted = [f'COUNT(CASE WHEN {known[name]} THEN 1 END) AS "{name}|k"' for name in ratios]
-        counted += [f'COUNT("{c}") AS "has|{c}"' for c in COUNTS]
-        chosen = "year::INTEGER * 100 + month IN (SELECT unnest(?::INTEGER[]))"
-        keys = [y * 100 + m for y, m in months]
-        if merged:  # only then are rows of one unit-month to be added up first
-            moved = ("SELECT coalesce(f.successor, c.unit_id) AS unit_id, year, month, "
-                     + ", ".join(f'SUM(c."{c}") AS "{c}"' for c in COUNTS)
-                     + " FROM monthly_counts c LEFT JOIN (SELECT unnest(?::INTEGER[]) AS unit_id, unnest(?::INTEGER[]) "
-                       f"AS successor) f ON f.unit_id = c.unit_id WHERE {chosen} GROUP BY ALL")
-            params = [list(merged), list(merged.values()), keys]
-        else:
-            moved, params = f"SELECT * FROM monthly_counts WHERE {chosen}", [keys]
-        return self.query(f"WITH moved AS ({moved}) SELECT {by}, {', '.join(sums + counted)} FROM moved "
-                          f"GROUP BY {grouping or by} ORDER BY {by}", params)
-
-    @staticmethod
-    def _by_month(frame: pd.DataFrame) -> pd.DataFrame:
-        by_month = frame[frame["year"].notna()].drop(columns="unit_id", errors="ignore")
-        return by_month.astype({"year": "int64", "month": "int64"}).reset_index(drop=True)
-
-    @_kept
+    @_per_version
     def has_demo_data(self) -> bool:
         frame = self.query(
             "SELECT count(*) AS n FROM monthly_counts JOIN imports USING (import_id) WHERE kind = 'demo'")
@@ -726,7 +849,7 @@ class Store:
         found = self.query("SELECT * FROM imports WHERE sha256 = ? AND undone_at IS NULL ORDER BY import_id", [sha256])
         return None if found.empty else found.iloc[0]
 
-    @_kept
+    @_per_version
     def windows(self, months: list[tuple[int, int]]) -> pd.DataFrame:
         """The reporting windows of the imports whose counts the months hold: year, month, window_start,
         window_end (a month that runs from the 21st to the 20th)."""
@@ -746,7 +869,7 @@ class Store:
             "ORDER BY f.year, f.month, f.position",
             [unit, [y * 100 + m for y, m in months]])
 
-    @_kept
+    @_per_version
     def aliases(self) -> pd.DataFrame:
         """Other names of units: alias (the key names are matched by), unit, written (as it was written)."""
         return self.query("SELECT a.alias, u.name AS unit, coalesce(a.written, a.alias) AS written "

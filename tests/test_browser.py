@@ -120,7 +120,6 @@ def test_upload_then_ranking_shows_a_unit_below_target(app, tmp_path):
 def test_a_hostile_unit_name_shows_as_plain_text_and_fetches_nothing(tmp_path):
     """A name stored before names were checked: an image link, a link and a right-to-left override. On the
     ranking page it reads as written (the override shown as �), and the browser asks nothing of its host."""
-    import duckdb
     from playwright.sync_api import expect, sync_playwright
 
     from kpi.service import Actor, Service
@@ -130,7 +129,7 @@ def test_a_hostile_unit_name_shows_as_plain_text_and_fetches_nothing(tmp_path):
     door = Service(db, Actor("quantri", "admin"))
     door.commit(door.prepare("t3.xlsx", bieu06([("I", "x", [("Phòng Tư pháp", counts(40, 10))])])), (2024, 3))
     evil = "![](http://evil.example/x.png)\u202e [bấm](http://evil.example/a) 2024"
-    with duckdb.connect(str(db)) as con:
+    with Store(db).transaction() as con:
         con.execute("UPDATE units SET name = ? WHERE name = 'Phòng Tư pháp'", [evil])
         con.execute("UPDATE plan_targets SET subject = ? WHERE subject = 'Phòng Tư pháp'", [evil])
     with _serving(db) as url:

@@ -155,7 +155,7 @@ def test_an_interrupted_first_start_is_repaired_on_the_next(tmp_path):
 
 
 def test_a_newer_database_is_refused_in_vietnamese_and_left_as_it_was(office):
-    with duckdb.connect(str(office)) as con:
+    with Store(office).transaction() as con:
         con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
     before = state(office)
     done = cli(office, "import", str(office), "--yes")

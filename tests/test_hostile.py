@@ -209,7 +209,6 @@ def test_the_store_refuses_a_hidden_character_whoever_asks(district):
 
 
 def test_names_show_as_plain_text_on_the_pages_and_in_charts(tmp_path, monkeypatch):
-    import duckdb
 
     from kpi import charts, plan, setup, scorecard
     from kpi.periods import Period
@@ -220,7 +219,7 @@ def test_names_show_as_plain_text_on_the_pages_and_in_charts(tmp_path, monkeypat
     door = Service(path, Actor("quantri", "admin"))
     door.commit(door.prepare("t3.xlsx", bieu06([("I", "x", [("Phòng Tư pháp", counts(40, 10))])])), (2024, 3))
     evil = "![](http://evil.example/x.png) [bấm](http://evil.example) <b>đậm</b>"
-    with duckdb.connect(str(path)) as con:  # a name stored before names were checked
+    with Store(path).transaction() as con:  # a name stored before names were checked
         con.execute("UPDATE units SET name = ? WHERE name = 'Phòng Tư pháp'", [evil])
         con.execute("UPDATE plan_targets SET subject = ? WHERE subject = 'Phòng Tư pháp'", [evil])
     monkeypatch.setenv("KPI_DB", str(path))

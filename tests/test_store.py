@@ -76,6 +76,7 @@ time.sleep(float(sys.argv[2]))
 
 
 def test_busy_file_is_retried_then_reported_in_vietnamese(store):
+    store.let_go()  # the file kept open since the last read, closed as after a second idle: the holder gets it
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(store.path), "30"], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"
@@ -89,6 +90,7 @@ def test_busy_file_is_retried_then_reported_in_vietnamese(store):
 
 
 def test_busy_file_is_waited_for_when_released_in_time(store):
+    store.let_go()
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(store.path), "1"], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"
@@ -119,14 +121,19 @@ def test_cli_writes_while_another_process_reads(tmp_path):
 
 
 def test_reads_kept_until_the_data_changes_see_another_processs_write(store):
-    """The units, plans and targets are kept between reads until any process writes: a unit the CLI adds, a
-    group changed here, are in the next read; a read inside a write sees the write's own change."""
-    assert len(store.units()) == 21 and store.units() is not store.units()  # each read its own copy
-    store.units().loc[0, "unit"] = "đổi trong bản sao"
+    """The units, plans and targets are kept between reads until any process writes, and the file stays open
+    between reads until a writer comes: a unit another process adds, a group changed here, are in the next read;
+    a read inside a write sees the write's own change."""
+    def counted() -> int:
+        return int(store.query("SELECT count(*) AS n FROM units")["n"].iloc[0])
+
+    assert len(store.units()) == 21 == counted() and store.units() is not store.units()  # each read its own copy
+    mine = store.units()
+    mine.loc[0, "unit"] = "đổi trong bản sao"
     assert "đổi trong bản sao" not in store.units()["unit"].tolist()
     add = ("from kpi.store import Store; import sys; Store(sys.argv[1]).add_unit('Xã Mới Lập', 'Một cửa cấp xã')")
-    subprocess.run([sys.executable, "-c", add, str(store.path)], cwd=ROOT, check=True)
-    assert len(store.units()) == 22 and "Xã Mới Lập" in store.units()["unit"].tolist()
+    subprocess.run([sys.executable, "-c", add, str(store.path)], cwd=ROOT, check=True, timeout=60)
+    assert counted() == 22 and len(store.units()) == 22 and "Xã Mới Lập" in store.units()["unit"].tolist()
     with store.transaction() as con:
         con.execute("UPDATE units SET group_name = 'Nhóm mới' WHERE name = 'Xã Mới Lập'")
         assert store.units().set_index("unit").at["Xã Mới Lập", "group"] == "Nhóm mới"
