@@ -1,28 +1,27 @@
 """The DuckDB store: the only module that speaks SQL.
 
-The app and the CLI share one file: DuckDB lets a writing process in only while nobody else holds it.
-Readers and writers take turns (lock files beside the database); writers queue first come, first
-served, and a writer kept waiting says so while it waits. A process keeps its read connection open
-between reads, and lets it go as soon as a writer waits. A wait beyond its limit is said in Vietnamese.
+Every operation opens the file, does its work and closes it, so that the app and the CLI can
+share one file: DuckDB lets a second process in only while nobody holds the file. Readers and
+writers take turns (lock files beside the database); writers queue first come, first served, and
+a writer kept waiting says so while it waits. A wait beyond its limit is said in Vietnamese.
 """
 from __future__ import annotations
 
-import atexit
 import copy
 import errno
 import fcntl
 import functools
-import logging
 import os
 import re
 import threading
 import time
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Iterator
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from kpi import measures, sums, text
@@ -31,7 +30,6 @@ from kpi.roster import month_text
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "data" / "kpi.duckdb"
-LINGER = 1.0  # seconds a read connection stays open after its last read (KPI_READ_LINGER; 0: closed at once)
 LOCK_TIMEOUT = 30.0  # seconds a read waits, at most (a write in progress); KPI_LOCK_TIMEOUT overrides
 WRITE_WAIT = 600.0  # seconds a write waits for its turn, at most; KPI_WRITE_WAIT overrides
 DEMO_LABEL = "Dữ liệu mẫu"
@@ -315,7 +313,7 @@ def _held(key: str) -> SimpleNamespace:
     """What this thread holds open on the file: shared by every Store of that file, so that a read inside
     another Store's transaction uses it instead of waiting for itself."""
     files = _HELD.__dict__.setdefault("files", {})
-    return files.setdefault(key, SimpleNamespace(con=None, writing=False))
+    return files.setdefault(key, SimpleNamespace(con=None, writing=False, reading=None))
 
 
 _KEPT: dict[str, tuple[tuple, dict]] = {}  # file -> (its data version, {(read, arguments): result})
@@ -341,17 +339,24 @@ def _per_version(read=None, *, shared: bool = False):
                     _KEPT.pop(next(iter(_KEPT)))
                 _KEPT[self._key] = (version, {})
             memo = _KEPT[self._key][1]
-        key = (read.__name__, repr(args))
-        if key not in memo:
-            memo[key] = read(self, *args)
-        found = memo[key]
+            key = (read.__name__, repr(args))
+            making = memo.setdefault(("making", key), threading.Lock())
+        # one thread reads, any other asking meanwhile waits for it (the cube is large); but one inside reading()
+        # never waits: a writer may be waiting for it to leave, and the thread reading for the writer
+        if making.acquire(blocking=self._local.con is None):
+            try:
+                if key not in memo:
+                    memo[key] = read(self, *args)
+            finally:
+                making.release()
+        found = memo[key] if key in memo else read(self, *args)
         return found if shared else found.copy() if isinstance(found, pd.DataFrame) else copy.deepcopy(found)
     return kept
 
 
-def _take_turn(path: Path, write: bool, deadline: float, busy) -> list[int]:
-    """Take turns at the file across processes and threads, with three lock files beside it; the turn lasts
-    while the returned files are open.
+@contextmanager
+def _turn(path: Path, write: bool, deadline: float, busy) -> Iterator[None]:
+    """Take turns at the file across processes and threads, with three lock files beside it.
     - A reader passes an open gate into the room, which readers share, and stays there while it reads;
       finding the gate closed, it waits in the queue (shared) until the gate opens.
     - A writer lets readers already queued go first, then closes the gate (new readers queue behind it),
@@ -380,95 +385,10 @@ def _take_turn(path: Path, write: bool, deadline: float, busy) -> list[int]:
             _lock(room, fcntl.LOCK_SH, deadline, busy)
             fcntl.flock(gate, fcntl.LOCK_UN)
             fcntl.flock(queue, fcntl.LOCK_UN)
-        return fds
-    except BaseException:
-        _close(fds)
-        raise
-
-
-def _close(fds: list[int]) -> None:
-    for fd in fds:
-        os.close(fd)  # closing releases the locks
-
-
-@contextmanager
-def _turn(path: Path, write: bool, deadline: float, busy) -> Iterator[None]:
-    fds = _take_turn(path, write, deadline, busy)
-    try:
         yield
     finally:
-        _close(fds)
-
-
-def _writer_waiting(path: Path) -> bool:
-    """Whether a writer, of any process, has closed the gate and waits for the readers to leave the room."""
-    try:
-        fd = os.open(f"{path}.gate.lock", os.O_RDONLY)
-    except OSError:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-
-
-# The read connection of a file kept open between reads, shared by this process's threads (each reads through a
-# cursor of its own): opening the file and reading its blocks again costs about 30 ms a scorecard. It holds a
-# reader's turn, so it is let go as soon as a writer of any process waits, and after LINGER s without a read.
-_READERS: dict[str, SimpleNamespace] = {}
-_REAPER = SimpleNamespace(thread=None)
-
-
-def _reader(key: str) -> SimpleNamespace:
-    with _LOCKS_GUARD:
-        return _READERS.setdefault(key, SimpleNamespace(lock=threading.Lock(), con=None, fds=[], inode=None,
-                                                        users=0, last=0.0))
-
-
-def _let_go(key: str, idle: float) -> bool:
-    """Close the file's kept connection if nobody reads through it and it has been idle `idle` s, or a writer
-    waits, or the file was replaced; whether one is still kept."""
-    reader, path = _READERS[key], Path(key)
-    with reader.lock:
-        if reader.con is not None and not reader.users and (
-                time.monotonic() - reader.last >= idle or _writer_waiting(path) or _inode(path) != reader.inode):
-            reader.con.close()
-            _close(reader.fds)
-            reader.con, reader.fds = None, []
-        return reader.con is not None
-
-
-def _inode(path: Path) -> int | None:
-    try:
-        return path.stat().st_ino
-    except OSError:
-        return None
-
-
-@atexit.register
-def _let_all_go() -> None:
-    for key in list(_READERS):
-        _let_go(key, 0)
-
-
-def _reap(linger: float) -> None:
-    while True:
-        time.sleep(0.01)
-        with _LOCKS_GUARD:
-            keys = list(_READERS)
-        try:
-            still = any([_let_go(key, linger) for key in keys])
-        except Exception:  # noqa: BLE001 - a writer must never wait on a reaper that died
-            logging.getLogger("dvc-kpi").exception("kept read connection")
-            continue
-        if not still:
-            with _LOCKS_GUARD:
-                if not any(r.con is not None for r in _READERS.values()):
-                    _REAPER.thread = None
-                    return
+        for fd in fds:
+            os.close(fd)  # closing releases the locks
 
 
 def _lock_file(path: Path, name: str, fds: list[int]) -> int:
@@ -511,7 +431,6 @@ class Store:
         self.lock_timeout = float(lock_timeout if lock_timeout is not None
                                   else os.environ.get("KPI_LOCK_TIMEOUT", LOCK_TIMEOUT))
         self.write_wait = float(write_wait if write_wait is not None else os.environ.get("KPI_WRITE_WAIT", WRITE_WAIT))
-        self.linger = float(os.environ.get("KPI_READ_LINGER", LINGER))
         self._key = str(self.path.resolve())
 
     @property
@@ -529,67 +448,14 @@ class Store:
         def busy(who: str = "") -> StoreBusy:
             return self._busy(who, limit)
 
-        with self._kept_read(deadline, busy) if not write and self.linger > 0 else self._own(write, deadline, busy) as con:
-            try:
-                yield con
-            except duckdb.Error as error:  # said in words, never as a traceback
-                raise StoreError(_duckdb_said(self.path, error)) from error
-
-    @contextmanager
-    def _own(self, write: bool, deadline: float, busy) -> Iterator[duckdb.DuckDBPyConnection]:
         with _turn(self.path, write, deadline, busy):
             con = self._open(write, deadline)
             try:
                 yield con
+            except duckdb.Error as error:  # said in words, never as a traceback
+                raise StoreError(_duckdb_said(self.path, error)) from error
             finally:
                 con.close()
-
-    @contextmanager
-    def _kept_read(self, deadline: float, busy) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor on the file's kept read connection, opened with a reader's turn when none is kept or a writer
-        waits (then this read queues behind the writer, and its connection is kept only if no other is)."""
-        reader = _reader(self._key)
-        with reader.lock:
-            kept = reader.con is not None and not _writer_waiting(self.path) and _inode(self.path) == reader.inode
-            if kept:
-                reader.users += 1
-                cursor = reader.con.cursor()
-        own = None
-        if not kept:
-            fds = _take_turn(self.path, False, deadline, busy)
-            try:
-                con = self._open(False, deadline)
-            except BaseException:
-                _close(fds)
-                raise
-            with reader.lock:
-                if reader.con is None:
-                    reader.con, reader.fds, reader.inode = con, fds, _inode(self.path)
-                    reader.users += 1
-                    cursor = con.cursor()
-                    with _LOCKS_GUARD:
-                        if _REAPER.thread is None:
-                            _REAPER.thread = threading.Thread(target=_reap, args=(self.linger,), name="readers",
-                                                              daemon=True)
-                            _REAPER.thread.start()
-                else:
-                    own, cursor = (con, fds), con
-        try:
-            yield cursor
-        finally:
-            if own:
-                own[0].close()
-                _close(own[1])
-            else:
-                cursor.close()
-                with reader.lock:
-                    reader.users -= 1
-                    reader.last = time.monotonic()
-
-    def let_go(self) -> None:
-        """Close the file's kept read connection now (before opening the file by other means in this process)."""
-        if self._key in _READERS:
-            _let_go(self._key, 0)
 
     def _open(self, write: bool, deadline: float) -> duckdb.DuckDBPyConnection:
         """DuckDB's own lock: a process that does not take turns (an older version, a DuckDB shell) may
@@ -622,7 +488,7 @@ class Store:
         `data`: whether it changes what the pages show (renewing their cached figures); logins and
         account changes do not."""
         held = self._local
-        if held.con is not None:
+        if held.con is not None or held.reading is not None:
             if not held.writing:
                 raise StoreError("Không ghi được trong lúc đang đọc.")  # a programming error, said plainly
             yield held.con
@@ -668,21 +534,29 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator["Store"]:
-        """Several reads on one connection (opening the file costs more than a small query). The
-        connection is this thread's own; inside a transaction, the reads see its writes."""
+        """Several reads on one connection (opening the file costs more than a small query), opened at the first
+        read that is not kept (often none: a scorecard's reads are). The connection is this thread's own; inside a
+        transaction, the reads see its writes."""
         held = self._local
-        if held.con is not None:
+        if held.con is not None or held.reading is not None:
             yield self
             return
-        with self._connect(write=False) as con:
-            held.con = con
+        with ExitStack() as opened:
+            held.reading = opened
             try:
                 yield self
             finally:
-                held.con = None
+                held.con, held.reading = None, None
+
+    def _held_con(self) -> duckdb.DuckDBPyConnection | None:
+        """This thread's connection to the file: of its transaction, or of its reading() (opened now if need be)."""
+        held = self._local
+        if held.con is None and held.reading is not None:
+            held.con = held.reading.enter_context(self._connect(write=False))
+        return held.con
 
     def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:
-        current = self._local.con
+        current = self._held_con()
         if current is not None:
             return current.execute(sql, list(params)).df()
         with self._connect(write=False) as con:
@@ -692,8 +566,9 @@ class Store:
     def schema_version(self) -> int:
         if not self.path.exists():
             return 0
-        if self._local.con is not None:
-            return _version(self._local.con)
+        current = self._held_con()
+        if current is not None:
+            return _version(current)
         with self._connect(write=False) as con:
             return _version(con)
 
@@ -826,11 +701,14 @@ class Store:
     @_per_version(shared=True)
     def counts_cube(self) -> sums.Cube:
         """Every stored unit-month's counts, held once per data version: each period's sums are taken from it."""
-        sql = f"SELECT unit_id, year, month, {', '.join(COUNTS)} FROM monthly_counts"
-        if self._local.con is not None:
-            return sums.Cube.of(self._local.con.execute(sql).fetchnumpy())
-        with self._connect(write=False) as con:
-            return sums.Cube.of(con.execute(sql).fetchnumpy())
+        with self.reading():
+            con = self._held_con()
+            months, units = (np.array([row[0] for row in con.execute(sql).fetchall()], dtype=np.int64) for sql in (
+                "SELECT DISTINCT year::INTEGER * 100 + month FROM monthly_counts ORDER BY 1",
+                "SELECT DISTINCT unit_id FROM monthly_counts ORDER BY 1"))
+            biggest = con.execute(f"SELECT greatest({', '.join(f'max({c})' for c in COUNTS)}) FROM monthly_counts")
+            rows = con.sql(f"SELECT unit_id, year, month, {', '.join(COUNTS)} FROM monthly_counts")
+            return sums.Cube.of(months, units, int(biggest.fetchall()[0][0] or 0), rows.to_arrow_reader(50_000))
 
     @_per_version
     def has_demo_data(self) -> bool:

@@ -14,6 +14,9 @@ from kpi.measures import COUNTS
 EXACT = 2 ** 24  # counts up to this are held exactly as float32
 
 
+STEP = 6  # months summed at a time: a few MB at once, not a copy of every month
+
+
 @dataclass(frozen=True)
 class Cube:
     """Every stored count: values[month, unit, count] (NaN where NULL or no row), present[month, unit] (a row
@@ -24,20 +27,19 @@ class Cube:
     present: np.ndarray
 
     @classmethod
-    def of(cls, rows: dict[str, np.ndarray]) -> "Cube":
-        """From the stored rows: unit_id, year, month and each count (numpy arrays, masked where NULL)."""
-        keys = np.asarray(rows["year"], dtype=np.int64) * 100 + np.asarray(rows["month"], dtype=np.int64)
-        unit = np.asarray(rows["unit_id"], dtype=np.int64)
-        months, unit_ids = np.unique(keys), np.unique(unit)
-        counts = [np.ma.asarray(rows[c]) for c in COUNTS]
-        biggest = max((int(c.max()) for c in counts if c.count()), default=0)
+    def of(cls, months: np.ndarray, unit_ids: np.ndarray, biggest: int, batches) -> "Cube":
+        """From the stored months and units (ascending), the largest count stored, and the rows in Arrow batches:
+        unit_id, year, month and each count (NULL where unknown)."""
         values = np.full((len(months), len(unit_ids), len(COUNTS)), np.nan,
                          dtype=np.float32 if biggest <= EXACT else np.float64)
         present = np.zeros((len(months), len(unit_ids)), dtype=bool)
-        at = (np.searchsorted(months, keys), np.searchsorted(unit_ids, unit))
-        for i, column in enumerate(counts):
-            values[at[0], at[1], i] = np.ma.filled(column.astype(values.dtype), np.nan)
-        present[at] = True
+        for batch in batches:
+            column = {name: batch.column(i) for i, name in enumerate(batch.schema.names)}
+            keys = column["year"].to_numpy().astype(np.int64) * 100 + column["month"].to_numpy()
+            at = (np.searchsorted(months, keys), np.searchsorted(unit_ids, column["unit_id"].to_numpy()))
+            present[at] = True
+            for i, count in enumerate(COUNTS):
+                values[at[0], at[1], i] = column[count].to_numpy(zero_copy_only=False)  # NULL: NaN
         for array in (months, unit_ids, values, present):
             array.flags.writeable = False
         return cls(months, unit_ids, values, present)
@@ -50,50 +52,56 @@ def period(cube: Cube, months: list[tuple[int, int]], ratios: dict[str, measures
     denominator are both known. Returns (by unit, by month), as Store.period_sums says."""
     keys = np.array([y * 100 + m for y, m in months], dtype=np.int64)
     chosen = np.flatnonzero(np.isin(cube.months, keys))
-    values, present, unit_ids = cube.values[chosen].astype(np.float64), cube.present[chosen], cube.unit_ids
-    if merged:
-        values, present, unit_ids = _fold(values, present, unit_ids, merged)
-    listed = present.any(axis=0)  # units with a row in the period
-    totals = _totals(values, ratios)
-    known = {name: ~(np.isnan(n) | np.isnan(d)) for name, (n, d) in totals.items()}
-    counted = ~np.isnan(values)
+    unit_ids = np.union1d(cube.unit_ids, np.array(list(merged.values()), dtype=np.int64))
+    place = np.searchsorted(unit_ids, cube.unit_ids)  # each stored unit's place among them
+    parts = {f"{name}|{part}": np.zeros(len(unit_ids)) for name in ratios for part in "nd"}
+    known_any = {name: np.zeros(len(unit_ids), dtype=bool) for name in ratios}
+    has = np.zeros((len(unit_ids), len(COUNTS)), dtype=np.int64)
+    listed = np.zeros(len(unit_ids), dtype=bool)  # units with a row in the period
+    by_month = []
+    for start in range(0, len(chosen), STEP):
+        step = chosen[start:start + STEP]
+        values = np.full((len(step), len(unit_ids), len(COUNTS)), np.nan)
+        values[:, place, :] = cube.values[step]
+        present = np.zeros((len(step), len(unit_ids)), dtype=bool)
+        present[:, place] = cube.present[step]
+        if merged:
+            _fold(values, present, unit_ids, merged)
+        listed |= present.any(axis=0)
+        counted = ~np.isnan(values)
+        has += counted.sum(axis=0)
+        month = {"year": cube.months[step] // 100, "month": cube.months[step] % 100}
+        for name, (n, d) in _totals(values, ratios).items():
+            known = ~(np.isnan(n) | np.isnan(d))
+            known_any[name] |= known.any(axis=0)
+            for part, value in (("n", n), ("d", d)):
+                kept = np.where(known, value, 0)
+                parts[f"{name}|{part}"] += kept.sum(axis=0)
+                month[f"{name}|{part}"] = _nullable(kept.sum(axis=1), known.any(axis=1))
+            month[f"{name}|k"] = known.sum(axis=1)
+        month.update({f"has|{c}": counted[:, :, i].sum(axis=1) for i, c in enumerate(COUNTS)})
+        by_month.append(pd.DataFrame(month)[present.any(axis=1)])  # months with a row
     by_unit = {"unit_id": unit_ids[listed]}
-    by_month = {"year": cube.months[chosen] // 100, "month": cube.months[chosen] % 100}
-    for name, (n, d) in totals.items():
-        for part, value in (("n", n), ("d", d)):
-            kept = np.where(known[name], value, 0)
-            by_unit[f"{name}|{part}"] = _nullable(kept.sum(axis=0)[listed], known[name].any(axis=0)[listed])
-            by_month[f"{name}|{part}"] = _nullable(kept.sum(axis=1), known[name].any(axis=1))
-    for name in totals:
-        by_month[f"{name}|k"] = known[name].sum(axis=1)
-    for i, count in enumerate(COUNTS):
-        by_unit[f"has|{count}"] = counted[:, listed, i].sum(axis=0)
-        by_month[f"has|{count}"] = counted[:, :, i].sum(axis=1)
-    rows = present.any(axis=1)  # months with a row
-    return pd.DataFrame(by_unit), pd.DataFrame(by_month)[rows].reset_index(drop=True)
+    by_unit.update({column: _nullable(total[listed], known_any[column.split("|")[0]][listed])
+                    for column, total in parts.items()})
+    by_unit.update({f"has|{c}": has[listed, i] for i, c in enumerate(COUNTS)})
+    months_frame = (pd.concat(by_month, ignore_index=True) if by_month else
+                    pd.DataFrame(columns=["year", "month", *parts, *(f"{n}|k" for n in ratios),
+                                          *(f"has|{c}" for c in COUNTS)]))
+    return pd.DataFrame(by_unit), months_frame
 
 
-def _fold(values: np.ndarray, present: np.ndarray, unit_ids: np.ndarray,
-          merged: dict[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each merged unit's months added to its successor's (a count is NULL only where every part is)."""
-    successors = np.setdiff1d(np.array(list(merged.values()), dtype=np.int64), unit_ids)
-    if len(successors):  # a successor without rows of its own yet
-        unit_ids = np.concatenate([unit_ids, successors])
-        values = np.concatenate([values, np.full((values.shape[0], len(successors), values.shape[2]), np.nan)], axis=1)
-        present = np.concatenate([present, np.zeros((present.shape[0], len(successors)), dtype=bool)], axis=1)
-    else:
-        values, present = values.copy(), present.copy()
+def _fold(values: np.ndarray, present: np.ndarray, unit_ids: np.ndarray, merged: dict[int, int]) -> None:
+    """Each merged unit's months added to its successor's, in place (a count is NULL only where every part is)."""
     at = {u: i for i, u in enumerate(unit_ids.tolist())}
     for unit, successor in merged.items():
-        if unit not in at or unit == successor:
+        if unit == successor or unit not in at:
             continue
         i, j = at[unit], at[successor]
         part, whole = values[:, i, :], values[:, j, :]
         values[:, j, :] = np.where(np.isnan(part) & np.isnan(whole), np.nan, np.nan_to_num(part) + np.nan_to_num(whole))
         present[:, j] |= present[:, i]
         values[:, i, :], present[:, i] = np.nan, False
-    order = np.argsort(unit_ids, kind="stable")
-    return values[:, order, :], present[:, order], unit_ids[order]
 
 
 def _totals(values: np.ndarray, ratios: dict[str, measures.Ratio]) -> dict[str, tuple[np.ndarray, np.ndarray]]:

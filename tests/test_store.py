@@ -76,7 +76,6 @@ time.sleep(float(sys.argv[2]))
 
 
 def test_busy_file_is_retried_then_reported_in_vietnamese(store):
-    store.let_go()  # the file kept open since the last read, closed as after a second idle: the holder gets it
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(store.path), "30"], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"
@@ -90,7 +89,6 @@ def test_busy_file_is_retried_then_reported_in_vietnamese(store):
 
 
 def test_busy_file_is_waited_for_when_released_in_time(store):
-    store.let_go()
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(store.path), "1"], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"
@@ -121,9 +119,8 @@ def test_cli_writes_while_another_process_reads(tmp_path):
 
 
 def test_reads_kept_until_the_data_changes_see_another_processs_write(store):
-    """The units, plans and targets are kept between reads until any process writes, and the file stays open
-    between reads until a writer comes: a unit another process adds, a group changed here, are in the next read;
-    a read inside a write sees the write's own change."""
+    """The units, plans and targets are kept between reads until any process writes: a unit another process adds,
+    a group changed here, are in the next read; a read inside a write sees the write's own change."""
     def counted() -> int:
         return int(store.query("SELECT count(*) AS n FROM units")["n"].iloc[0])
 

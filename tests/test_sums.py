@@ -1,17 +1,20 @@
 """A period's sums from every stored unit-month (kpi.sums): exact, NULL-aware, merged units folded."""
 import numpy as np
+import pyarrow as pa
 
 from kpi import measures, sums
 from kpi.measures import COUNTS
 
 
 def cube(rows: list[dict]) -> sums.Cube:
-    """A cube from stored rows as DuckDB hands them (masked where NULL); a count left out is NULL."""
-    def column(name):
-        values = [r.get(name) for r in rows]
-        return np.ma.masked_array([v or 0 for v in values], mask=[v is None for v in values], dtype=np.int64)
-    return sums.Cube.of({"unit_id": np.array([r["unit"] for r in rows]), "year": np.array([r["year"] for r in rows]),
-                         "month": np.array([r["month"] for r in rows]), **{c: column(c) for c in COUNTS}})
+    """A cube from stored rows as DuckDB streams them (Arrow batches, NULL where unknown), two rows a batch; a count
+    left out is NULL."""
+    table = pa.table({"unit_id": [r["unit"] for r in rows], "year": [r["year"] for r in rows],
+                      "month": [r["month"] for r in rows],
+                      **{c: pa.array([r.get(c) for r in rows], type=pa.int64()) for c in COUNTS}})
+    keys = sorted({r["year"] * 100 + r["month"] for r in rows})
+    biggest = max(v for r in rows for c, v in r.items() if c in COUNTS)
+    return sums.Cube.of(np.array(keys), np.array(sorted({r["unit"] for r in rows})), biggest, table.to_batches(2))
 
 
 def test_sums_are_exact_beyond_float32_and_a_month_counts_only_with_both_counts_known():
