@@ -5,7 +5,7 @@ import logging
 
 import streamlit as st
 
-from views import auth, ui
+from views import auth, memory, ui  # noqa: F401 - memory: set once, on import
 
 st.set_page_config(page_title="Chỉ số dịch vụ công trực tuyến", page_icon=":material/monitoring:", layout="wide")
 

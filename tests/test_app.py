@@ -205,3 +205,10 @@ def test_figures_are_let_go_for_a_later_version_only():
     assert not later(("1795692072795980084", 7), ("1795692072795980085", 7))
     assert later(("1795692072795980084", 8), ("1795692072795980085", 7))  # another file
     assert later(("1795692072795980084", 7), (None, 7)) and not later((None, 7), ("1795692072795980084", 7))
+
+
+def test_the_server_hands_large_blocks_back_to_the_system():
+    """glibc's moving mmap threshold is fixed when app.py is loaded (views.memory): on this Debian, it is set."""
+    from views import memory
+
+    assert memory.fix_mmap_threshold() is True
