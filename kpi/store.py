@@ -341,9 +341,12 @@ def _per_version(read=None, *, shared: bool = False):
             memo = _KEPT[self._key][1]
             key = (read.__name__, repr(args))
             making = memo.setdefault(("making", key), threading.Lock())
-        # one thread reads, any other asking meanwhile waits for it (the cube is large); but one inside reading()
-        # never waits: a writer may be waiting for it to leave, and the thread reading for the writer
-        if making.acquire(blocking=self._local.con is None):
+        # one thread reads, any other asking meanwhile waits for it (the cube is large), as long as a read may wait;
+        # one inside reading() never does: a writer may be waiting for it to leave, and the thread reading for the
+        # writer. A read not kept waits its own turn.
+        held = self._local
+        if making.acquire(timeout=self.lock_timeout) if held.con is None and held.reading is None else \
+                making.acquire(blocking=False):
             try:
                 if key not in memo:
                     memo[key] = read(self, *args)
@@ -440,6 +443,13 @@ class Store:
     # -- connections -------------------------------------------------------------------
     @contextmanager
     def _connect(self, write: bool, deadline: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._turn(write, deadline):
+            with self._opened(write, deadline or time.monotonic() + self.lock_timeout) as con:
+                yield con
+
+    @contextmanager
+    def _turn(self, write: bool, deadline: float | None = None) -> Iterator[None]:
+        """This thread's turn at the file, as a reader or the writer (see _turn)."""
         if not write and not self.path.exists():
             raise StoreError(f"Chưa có cơ sở dữ liệu {self.path}. Hãy chạy: python -m kpi init --demo")
         limit = self.write_wait if write else self.lock_timeout
@@ -449,13 +459,18 @@ class Store:
             return self._busy(who, limit)
 
         with _turn(self.path, write, deadline, busy):
-            con = self._open(write, deadline)
-            try:
-                yield con
-            except duckdb.Error as error:  # said in words, never as a traceback
-                raise StoreError(_duckdb_said(self.path, error)) from error
-            finally:
-                con.close()
+            yield
+
+    @contextmanager
+    def _opened(self, write: bool, deadline: float) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The file opened by DuckDB, within a turn taken already."""
+        con = self._open(write, deadline)
+        try:
+            yield con
+        except duckdb.Error as error:  # said in words, never as a traceback
+            raise StoreError(_duckdb_said(self.path, error)) from error
+        finally:
+            con.close()
 
     def _open(self, write: bool, deadline: float) -> duckdb.DuckDBPyConnection:
         """DuckDB's own lock: a process that does not take turns (an older version, a DuckDB shell) may
@@ -534,14 +549,16 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator["Store"]:
-        """Several reads on one connection (opening the file costs more than a small query), opened at the first
-        read that is not kept (often none: a scorecard's reads are). The connection is this thread's own; inside a
-        transaction, the reads see its writes."""
+        """Several reads that see one version of the data: a reader's turn is held throughout, so no write comes
+        in between. The file is opened by DuckDB only at the first read not kept already (often none: a
+        scorecard's reads are), and then once (opening costs more than a small query). The connection is this
+        thread's own; inside a transaction, the reads see its writes."""
         held = self._local
         if held.con is not None or held.reading is not None:
             yield self
             return
         with ExitStack() as opened:
+            opened.enter_context(self._turn(write=False))
             held.reading = opened
             try:
                 yield self
@@ -549,10 +566,11 @@ class Store:
                 held.con, held.reading = None, None
 
     def _held_con(self) -> duckdb.DuckDBPyConnection | None:
-        """This thread's connection to the file: of its transaction, or of its reading() (opened now if need be)."""
+        """This thread's connection to the file: of its transaction, or of its reading() (opened now if need be,
+        within the turn that reading() holds)."""
         held = self._local
         if held.con is None and held.reading is not None:
-            held.con = held.reading.enter_context(self._connect(write=False))
+            held.con = held.reading.enter_context(self._opened(False, time.monotonic() + self.lock_timeout))
         return held.con
 
     def query(self, sql: str, params: list | tuple = ()) -> pd.DataFrame:

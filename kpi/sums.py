@@ -12,8 +12,6 @@ from kpi import measures
 from kpi.measures import COUNTS
 
 EXACT = 2 ** 24  # counts up to this are held exactly as float32
-
-
 STEP = 6  # months summed at a time: a few MB at once, not a copy of every month
 
 
@@ -85,23 +83,24 @@ def period(cube: Cube, months: list[tuple[int, int]], ratios: dict[str, measures
     by_unit.update({column: _nullable(total[listed], known_any[column.split("|")[0]][listed])
                     for column, total in parts.items()})
     by_unit.update({f"has|{c}": has[listed, i] for i, c in enumerate(COUNTS)})
-    months_frame = (pd.concat(by_month, ignore_index=True) if by_month else
-                    pd.DataFrame(columns=["year", "month", *parts, *(f"{n}|k" for n in ratios),
-                                          *(f"has|{c}" for c in COUNTS)]))
+    months_frame = (pd.concat(by_month, ignore_index=True) if by_month else pd.DataFrame(
+        {column: pd.array([], dtype="Int64" if column in parts else "int64")
+         for column in ["year", "month", *parts, *(f"{n}|k" for n in ratios), *(f"has|{c}" for c in COUNTS)]}))
     return pd.DataFrame(by_unit), months_frame
 
 
 def _fold(values: np.ndarray, present: np.ndarray, unit_ids: np.ndarray, merged: dict[int, int]) -> None:
-    """Each merged unit's months added to its successor's, in place (a count is NULL only where every part is)."""
+    """Each merged unit's own months added to its successor's, in place (a count is NULL only where every part is):
+    moved first, then added, so that the order of the merges does not matter."""
     at = {u: i for i, u in enumerate(unit_ids.tolist())}
-    for unit, successor in merged.items():
-        if unit == successor or unit not in at:
-            continue
-        i, j = at[unit], at[successor]
-        part, whole = values[:, i, :], values[:, j, :]
+    moves = [(at[unit], at[successor]) for unit, successor in merged.items() if unit != successor and unit in at]
+    moved = [i for i, _ in moves]
+    parts, were = values[:, moved, :].copy(), present[:, moved].copy()
+    values[:, moved, :], present[:, moved] = np.nan, False
+    for k, (_, j) in enumerate(moves):
+        part, whole = parts[:, k, :], values[:, j, :]
         values[:, j, :] = np.where(np.isnan(part) & np.isnan(whole), np.nan, np.nan_to_num(part) + np.nan_to_num(whole))
-        present[:, j] |= present[:, i]
-        values[:, i, :], present[:, i] = np.nan, False
+        present[:, j] |= were[:, k]
 
 
 def _totals(values: np.ndarray, ratios: dict[str, measures.Ratio]) -> dict[str, tuple[np.ndarray, np.ndarray]]:

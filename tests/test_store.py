@@ -137,6 +137,26 @@ def test_reads_kept_until_the_data_changes_see_another_processs_write(store):
     assert Store(store.path).units().set_index("unit").at["Xã Mới Lập", "group"] == "Nhóm mới"
 
 
+def test_reads_together_see_one_version_even_when_kept(store):
+    """Inside reading() a write waits, even when every read is kept and the file was never opened: the reads
+    see one version of the data, then the write goes through."""
+    store.units()  # kept now
+    done = threading.Event()
+
+    def rename() -> None:
+        Store(store.path).rename_unit("Phòng Tư pháp", "Phòng Tư pháp mới")
+        done.set()
+
+    with store.reading():
+        before = store.units()
+        writer = threading.Thread(target=rename)
+        writer.start()
+        assert not done.wait(1.0)  # waiting for this reader
+        assert store.units()["unit"].tolist() == before["unit"].tolist()
+    writer.join(30)
+    assert done.is_set() and "Phòng Tư pháp mới" in store.units()["unit"].tolist()
+
+
 def test_a_missing_folder_is_said_not_thrown(tmp_path):
     with pytest.raises(StoreError, match="Không ghi được vào cơ sở dữ liệu .*: không có thư mục này"):
         with Store(tmp_path / "khong-co" / "kpi.duckdb").transaction():

@@ -46,3 +46,14 @@ def test_a_merged_units_months_are_added_to_its_successors_before_a_month_is_jud
     assert by_unit["unit_id"].tolist() == [3, 9]  # 9: a new unit, with no row of its own
     assert by_unit.set_index("unit_id").loc[9, ["online:new|n", "online:new|d"]].tolist() == [5, 12]
     assert by_month[["online:new|n", "online:new|d", "online:new|k"]].values.tolist() == [[6, 14, 2]]
+
+
+def test_merges_move_each_units_own_months_whatever_their_order():
+    """As the rows were moved before: with 1 → 2 and 2 → 3 (a chain not resolved), unit 2 has unit 1's months and
+    unit 3 its own and unit 2's; listed in either order."""
+    rows = [{"unit": u, "year": 2025, "month": 1, "received_online": 10 * u, "received_offline": 0} for u in (1, 2, 3)]
+    for merged in ({1: 2, 2: 3}, {2: 3, 1: 2}):
+        by_unit, _ = sums.period(cube(rows), [(2025, 1)], measures.every_ratio(), merged)
+        assert by_unit.set_index("unit_id")["online:new|n"].to_dict() == {2: 10, 3: 50}
+    by_unit, by_month = sums.period(cube(rows), [(2024, 12)], measures.every_ratio(), {})  # a month not stored
+    assert by_unit.empty and by_month.empty and by_month["online:new|k"].dtype == "int64"
