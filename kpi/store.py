@@ -720,10 +720,10 @@ class Store:
     def counts_cube(self) -> sums.Cube:
         """Every stored unit-month's counts, held once per data version: each period's sums are taken from it."""
         with self.reading():
+            months = np.array([y * 100 + m for y, m in self.months()], dtype=np.int64)
             con = self._held_con()
-            months, units = (np.array([row[0] for row in con.execute(sql).fetchall()], dtype=np.int64) for sql in (
-                "SELECT DISTINCT year::INTEGER * 100 + month FROM monthly_counts ORDER BY 1",
-                "SELECT DISTINCT unit_id FROM monthly_counts ORDER BY 1"))
+            units = np.array([row[0] for row in con.execute("SELECT DISTINCT unit_id FROM monthly_counts ORDER BY 1")
+                              .fetchall()], dtype=np.int64)
             biggest = con.execute(f"SELECT greatest({', '.join(f'max({c})' for c in COUNTS)}) FROM monthly_counts")
             rows = con.sql(f"SELECT unit_id, year, month, {', '.join(COUNTS)} FROM monthly_counts")
             return sums.Cube.of(months, units, int(biggest.fetchall()[0][0] or 0), rows.to_arrow_reader(50_000))

@@ -157,8 +157,8 @@ def card(period: Period | None = None, as_of: Period | None = None) -> scorecard
 
 def overview_cards(chosen: Period, key: tuple | None = None) -> list[scorecard.Scorecard]:
     """The overview's cards: the chosen period and its counterpart, judged unit by unit, then the period before
-    and a year earlier, only compared with. Those not made yet are made side by side: much of it is DuckDB's,
-    which runs beside Python."""
+    and a year earlier, only compared with. Those not made yet are made side by side (numpy's sums run beside
+    Python)."""
     key = key or _key()
     shown, compared = (chosen, chosen.counterpart()), (chosen.previous(), chosen.year_earlier())
 
