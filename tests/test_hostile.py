@@ -49,11 +49,14 @@ def refused(data: bytes, name: str = "t.xlsx") -> str:
     return str(caught.value)
 
 
-def test_a_cell_far_beyond_the_limits_is_refused_before_the_parse():
+def test_a_cell_far_beyond_the_limits_is_refused_by_the_scan_whichever_finishes_first():
+    """The cells are parsed while the XML is scanned: on this tiny file the parser often asks for its 512 GB
+    grid and dies before the scan has refused the far cell; the scan's own sentence is given either way."""
     far = raw_xlsx('<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
     assert len(far) < 2000
-    assert refused(far) == ("Tệp t.xlsx, trang «S1» có dòng 1.048.576, ngoài giới hạn 300.000 dòng × 200 cột (đến "
-                            "cột GR); tệp này không phải báo cáo tháng hoặc đã bị sửa hỏng.")
+    for _ in range(4):
+        assert refused(far) == ("Tệp t.xlsx, trang «S1» có dòng 1.048.576, ngoài giới hạn 300.000 dòng × 200 cột "
+                                "(đến cột GR); tệp này không phải báo cáo tháng hoặc đã bị sửa hỏng.")
     wide = raw_xlsx('<row r="1"><c r="A1"><v>1</v></c><c r="ZZ9"><v>1</v></c></row>')
     assert "có ô ZZ9, ngoài giới hạn" in refused(wide)
 

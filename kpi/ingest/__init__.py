@@ -210,21 +210,23 @@ def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,
              progress: Callable[[float, str], None] | None) -> Prepared:
     say = progress or (lambda fraction, text: None)
     say(0.05, "Đang đọc tệp…")
-    sheets = isolation.read(file_name, data, limits)  # in a worker process: a parser's crash stays there
-    say(0.4, "Đang nhận dạng tiêu đề…")
-    found, first_error = None, None
-    for sheet in sheets:
-        try:
-            found = layout.recognise(sheet, file_name)
-            break
-        except InputError as error:
-            first_error = first_error or error
-    if found is None:
-        raise first_error or InputError(f"Tệp {file_name} không có trang nào.")
-    title = layout.period_from_title(found.sheet, found.header_rows.start, file_name)
-    say(0.5, "Đang đọc số liệu…")
-    # the names' keys are made on a second thread (Arrow lets go of the GIL) while the counts are read
+    # a second thread (Arrow and the parsers let go of the GIL): the units known and an earlier import of these
+    # bytes while the file is parsed, then the names' keys while the counts are read
     with ThreadPoolExecutor(max_workers=1) as pool:
+        known = pool.submit(_known, store, data)
+        sheets = isolation.read(file_name, data, limits)  # in a worker process: a parser's crash stays there
+        say(0.4, "Đang nhận dạng tiêu đề…")
+        found, first_error = None, None
+        for sheet in sheets:
+            try:
+                found = layout.recognise(sheet, file_name)
+                break
+            except InputError as error:
+                first_error = first_error or error
+        if found is None:
+            raise first_error or InputError(f"Tệp {file_name} không có trang nào.")
+        title = layout.period_from_title(found.sheet, found.header_rows.start, file_name)
+        say(0.5, "Đang đọc số liệu…")
         keyed = pool.submit(names.keys, found.name_cells())
         extracted = checks.extract(found, file_name, lambda f: say(0.5 + 0.4 * f, "Đang đọc số liệu…"))
         if extracted.rows.empty:
@@ -232,10 +234,7 @@ def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,
                              f"đề (dòng {found.data_start}).")
         say(0.9, "Đang kiểm tra…")
         problems = extracted.problems + checks.check(extracted, found, file_name)
-        sha = hashlib.sha256(data).hexdigest()
-        with store.reading():
-            units, aliases, earlier = store.units(), store.aliases(), store.active_import_of(sha)
-        matcher = names.Matcher(units, aliases)
+        sha, units, earlier, matcher = known.result()
         body_keys = keyed.result().to_numpy()
     rows = extracted.rows
     rows.insert(3, "key", body_keys[rows["row"].to_numpy() - found.data_start - 1])  # Excel row -> body position
@@ -262,6 +261,14 @@ def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,
     pa.default_memory_pool().release_unused()  # the sheet's Arrow buffers, freed but kept by the allocator
     say(1.0, "Xong")
     return prepared
+
+
+def _known(store: Store, data: bytes) -> tuple[str, pd.DataFrame, pd.Series | None, names.Matcher]:
+    """The file's SHA-256, the units, an active import of the very same bytes, and the matcher of names."""
+    sha = hashlib.sha256(data).hexdigest()
+    with store.reading():
+        units, aliases, earlier = store.units(), store.aliases(), store.active_import_of(sha)
+    return sha, units, earlier, names.Matcher(units, aliases)
 
 
 def _aliases(mapping: dict[str, str]) -> dict[str, str]:

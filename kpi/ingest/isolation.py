@@ -66,10 +66,21 @@ def start() -> None:
     threading.Thread(target=forkserver.ensure_running, name="parsers", daemon=True).start()
 
 
+class WorkerLost(InputError):
+    """The parsing process ran out of memory or ended without an answer."""
+
+
 def read(name: str, data: bytes, limits: Limits | None = None) -> list[Sheet]:
-    """readers.read in a process of its own: every sheet of the file, or InputError in Vietnamese."""
+    """readers.read in a process of its own: every sheet of the file, or InputError in Vietnamese. The cells
+    are parsed while the XML is scanned; when the parser gives up first (a far cell asks it for a grid of
+    gigabytes), the scan alone, in a process of its own too, says what is wrong and where."""
     readers.check_size(name, data, limits or Limits())  # before the bytes travel
-    return call(name, readers.read, name, data, limits)
+    try:
+        return call(name, readers.read, name, data, limits, alongside=True)
+    except WorkerLost:
+        if readers.kind_of(name, data) == readers.XLSX:
+            call(name, readers.scan, name, data, limits)  # raises the scan's own sentence, if it has one
+        raise
 
 
 def call(name: str, parse, *args, **kwargs):
@@ -102,5 +113,5 @@ def call(name: str, parse, *args, **kwargs):
     if kind == "failed":
         logging.getLogger("dvc-kpi").warning("%s: %s", name, value)
         raise InputError(f"Tệp {name} không đọc được: tệp hỏng hoặc không đúng định dạng.")
-    raise InputError(f"Tệp {name} không đọc được: quá lớn hoặc hỏng (bộ đọc bảng tính cần quá "
+    raise WorkerLost(f"Tệp {name} không đọc được: quá lớn hoặc hỏng (bộ đọc bảng tính cần quá "
                      f"{fmt.number(BUDGET_MB)} MB bộ nhớ, hoặc dừng đột ngột).")

@@ -185,29 +185,37 @@ class Matcher:
         return self.match_keys(pd.Series([key(name)])).iloc[0]
 
     def match_keys(self, name_keys: pd.Series) -> pd.Series:
-        """The unit each key means, or None."""
-        name_keys = pd.Series(name_keys, dtype="object")
-        found = name_keys.map(self.by_key).astype("object")
-        missing = (found.isna() & name_keys.notna()).to_numpy()
-        if missing.any():
-            wanted = name_keys[missing]
-            bare_keys = bare(wanted)
-            again = bare_keys.map(self.by_bare).astype("object")
-            # a key written plain (ASCII) may mean the one unit of that plain key
-            plain = pc.string_is_ascii(pa.array(wanted, pa.string())).to_numpy(zero_copy_only=False)
-            if plain.any() and (self.by_plain or self.by_plain_bare):
-                again = again.fillna(wanted.where(plain).map(self.by_plain).astype("object"))
-                again = again.fillna(bare_keys.where(plain).map(self.by_plain_bare).astype("object"))
+        """The unit each key means, or None (looked up by Arrow's hash tables: a file may hold 100.000 names)."""
+        index = name_keys.index if isinstance(name_keys, pd.Series) else None
+        keys_ = pa.array(pd.Series(name_keys, dtype="object"), pa.string(), from_pandas=True)
+        found = _lookup(keys_, self.by_key)
+        missing = np.flatnonzero(_bools(pc.and_(pc.is_null(found), pc.is_valid(keys_))))
+        if len(missing):
+            wanted = pc.take(keys_, missing)
+            bare_keys = _sub(wanted, _LEVEL_PREFIX)
+            again = _lookup(bare_keys, self.by_bare)
+            if self.by_plain or self.by_plain_bare:  # a key written plain (ASCII): the one unit of that plain key
+                plain = pc.string_is_ascii(wanted)
+                again = pc.coalesce(again, pc.if_else(plain, _lookup(wanted, self.by_plain), None),
+                                    pc.if_else(plain, _lookup(bare_keys, self.by_plain_bare), None))
             if self.plain_units:  # units written plain ("Thanh tra"): any name, compared plain
                 # a key and its plain form have as many letters: only keys of a plain unit's length are made plain
-                arrow = pa.array(wanted, pa.string())
                 lengths = pa.array({len(k) for k in self.plain_units}, pa.int32())
-                near = np.flatnonzero(_bools(pc.is_in(pc.utf8_length(arrow), value_set=lengths)))
-                plain_keys = plain_all(pc.take(arrow, near))
-                hits = near[_bools(pc.is_in(plain_keys, value_set=pa.array(list(self.plain_units))))]
-                if len(hits):
-                    said = plain_all(pc.take(arrow, hits)).to_pylist()
-                    again.iloc[hits] = again.iloc[hits].fillna(
-                        pd.Series([self.plain_units[k] for k in said], index=again.index[hits]))
-            found[missing] = again.to_numpy()
-        return found.where(found.notna(), None)
+                near = np.flatnonzero(_bools(pc.is_in(pc.utf8_length(wanted), value_set=lengths)))
+                if len(near):
+                    units = again.to_numpy(zero_copy_only=False).astype(object)
+                    said = _lookup(plain_all(pc.take(wanted, near)), self.plain_units).to_numpy(zero_copy_only=False)
+                    units[near] = np.where(pd.isna(units[near]), said, units[near])
+                    again = pa.array(units, pa.string(), from_pandas=True)
+            units = found.to_numpy(zero_copy_only=False).astype(object)
+            units[missing] = again.to_numpy(zero_copy_only=False)
+            found = pa.array(units, pa.string(), from_pandas=True)
+        return pd.Series(found.to_pylist(), index=index, dtype="object")
+
+
+def _lookup(keys: pa.Array, table: dict[str, str]) -> pa.Array:
+    """table[key] for each key, null where it has none."""
+    if not table:
+        return pa.nulls(len(keys), pa.string())
+    return pc.take(pa.array(list(table.values()), pa.string()),
+                   pc.index_in(keys, value_set=pa.array(list(table), pa.string())))
