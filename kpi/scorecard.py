@@ -90,12 +90,21 @@ class Scorecard:
     def judged(self, kpi: str | None = None, unit: str | None = None) -> pd.DataFrame:
         """The rows of `units` of a KPI, or of a unit: judged alone while `units` is not made (a ranking needs its
         KPI's verdicts, a unit's page its own, not every unit's of every KPI)."""
-        def rows(table: pd.DataFrame) -> pd.DataFrame:
-            chosen = (table["kpi"] == kpi if kpi else True) & (table["unit"] == unit if unit else True)
-            return table[chosen].reset_index(drop=True)
+        def rows(table: pd.DataFrame) -> pd.DataFrame:  # `units` keeps the rows of `sums` in their order
+            chosen = self._rows(kpi) if kpi else np.arange(len(table))
+            if unit:
+                chosen = chosen[(table["unit"].to_numpy()[chosen] == unit)]
+            return table.take(chosen).reset_index(drop=True)
 
         made = ("units",) in self._memo
         return self._once(("judged", kpi, unit), lambda: rows(self.units) if made else self._judged(rows(self.sums)))
+
+    def _rows(self, kpi: str) -> np.ndarray:
+        """The positions of a KPI's rows in `sums`, found once for every KPI (comparing 30.000 texts for each
+        question cost more than the question)."""
+        if "rows of" not in self._memo:
+            self._memo["rows of"] = self.sums.groupby("kpi", sort=False).indices
+        return self._memo["rows of"].get(kpi, np.empty(0, dtype=np.intp))
 
     def _judged(self, sums: pd.DataFrame) -> pd.DataFrame:
         table = _assess(sums.assign(target=targets.wording(self.target_table, sums)), self.target_table)
@@ -112,7 +121,7 @@ class Scorecard:
         return self._once(("coverage", kpi), lambda: self._coverage(kpi))
 
     def _coverage(self, kpi: str) -> dict:
-        rows = self.sums[self.sums["kpi"] == kpi]
+        rows = self.sums.take(self._rows(kpi))
         months = (self.kpi_months or {}).get(kpi, [])
         out = {"units": int(rows["denominator"].notna().sum()), "units_expected": len(rows),
                "months": len(months), "months_expected": len(self.period.months()), "month_list": months}
@@ -170,9 +179,15 @@ class Scorecard:
         targeted = set(self.target_table["kpi"]) if len(self.target_table) else set()
         return [k.key for k in measures.CATALOGUE if k.key in measures.ALWAYS_SHOWN or k.key in targeted]
 
+    def kpis_on_cards(self) -> list[str]:
+        """The overview's cards: every KPI judged (kpis_judged), and the on-time rate whenever there are counts
+        for it."""
+        judged, with_data = self.kpis_judged(), self.kpis_with_data()
+        return [k for k in measures.KPIS if k in judged or (k == "ontime" and k in with_data)]
+
     def kpis_with_data(self) -> list[str]:
         """online and cashless, and every other KPI some unit has counts for."""
-        has = set(self.sums.loc[self.sums["denominator"].notna(), "kpi"])
+        has = set(self.sums.loc[self.sums["denominator"].notna(), "kpi"].unique())
         return [k.key for k in measures.CATALOGUE if k.key in measures.ALWAYS_SHOWN or k.key in has]
 
     def ranking(self, kpi: str, group: str | None = None) -> pd.DataFrame:
@@ -238,9 +253,20 @@ class Scorecard:
         return self._once(("totals", group), lambda: self._totals(group))
 
     def _totals(self, group: str | None) -> pd.DataFrame:
-        rows = self.sums if group is None else self.sums[self.sums["group"] == group]
-        total = pd.DataFrame({"kpi": list(measures.KPIS)}).merge(  # every KPI, even for an area without units
-            measures.combine(rows[["kpi", "numerator", "denominator"]], []), on="kpi", how="left")
+        """As measures.combine, in numpy over each KPI's rows: exact integer sums, NA where no unit gave the
+        counts."""
+        in_group = None if group is None else (self.sums["group"] == group).to_numpy()
+        summed = {}
+        for column in ("numerator", "denominator"):
+            values = self.sums[column].to_numpy(dtype="int64", na_value=0)
+            known = self.sums[column].notna().to_numpy()
+            sums = []
+            for kpi in measures.KPIS:  # every KPI, even for an area without units
+                at = self._rows(kpi) if in_group is None else self._rows(kpi)[in_group[self._rows(kpi)]]
+                sums.append(int(values[at].sum()) if known[at].any() else None)
+            summed[column] = pd.array(sums, dtype="Int64")
+        total = pd.DataFrame({"kpi": list(measures.KPIS), **summed})
+        total["rate"] = measures.rate(total["numerator"], total["denominator"])
         level = self.target_table[(self.target_table["level"] == ("area" if group is None else "group"))
                                   & ((group is None) | (self.target_table["subject"] == group))]
         total["target"] = total["kpi"].map(dict(zip(level["kpi"], level["wording"])))
@@ -334,15 +360,16 @@ def assemble(period: Period, area: str, plan: dict | None, units: pd.DataFrame,
 def _assess(table: pd.DataFrame, target_table: pd.DataFrame) -> pd.DataFrame:
     """met, needed, and the target's threshold and the gap to it in points (positive below it)."""
     rules = target_table.drop_duplicates("wording").set_index("wording")
-    threshold = table["target"].map(rules["threshold"].astype(float)).astype("Float64")
-    result = targets.assess(
-        table["numerator"], table["denominator"],
-        table["target"].map(rules["comparator"]),
-        (threshold * targets.SCALE).round(),
-    )
+    # each row's target looked up once among the few wordings (a map per rule cost as much as the rest)
+    at, wordings = pd.factorize(table["target"])
+    at = np.where(at >= 0, at, len(wordings))  # no target: the NA put after the wordings
+    thresholds = np.append(rules["threshold"].astype(float).reindex(wordings).to_numpy(dtype=float), np.nan)
+    comparators = np.append(rules["comparator"].reindex(wordings).to_numpy(dtype=object), None)
+    threshold = pd.Series(pd.array(thresholds[at], dtype="Float64"), index=table.index)
+    comparator = pd.Series(comparators[at], index=table.index, dtype="str")
+    result = targets.assess(table["numerator"], table["denominator"], comparator, (threshold * targets.SCALE).round())
     table = table.assign(**result.set_axis(table.index), threshold=threshold, gap=threshold - table["rate"])
     # the figure each rate is shown as: as many decimals as its verdict needs; ranks follow the figure
-    comparator = table["target"].map(rules["comparator"])
     decimals, figure, shown = _figures(table["rate"], comparator, threshold, table["met"])
     table["decimals"], table["figure"], table["shown"] = decimals, figure, shown
     table["comparator"] = comparator

@@ -317,28 +317,33 @@ def _held(key: str) -> SimpleNamespace:
 
 
 _KEPT: dict[str, tuple[tuple, dict]] = {}  # file -> (its data version, {(read, arguments): result})
+DATA_STAMP, ACCOUNTS_STAMP = ".version", ".accounts"  # beside the database: renewed by each write of either kind
 _KEPT_FILES = 8
 
 
-def _per_version(read=None, *, shared: bool = False):
+def _per_version(read=None, *, shared: bool = False, accounts: bool = False):
     """A read every scorecard makes (the units, the plan, its targets, every stored count), kept until the data
-    changes: the version stamp is renewed by every data write, any process's. Inside a write, read afresh. Each
-    caller gets a copy of its own, but for a `shared` result, which is read-only."""
+    changes: the version stamp is renewed by every data write, any process's; a read of `accounts`, until any
+    write (logins and account changes stamp a file of their own). Inside a write, read afresh. Each caller gets
+    a copy of its own, but for a `shared` result, which is read-only."""
     if read is None:
-        return functools.partial(_per_version, shared=shared)
+        return functools.partial(_per_version, shared=shared, accounts=accounts)
 
     @functools.wraps(read)
     def kept(self: "Store", *args):
         version = self.version()
         if self._local.writing or version[0] is None:
             return read(self, *args)
+        file = self._key
+        if accounts:
+            file, version = f"{self._key}|accounts", (*version, self._stamp(ACCOUNTS_STAMP) or "")
         with _LOCKS_GUARD:
-            if _KEPT.get(self._key, ((),))[0] != version:
-                _KEPT.pop(self._key, None)
+            if _KEPT.get(file, ((),))[0] != version:
+                _KEPT.pop(file, None)
                 while len(_KEPT) >= _KEPT_FILES:
                     _KEPT.pop(next(iter(_KEPT)))
-                _KEPT[self._key] = (version, {})
-            memo = _KEPT[self._key][1]
+                _KEPT[file] = (version, {})
+            memo = _KEPT[file][1]
             key = (read.__name__, repr(args))
             making = memo.setdefault(("making", key), threading.Lock())
         # one thread reads, any other asking meanwhile waits for it (the cube is large), as long as a read may wait;
@@ -529,14 +534,13 @@ class Store:
                     finally:
                         held.con, held.writing = None, False
                     con.commit()
-                if data:
-                    self._data_changed()
+                self._renew(DATA_STAMP if data else ACCOUNTS_STAMP)
             finally:
                 lock.release()
 
-    def _data_changed(self) -> None:
+    def _renew(self, suffix: str) -> None:
         """A new version stamp, whole (written aside, then put in place): no reader sees it empty."""
-        stamp = self.path.with_name(self.path.name + ".version")
+        stamp = self.path.with_name(self.path.name + suffix)
         draft = stamp.with_name(f"{stamp.name}.{os.getpid()}-{threading.get_ident()}")
         try:
             draft.write_text(str(time.time_ns()), encoding="ascii")
@@ -614,11 +618,15 @@ class Store:
         """Changes whenever the figures may have: any process's data write stamps a file beside the
         database (logins and account changes do not), and a new database is another file. A cache key
         for what pages show."""
-        stamp = self.path.with_name(self.path.name + ".version")
         try:
-            return stamp.read_text(encoding="ascii"), self.path.stat().st_ino
+            return self.path.with_name(self.path.name + DATA_STAMP).read_text(encoding="ascii"), self.path.stat().st_ino
         except OSError:
             return None, self.path.stat().st_ino if self.path.exists() else None
+
+    def _stamp(self, suffix: str) -> str | None:
+        with suppress(OSError):
+            return self.path.with_name(self.path.name + suffix).read_text(encoding="ascii")
+        return None
 
     # -- reads -------------------------------------------------------------------------
     @_per_version
@@ -896,8 +904,9 @@ class Store:
         return self.query("SELECT name, role, disabled, created_at, password_hash IS NOT NULL AS has_password, failed "
                           "FROM users ORDER BY name")
 
+    @_per_version(accounts=True)
     def user(self, name: str) -> dict | None:
-        """One user with their hash and failed logins in a row, for the login check only."""
+        """One user with their hash and failed logins in a row (kept until any write: a page asks once a run)."""
         found = self.query("SELECT name, role, password_hash, disabled, failed, failed_at FROM users WHERE name = ?",
                            [name])
         return None if found.empty else found.astype(object).where(found.notna(), None).iloc[0].to_dict()

@@ -137,6 +137,19 @@ def test_reads_kept_until_the_data_changes_see_another_processs_write(store):
     assert Store(store.path).units().set_index("unit").at["Xã Mới Lập", "group"] == "Nhóm mới"
 
 
+def test_a_kept_user_record_sees_an_account_change_made_by_another_process(store):
+    """A page reads its user once a run, kept until any write: a role changed or an account disabled by another
+    process (the CLI), which changes no figure, counts from the next read all the same."""
+    store.add_user("an", "viewer", None)
+    assert store.user("an")["role"] == "viewer" and store.user("an")["disabled"] is False
+    data = store.version()
+    change = ("import sys\nfrom kpi.store import Store\ns = Store(sys.argv[1])\nwith s.transaction(data=False):\n"
+              "    s.update_user('an', role='admin', disabled=True)\n")  # as the CLI's account commands write
+    subprocess.run([sys.executable, "-c", change, str(store.path)], cwd=ROOT, check=True, timeout=60)
+    assert store.version() == data  # the figures' key is unchanged
+    assert store.user("an")["role"] == "admin" and store.user("an")["disabled"] is True
+
+
 def test_reads_together_see_one_version_even_when_kept(store):
     """Inside reading() a write waits, even when every read is kept and the file was never opened: the reads
     see one version of the data, then the write goes through."""

@@ -15,8 +15,7 @@ widgets.caption(card)
 totals = card.totals().set_index("kpi")
 before, last_year = previous.totals().set_index("kpi"), year_before.totals().set_index("kpi")
 
-# a card for each KPI the plan sets a target for, and the on-time rate whenever there are counts for it
-CARDS = [k for k in measures.KPIS if k in card.kpis_judged() or (k == "ontime" and k in card.kpis_with_data())]
+CARDS = card.kpis_on_cards()
 PER_ROW = min(len(CARDS), 4)
 cells = [c for start in range(0, len(CARDS), PER_ROW) for c in st.columns(PER_ROW)][:len(CARDS)]
 for column, key in zip(cells, CARDS):

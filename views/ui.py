@@ -164,9 +164,9 @@ def overview_cards(chosen: Period, key: tuple | None = None) -> list[scorecard.S
 
     def made(period: Period) -> scorecard.Scorecard:
         found = _card(*key, period, None)
-        if period in shown:
-            for kpi in found.kpis_judged():  # judged now, and kept in the shared card
-                found.ranking(kpi)
+        found.totals()  # made now, and kept in the shared card
+        for kpi in found.kpis_on_cards() if period in shown else ():
+            found.ranking(kpi)
         return found
 
     with ThreadPoolExecutor(max_workers=2) as pool:
