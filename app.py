@@ -5,7 +5,11 @@ import logging
 
 import streamlit as st
 
-from views import auth, memory, ui  # noqa: F401 - memory: set once, on import
+from kpi import memory
+
+memory.hand_back()  # once per server, before the first large array
+
+from views import auth, ui  # noqa: E402
 
 st.set_page_config(page_title="Chỉ số dịch vụ công trực tuyến", page_icon=":material/monitoring:", layout="wide")
 

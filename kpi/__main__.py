@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import demo, exports, fmt, ingest, measures, plan, roster, scorecard
+from kpi import demo, exports, fmt, ingest, measures, memory, plan, roster, scorecard
 from kpi.periods import SCOPES, Period
 from kpi.service import DEMO_LABEL, ROLES, SETTINGS, Service, StoreError, console
 
 
 def main(argv: list[str] | None = None) -> int:
+    memory.hand_back()
     args = _parser().parse_args(argv)
     door = Service(args.db, console())
     try:

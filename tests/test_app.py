@@ -1,6 +1,9 @@
 """The real app, driven by Streamlit's AppTest on the demo database: every page shows the
 engine's numbers for the period chosen in the sidebar."""
 import io
+import os
+import subprocess
+import sys
 
 import openpyxl
 import pandas as pd
@@ -207,8 +210,16 @@ def test_figures_are_let_go_for_a_later_version_only():
     assert later(("1795692072795980084", 7), (None, 7)) and not later((None, 7), ("1795692072795980084", 7))
 
 
-def test_the_server_hands_large_blocks_back_to_the_system():
-    """glibc's moving mmap threshold is fixed when app.py is loaded (views.memory): on this Debian, it is set."""
-    from views import memory
+def test_the_server_and_the_cli_hand_large_blocks_back_to_the_system(demo_db):
+    """glibc's moving mmap threshold is fixed and Arrow takes the system's allocator when app.py is loaded and when
+    the CLI starts (kpi.memory), each in a fresh process: on this Debian, both are set."""
+    from kpi import memory
 
     assert memory.fix_mmap_threshold() is True
+    check = "; import pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    server = ("from streamlit.testing.v1 import AppTest; AppTest.from_file('app.py', default_timeout=60).run()" + check)
+    cli = f"from kpi.__main__ import main; main(['--db', {str(demo_db)!r}, 'unit', 'list'])" + check
+    for code in (server, cli):
+        ran = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "KPI_DB": str(demo_db)})
+        assert ran.stdout.strip().endswith("system"), ran.stderr[-2000:]
