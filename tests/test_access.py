@@ -374,3 +374,10 @@ def test_a_user_changes_their_own_password_with_the_current_one(office):
     Service(office, service.console()).add_user("sso@so.gov.vn", "viewer", None)
     with pytest.raises(Refused, match="đăng nhập một lần qua hệ thống của cơ quan"):
         Service(office, Actor("sso@so.gov.vn", "viewer")).set_password("sso@so.gov.vn", "mat-khau-moi-3", "")
+
+
+def test_an_unknown_name_costs_a_hash_check_as_a_known_one_does():
+    """The stand-in hash an unknown name is checked against is written in the code, not made at start: it must
+    carry the hasher's own parameters, else a login for a name that does not exist would answer sooner."""
+    assert not service._hasher.check_needs_rehash(service._DUMMY_HASH)
+    assert not service._verifies(service._DUMMY_HASH, "not a guess")

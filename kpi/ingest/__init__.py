@@ -12,9 +12,6 @@ from typing import Callable
 
 import pandas as pd
 import pyarrow as pa
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from kpi import fmt, measures, text
 from kpi.ingest import checks, isolation, layout, names
@@ -374,6 +371,10 @@ def history_table(history: pd.DataFrame) -> pd.DataFrame:
 
 def template(units: pd.DataFrame, period: tuple[int, int]) -> bytes:
     """The project's flat template: one header row of count names, one row per unit."""
+    from openpyxl import Workbook  # loaded when a template is asked for, not with every page (70 ms)
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     sheet.title = "Số liệu"

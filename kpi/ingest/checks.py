@@ -15,7 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kpi.ingest.layout import GROUP_TITLE, ROMAN, SIGNATURE, TOTAL, Layout, _is_column_numbers, column_letter
+from kpi.ingest.layout import GROUP_TITLE, ROMAN, SIGNATURE, TOTAL, Layout, _is_column_numbers
+from kpi.ingest.readers import column_letter
 from kpi.measures import COUNTS, PART_OF, broken_identities
 from kpi.fmt import number
 from kpi.text import plain_all

@@ -10,7 +10,6 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from openpyxl.utils import get_column_letter
 
 from kpi.ingest.readers import InputError, Sheet
 from kpi.text import plain, plain_all
@@ -107,11 +106,6 @@ class Layout:
         mask = np.zeros(len(names), bool)
         mask[total] = True
         return pc.if_else(pa.array(mask), stt, names)
-
-
-def column_letter(col: int) -> str:
-    """Excel's letters of a 0-based column: 0 -> A, 199 -> GR."""
-    return get_column_letter(col + 1)
 
 
 def _text(value) -> str:

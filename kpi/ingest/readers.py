@@ -25,7 +25,6 @@ import python_calamine
 from defusedxml import ElementTree
 from lxml import etree
 from lxml import html as lxml_html
-from openpyxl.utils import get_column_letter
 
 from kpi.fmt import number
 from kpi.text import nfc, only_where
@@ -79,6 +78,13 @@ _ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # markup at the start (after a byte order mark and blanks) and a table soon after: an HTML "xls"
 _HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<[!?a-z]", re.IGNORECASE)  # markup from its first character
 _XML_SPREADSHEET = b"urn:schemas-microsoft-com:office:spreadsheet"  # Excel 2003's XML, not a web page
+
+
+def column_letter(col: int) -> str:
+    """Excel's letters of a 0-based column: 0 -> A, 199 -> GR."""
+    from openpyxl.utils import get_column_letter  # openpyxl loads when a message names a column, not with the app
+
+    return get_column_letter(col + 1)
 
 
 def kind_of(name: str, data: bytes) -> str:
@@ -153,7 +159,7 @@ def _check_text(name: str, sheet: Sheet, limits: Limits) -> None:
         longest = pc.max(lengths).as_py()
         if longest and longest > limits.max_text:
             row = pc.index(lengths, longest).as_py()
-            raise InputError(f"Tệp {name}, trang «{sheet.name}», ô {get_column_letter(index + 1)}{row + 1}: "
+            raise InputError(f"Tệp {name}, trang «{sheet.name}», ô {column_letter(index)}{row + 1}: "
                              f"{number(longest)} ký tự, vượt giới hạn {number(limits.max_text)} ký tự một ô.")
 
 
@@ -324,7 +330,7 @@ def _check_extent(name: str, sheet: str, element: bytes, letters: bytes, row: in
     if row > limits.max_rows or column > limits.max_columns:
         where = f"có dòng {number(row)}" if element == b"row" else f"có ô {letters.decode()}{row}"
         raise InputError(f"Tệp {name}, trang «{sheet}» {where}, ngoài giới hạn {number(limits.max_rows)} dòng × "
-                         f"{limits.max_columns} cột (đến cột {get_column_letter(limits.max_columns)}); tệp này không phải "
+                         f"{limits.max_columns} cột (đến cột {column_letter(limits.max_columns - 1)}); tệp này không phải "
                          "báo cáo tháng hoặc đã bị sửa hỏng.")
 
 
