@@ -206,14 +206,19 @@ class Scorecard:
         return (rows.sort_values(["rank", "_unranked", "position"], na_position="last", kind="stable")
                 .drop(columns="_unranked").reset_index(drop=True))
 
+    def _of_group(self, kpi: str, group: str | None) -> pd.DataFrame:
+        """A KPI's judged rows (of a group) in the plan's order: what needs no ranks."""
+        rows = self.judged(measures.get(kpi).key)
+        return rows[rows["group"] == group] if group else rows
+
     def met_count(self, kpi: str, group: str | None = None) -> tuple[int, int]:
         """(units meeting the target, units with a verdict) for a KPI: '14/21 đơn vị đạt'."""
-        rows = self.ranking(kpi, group)
-        return int((rows["status"] == MET).sum()), int(rows["status"].isin([MET, NOT_MET]).sum())
+        status = self._of_group(kpi, group)["status"]
+        return int((status == MET).sum()), int(status.isin([MET, NOT_MET]).sum())
 
     def below_target(self, kpi: str, limit: int | None = None, group: str | None = None) -> pd.DataFrame:
-        """Units (of a group) not meeting the target, furthest below first."""
-        rows = self.ranking(kpi, group)
+        """Units (of a group) not meeting the target, furthest below first (the plan's order among equals)."""
+        rows = self._of_group(kpi, group)
         rows = rows[rows["status"] == NOT_MET].sort_values(["gap", "needed"], ascending=False, kind="stable")
         return rows.head(limit) if limit else rows
 

@@ -166,7 +166,7 @@ def overview_cards(chosen: Period, key: tuple | None = None) -> list[scorecard.S
         found = _card(*key, period, None)
         found.totals()  # made now, and kept in the shared card
         for kpi in found.kpis_on_cards() if period in shown else ():
-            found.ranking(kpi)
+            found.judged(kpi)
         return found
 
     with ThreadPoolExecutor(max_workers=2) as pool:
