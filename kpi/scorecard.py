@@ -217,9 +217,11 @@ class Scorecard:
         return int((status == MET).sum()), int(status.isin([MET, NOT_MET]).sum())
 
     def below_target(self, kpi: str, limit: int | None = None, group: str | None = None) -> pd.DataFrame:
-        """Units (of a group) not meeting the target, furthest below first (the plan's order among equals)."""
+        """Units (of a group) not meeting the target, furthest below first; among equals, as the ranking orders
+        them (the higher figure, then the plan's order)."""
         rows = self._of_group(kpi, group)
-        rows = rows[rows["status"] == NOT_MET].sort_values(["gap", "needed"], ascending=False, kind="stable")
+        rows = rows[rows["status"] == NOT_MET].sort_values(["gap", "needed", "figure"], ascending=False,
+                                                            kind="stable")
         return rows.head(limit) if limit else rows
 
     def ahead(self, kpi: str) -> Ahead | None:

@@ -336,7 +336,10 @@ def _per_version(read=None, *, shared: bool = False, accounts: bool = False):
             return read(self, *args)
         file = self._key
         if accounts:
-            file, version = f"{self._key}|accounts", (*version, self._stamp(ACCOUNTS_STAMP) or "")
+            stamp = self._stamp(ACCOUNTS_STAMP)
+            if stamp is None:  # never stamped, or unreadable: read afresh, as without a data stamp
+                return read(self, *args)
+            file, version = f"{self._key}|accounts", (*version, stamp)
         with _LOCKS_GUARD:
             if _KEPT.get(file, ((),))[0] != version:
                 _KEPT.pop(file, None)
@@ -507,7 +510,7 @@ class Store:
         """One explicit transaction: everything inside is written, or nothing is. A transaction
         opened inside another (by this thread) is part of it, so several writes can be made one.
         `data`: whether it changes what the pages show (renewing their cached figures); logins and
-        account changes do not."""
+        account changes do not, and renew the kept user records instead."""
         held = self._local
         if held.con is not None or held.reading is not None:
             if not held.writing:
@@ -547,8 +550,14 @@ class Store:
             draft.write_text(str(time.time_ns()), encoding="ascii")
             os.replace(draft, stamp)
         except OSError as error:
+            # no process may keep what it read before this write: without a stamp, every read is fresh
             with suppress(OSError):
                 draft.unlink()
+            with suppress(OSError):
+                stamp.unlink()
+            with _LOCKS_GUARD:
+                _KEPT.pop(self._key, None)
+                _KEPT.pop(f"{self._key}|accounts", None)
             raise StoreError(f"Đã ghi vào cơ sở dữ liệu {self.path}, nhưng không đánh dấu được phiên bản mới: "
                              f"{_os_reason(error)}; các trang đang mở hãy tải lại.") from error
 
@@ -623,6 +632,11 @@ class Store:
             return self.path.with_name(self.path.name + DATA_STAMP).read_text(encoding="ascii"), self.path.stat().st_ino
         except OSError:
             return None, self.path.stat().st_ino if self.path.exists() else None
+
+    def holds_file(self) -> bool:
+        """Whether this thread is inside a transaction or reading() of this file (another thread's read would
+        wait for it)."""
+        return self._local.con is not None or self._local.reading is not None
 
     def _stamp(self, suffix: str) -> str | None:
         with suppress(OSError):

@@ -2,7 +2,9 @@
 values, duplicate zip entries, DTDs, broken CSV. Each is refused in Vietnamese, the process that read
 it survives, and the database is left as it was."""
 import io
+import tempfile
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,7 @@ from conftest import app_test
 from kpi import ingest
 from kpi.ingest import isolation, readers
 from kpi.ingest.readers import InputError
+from kpi.store import Store
 from sheets import bieu06, counts
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,8 +47,10 @@ def raw_xlsx(cells: str, workbook_head: str = "", extra: list[tuple[str, str]] =
 
 
 def refused(data: bytes, name: str = "t.xlsx") -> str:
+    """The sentence a file is refused with; the store it would go to does not exist: a refused file never
+    reaches it."""
     with pytest.raises(InputError) as caught:
-        ingest.prepare(name, data, None)
+        ingest.prepare(name, data, Store(Path(tempfile.gettempdir()) / "never-made" / "kpi.duckdb"))
     return str(caught.value)
 
 

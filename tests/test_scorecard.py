@@ -40,6 +40,17 @@ def test_dossiers_needed_37_of_50(store):
     assert r["rate"] == 74.0 and r["target"] == "Trên 90" and r["needed"] == 9
 
 
+def test_units_equally_far_below_are_listed_as_the_ranking_orders_them(store):
+    """The office for land at 70% of «Trên 80» and Mỹ Tú at 80% of «Trên 90» are both 10 points below and need 11
+    dossiers: the list puts the higher figure first, as the ranking does, though the plan lists the office first."""
+    store.import_counts(count_rows([online(VPDKDD, 3, 70, 30), online(MY_TU, 3, 80, 20)]), file_name="t3.xlsx")
+    card = scorecard.build(store, Period(2024, 3))
+    below = card.below_target("online")
+    assert below[["unit", "gap", "needed"]].values.tolist() == [[MY_TU, 10.0, 11], [VPDKDD, 10.0, 11]]
+    ranked = card.ranking("online")
+    assert ranked.loc[ranked["status"] == scorecard.NOT_MET, "unit"].tolist() == [MY_TU, VPDKDD]
+
+
 def test_zero_dossiers_has_no_rate_and_no_verdict(store):
     store.import_counts(count_rows([online(THANH_TRA, 3, 0, 0)]), file_name="t3.xlsx")
     card = scorecard.build(store, Period(2024, 3))

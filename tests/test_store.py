@@ -1,4 +1,6 @@
 """The DuckDB store: schema, migrations, transactions, and sharing the file between processes."""
+import errno
+import os
 import subprocess
 import sys
 import threading
@@ -148,6 +150,27 @@ def test_a_kept_user_record_sees_an_account_change_made_by_another_process(store
     subprocess.run([sys.executable, "-c", change, str(store.path)], cwd=ROOT, check=True, timeout=60)
     assert store.version() == data  # the figures' key is unchanged
     assert store.user("an")["role"] == "admin" and store.user("an")["disabled"] is True
+
+
+def test_a_write_whose_stamp_fails_leaves_no_user_record_kept(store, monkeypatch):
+    """When the stamp cannot be written after a commit (a full disk), the write is said to have gone through, and
+    no process keeps what it read before: the stamp is taken away, and without one every read is fresh."""
+    store.add_user("an", "viewer", None)
+    with store.transaction(data=False):
+        pass  # an account write: the user records are kept from now on
+    assert store.user("an")["disabled"] is False
+    real = os.replace
+
+    def full(source, target):
+        if str(target).endswith(".accounts"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(source, target)
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(StoreError, match="không đánh dấu được phiên bản mới"):
+        with store.transaction(data=False):
+            store.update_user("an", disabled=True)
+    assert store.user("an")["disabled"] is True and Store(store.path).user("an")["disabled"] is True
 
 
 def test_reads_together_see_one_version_even_when_kept(store):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import io
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
@@ -208,9 +208,15 @@ def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,
     say = progress or (lambda fraction, text: None)
     say(0.05, "Đang đọc tệp…")
     # a second thread (Arrow and the parsers let go of the GIL): the units known and an earlier import of these
-    # bytes while the file is parsed, then the names' keys while the counts are read
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        known = pool.submit(_known, store, data)
+    # bytes while the file is parsed (here, when this thread holds the file: that read would wait for it), then
+    # the names' keys while the counts are read; a refused file does not wait for them
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        if store.holds_file():
+            known = Future()
+            known.set_result(_known(store, data))
+        else:
+            known = pool.submit(_known, store, data)
         sheets = isolation.read(file_name, data, limits)  # in a worker process: a parser's crash stays there
         say(0.4, "Đang nhận dạng tiêu đề…")
         found, first_error = None, None
@@ -233,6 +239,8 @@ def _prepare(file_name: str, data: bytes, store: Store, limits: Limits | None,
         problems = extracted.problems + checks.check(extracted, found, file_name)
         sha, units, earlier, matcher = known.result()
         body_keys = keyed.result().to_numpy()
+    finally:
+        pool.shutdown(wait=False)
     rows = extracted.rows
     rows.insert(3, "key", body_keys[rows["row"].to_numpy() - found.data_start - 1])  # Excel row -> body position
     rows.insert(4, "unit", matcher.match_keys(rows["key"]).to_numpy())

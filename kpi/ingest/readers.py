@@ -253,7 +253,7 @@ _SUSPECT = "|".join(p.pattern.decode() for p in (_FAR, _ODD_REF, _FORMULA)) + "|
 
 
 def _scan_xlsx(name: str, archive: zipfile.ZipFile, limits: Limits) -> dict[str, list[tuple[int, int, int, int]]]:
-    """Each sheet's merged ranges, and its real extent, read from its XML before the cells are parsed:
+    """Each sheet's merged ranges, and its real extent, read from its XML before or while the cells are parsed:
     a far cell or a formula without its value is refused here (the <dimension> a file claims is not
     trusted, nor needed: the parser sizes the sheet by its cells). Markup such as
     "<mergeCell" never occurs in cell text (XML escapes "<"), so a sheet of 60 MB is searched, not parsed."""
