@@ -252,6 +252,14 @@ def test_a_kpi_or_a_unit_judged_alone_equals_its_rows_judged_with_every_other(tm
         alone = scorecard.build(store, period).judged(kpi, unit)
         chosen = whole[(whole["kpi"] == kpi) if kpi else (whole["unit"] == unit)].reset_index(drop=True)
         pd.testing.assert_frame_equal(alone, chosen)
+    together = scorecard.build(store, period)  # the overview judges its cards' KPIs in one pass
+    together.judge(["online", "cashless", "ontime"])
+    for kpi in ("online", "cashless", "ontime"):
+        chosen = whole[whole["kpi"] == kpi].reset_index(drop=True)
+        pd.testing.assert_frame_equal(together.judged(kpi), chosen)
+        assert together.met_count(kpi) == (int((chosen["status"] == scorecard.MET).sum()),
+                                           int(chosen["status"].isin([scorecard.MET, scorecard.NOT_MET]).sum()))
+    assert together.met_count("online") == (4, 21)
     ranked = scorecard.build(store, period).ranking("online")
     assert ranked["status"].value_counts().to_dict() == {scorecard.NOT_MET: 17, scorecard.MET: 4}
     mine = scorecard.build(store, period).judged(unit=TU_PHAP).set_index("kpi")

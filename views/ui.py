@@ -165,8 +165,7 @@ def overview_cards(chosen: Period, key: tuple | None = None) -> list[scorecard.S
     def made(period: Period) -> scorecard.Scorecard:
         found = _card(*key, period, None)
         found.totals()  # made now, and kept in the shared card
-        for kpi in found.kpis_on_cards() if period in shown else ():
-            found.judged(kpi)
+        found.judge(found.kpis_on_cards() if period in shown else [])
         return found
 
     with ThreadPoolExecutor(max_workers=2) as pool:
