@@ -210,17 +210,14 @@ class Scorecard:
         return self._once(("ranking", kpi, group), lambda: self._ranking(kpi, group))
 
     def _ranking(self, kpi: str, group: str | None) -> pd.DataFrame:
-        rows = self.judged(measures.get(kpi).key)
-        if group:
-            rows = rows[rows["group"] == group]
-        rows = rows.copy()
+        rows = self._of_group(kpi, group).copy()
         rows["rank"] = rows["figure"].rank(method="min", ascending=False).astype("Int64")  # as shown
         rows["_unranked"] = rows["status"].map({NO_DOSSIERS: 1, OTHER_DEFINITION: 2, NO_DATA: 3}).fillna(0)
         return (rows.sort_values(["rank", "_unranked", "position"], na_position="last", kind="stable")
                 .drop(columns="_unranked").reset_index(drop=True))
 
     def _of_group(self, kpi: str, group: str | None) -> pd.DataFrame:
-        """A KPI's judged rows (of a group) in the plan's order: what needs no ranks."""
+        """A KPI's judged rows (of a group) in the plan's order: what the ranking ranks, and what needs no ranks."""
         rows = self.judged(measures.get(kpi).key)
         return rows[rows["group"] == group] if group else rows
 
@@ -282,7 +279,8 @@ class Scorecard:
             known = self.sums[column].notna().to_numpy()
             sums = []
             for kpi in measures.KPIS:  # every KPI, even for an area without units
-                at = self._rows(kpi) if in_group is None else self._rows(kpi)[in_group[self._rows(kpi)]]
+                at = self._rows(kpi)
+                at = at if in_group is None else at[in_group[at]]
                 sums.append(int(values[at].sum()) if known[at].any() else None)
             summed[column] = pd.array(sums, dtype="Int64")
         total = pd.DataFrame({"kpi": list(measures.KPIS), **summed})

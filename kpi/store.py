@@ -352,9 +352,7 @@ def _per_version(read=None, *, shared: bool = False, accounts: bool = False):
         # one thread reads, any other asking meanwhile waits for it (the cube is large), as long as a read may wait;
         # one inside reading() never does: a writer may be waiting for it to leave, and the thread reading for the
         # writer. A read not kept waits its own turn.
-        held = self._local
-        if making.acquire(timeout=self.lock_timeout) if held.con is None and held.reading is None else \
-                making.acquire(blocking=False):
+        if making.acquire(timeout=self.lock_timeout) if not self.holds_file() else making.acquire(blocking=False):
             try:
                 if key not in memo:
                     memo[key] = read(self, *args)
@@ -512,7 +510,7 @@ class Store:
         `data`: whether it changes what the pages show (renewing their cached figures); logins and
         account changes do not, and renew the kept user records instead."""
         held = self._local
-        if held.con is not None or held.reading is not None:
+        if self.holds_file():
             if not held.writing:
                 raise StoreError("Không ghi được trong lúc đang đọc.")  # a programming error, said plainly
             yield held.con
@@ -568,7 +566,7 @@ class Store:
         scorecard's reads are), and then once (opening costs more than a small query). The connection is this
         thread's own; inside a transaction, the reads see its writes."""
         held = self._local
-        if held.con is not None or held.reading is not None:
+        if self.holds_file():
             yield self
             return
         with ExitStack() as opened:
@@ -628,10 +626,11 @@ class Store:
         """Changes whenever the figures may have: any process's data write stamps a file beside the
         database (logins and account changes do not), and a new database is another file. A cache key
         for what pages show."""
+        stamp = self._stamp(DATA_STAMP)
         try:
-            return self.path.with_name(self.path.name + DATA_STAMP).read_text(encoding="ascii"), self.path.stat().st_ino
+            return stamp, self.path.stat().st_ino
         except OSError:
-            return None, self.path.stat().st_ino if self.path.exists() else None
+            return None, None
 
     def holds_file(self) -> bool:
         """Whether this thread is inside a transaction or reading() of this file (another thread's read would

@@ -189,6 +189,7 @@ class Matcher:
         index = name_keys.index if isinstance(name_keys, pd.Series) else None
         keys_ = pa.array(pd.Series(name_keys, dtype="object"), pa.string(), from_pandas=True)
         found = _lookup(keys_, self.by_key)
+        units = found.to_numpy(zero_copy_only=False).astype(object)  # None where no unit
         missing = np.flatnonzero(_bools(pc.and_(pc.is_null(found), pc.is_valid(keys_))))
         if len(missing):
             wanted = pc.take(keys_, missing)
@@ -198,19 +199,16 @@ class Matcher:
                 plain = pc.string_is_ascii(wanted)
                 again = pc.coalesce(again, pc.if_else(plain, _lookup(wanted, self.by_plain), None),
                                     pc.if_else(plain, _lookup(bare_keys, self.by_plain_bare), None))
+            again = again.to_numpy(zero_copy_only=False).astype(object)
             if self.plain_units:  # units written plain ("Thanh tra"): any name, compared plain
                 # a key and its plain form have as many letters: only keys of a plain unit's length are made plain
                 lengths = pa.array({len(k) for k in self.plain_units}, pa.int32())
                 near = np.flatnonzero(_bools(pc.is_in(pc.utf8_length(wanted), value_set=lengths)))
                 if len(near):
-                    units = again.to_numpy(zero_copy_only=False).astype(object)
                     said = _lookup(plain_all(pc.take(wanted, near)), self.plain_units).to_numpy(zero_copy_only=False)
-                    units[near] = np.where(pd.isna(units[near]), said, units[near])
-                    again = pa.array(units, pa.string(), from_pandas=True)
-            units = found.to_numpy(zero_copy_only=False).astype(object)
-            units[missing] = again.to_numpy(zero_copy_only=False)
-            found = pa.array(units, pa.string(), from_pandas=True)
-        return pd.Series(found.to_pylist(), index=index, dtype="object")
+                    again[near] = np.where(pd.isna(again[near]), said, again[near])
+            units[missing] = again
+        return pd.Series(units, index=index, dtype="object")
 
 
 def _lookup(keys: pa.Array, table: dict[str, str]) -> pa.Array:
