@@ -110,6 +110,25 @@ def test_an_admin_edits_targets_and_imports(office):
     assert shown["Vai trò"].tolist() == ["Xem", "Nhập liệu", "Quản trị"]  # nguoixem, nhaplieu, quantri
 
 
+def test_the_overview_made_while_the_login_form_is_shown_is_the_one_shown_after_it(office, monkeypatch):
+    from kpi import scorecard
+
+    made = []
+    build = scorecard.build
+    monkeypatch.setattr(scorecard, "build", lambda store, period, *a, **k: made.append(period) or build(
+        store, period, *a, **k))
+    at = app_test(role=None)
+    for ahead in [t for t in threading.enumerate() if t.name == "overview-ahead"]:
+        ahead.join(30)
+    assert Period(2024, 3) in made  # the latest month, made while the name and password are typed
+    before = len(made)
+    at.text_input(key="login_name").input(USERS["viewer"])
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button(key="login_submit").click().run()
+    assert not at.exception and at.metric[0].value and "Xin chào" in at.toast[0].value
+    assert len(made) == before  # logging in changed no figure: nothing was made twice
+
+
 def test_a_wrong_password_is_refused_and_repeated_ones_slowed(office, monkeypatch):
     at = app_test(role=None)
     at.text_input(key="login_name").input("quantri")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi import service
-from views.ui import ROLES, StoreError, actor, client, doorway, error_box, facts, written
+from views.ui import ROLES, StoreError, actor, client, doorway, error_box, facts, warm_overview, written
 
 def account() -> None:
     """The sidebar's last lines: who is logged in, with a way out."""
@@ -55,7 +55,7 @@ def login_form() -> None:
                     error_box(error)
                     return
                 st.session_state["user"] = created
-                written(f"Đã tạo tài khoản quản trị «{created}» và đăng nhập.")
+                written(f"Đã tạo tài khoản quản trị «{created}» và đăng nhập.", figures=False)
         return
     with st.form("login", clear_on_submit=True):
         name = st.text_input("Tên đăng nhập", key="login_name")
@@ -67,7 +67,8 @@ def login_form() -> None:
                 error_box(error)
                 return
             st.session_state["user"] = me.name
-            written(f"Xin chào {me.name} ({ROLES[me.role]}).", kind="greeting")
+            written(f"Xin chào {me.name} ({ROLES[me.role]}).", kind="greeting", figures=False)
+    warm_overview()  # the figures the overview opens on, made while the name and password are typed (the form sent)
     if _single_sign_on():
         st.button("Đăng nhập bằng tài khoản cơ quan", icon=":material/badge:", on_click=st.login)
 

@@ -420,9 +420,11 @@ def fresh() -> None:
     _ranks.clear()
 
 
-def written(message: str, kind: str = "success") -> None:
-    """After a write: fresh figures everywhere, and `message` said on the next run, which starts now."""
-    fresh()
+def written(message: str, kind: str = "success", figures: bool = True) -> None:
+    """After a write: `message` said on the next run, which starts now, with fresh figures everywhere unless the
+    write left them as they were (a login, an account's change: the overview made meanwhile is kept)."""
+    if figures:
+        fresh()
     st.session_state["flash"] = (kind, message)
     st.rerun()
 
