@@ -11,7 +11,7 @@ import pandas as pd
 import openpyxl
 import pytest
 
-from conftest import PASSWORD, ROOT, USERS, app_test, download, table, user
+from conftest import PASSWORD, ROOT, USERS, app_test, download, figures, table, user
 from kpi import plan, service, setup
 from kpi.periods import Period
 from kpi.service import Actor, Refused, Service
@@ -54,7 +54,7 @@ def texts(at) -> list[str]:
 
 def test_someone_not_logged_in_gets_the_login_form_on_every_page(office):
     at = app_test(role=None, period="2024-03")
-    assert not at.exception and at.text_input(key="login_name") and not at.metric
+    assert not at.exception and at.text_input(key="login_name") and not figures(at)
     for page in ("views/ranking.py", "views/imports.py", "views/targets.py", "views/users.py", "views/audit.py"):
         at.switch_page(page).run()
         assert not at.exception
@@ -293,7 +293,7 @@ def test_single_sign_on_maps_the_vouched_identity_to_its_user(office):
     at = app_test(role=None, period="2024-03")
     at.user = {"email": "chu.tich@gialai.gov.vn", "is_logged_in": True}  # what st.login or the proxy's headers give
     at.run()
-    assert at.text_input(key="login_name") and not at.metric  # single sign-on is off by default
+    assert at.text_input(key="login_name") and not figures(at)  # single sign-on is off by default
     Service(office, service.console()).set_setting("sso", True)
     at.run()
     assert at.metric[0].value == "87,50%" and "Đăng nhập: **chu.tich@gialai.gov.vn** · Xem" in texts(at)
@@ -301,7 +301,7 @@ def test_single_sign_on_maps_the_vouched_identity_to_its_user(office):
     assert "dành cho vai trò Nhập liệu" in at.error[0].value
     at.user = {"email": "nguoi.la@example.com", "is_logged_in": True}  # vouched for, but not a user here
     at.switch_page("views/overview.py").run()
-    assert at.text_input(key="login_name") and not at.metric
+    assert at.text_input(key="login_name") and not figures(at)
     with pytest.raises(Refused, match="Sai tên"):  # no password: only the sign-on lets this user in
         Service(office).login("chu.tich@gialai.gov.vn", "")
 
@@ -344,7 +344,7 @@ def test_the_first_real_import_closes_the_sample_to_visitors(tmp_path, monkeypat
     assert Service(path).settings() == {"login_required": True, "sso": False}
     monkeypatch.setenv("KPI_DB", str(path))
     at = app_test(role=None)
-    assert at.text_input(key="login_name") and not at.metric
+    assert at.text_input(key="login_name") and not figures(at)
 
 
 def test_the_first_admin_is_made_on_the_server_only(tmp_path):

@@ -175,6 +175,9 @@ def _logged_in(browser, url: str, path: str, width: int, height: int):
     from playwright.sync_api import expect
     page = browser.new_page(viewport={"width": width, "height": height}, locale="vi-VN")
     page.goto(f"{url}/{path}", wait_until="networkidle")
+    ahead = page.locator(".st-key-code_ahead")  # the figures' kinds of element, their code loaded while one types
+    expect(ahead.locator("[data-testid='stMetric'], [data-testid='stTable'], .js-plotly-plot")).to_have_count(3)
+    expect(ahead).to_be_hidden()
     page.get_by_label("Tên đăng nhập").fill(USERS["viewer"])
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()

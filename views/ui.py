@@ -32,6 +32,8 @@ _CHROME = """<style>
 [data-testid="stFileUploaderDropzoneInstructions"] span::after {
   content: "hoặc kéo thả tệp vào đây · tối đa %MB% MB"; font-size: 0.875rem; }
 [data-testid="stMainMenu"], [data-testid="stStatusWidget"] { display: none; }
+/* the login form's empty elements, there only for the browser to load their code (auth._code_ahead) */
+.st-key-code_ahead { display: none; }
 /* the answer above the fold: less empty space above a page's title */
 [data-testid="stMainBlockContainer"] { padding-top: 3rem; }
 </style>"""
