@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from kpi import demo, plan
-from kpi.store import Store, StoreError
+from kpi.store import SCHEMA_VERSION, Store, StoreError
 
 
 def initialise(store: Store, plan_file=None, *, sample: str | None = None, year: int | None = None,
@@ -60,8 +60,10 @@ def load_sample(store: Store, key: str) -> dict:
 
 def ensure_demo(store: Store) -> None:
     """First start of the app: a database that does not exist yet is created on the district sample, and so
-    is one whose first start was cut short (the schema made, nothing in it yet)."""
-    if store.schema_version() == 0 or untouched(store):
+    is one whose first start was cut short (the schema made, nothing in it yet); one from an earlier version is
+    brought up to date (an up-to-date one is only read: no write at every start)."""
+    version = store.schema_version()
+    if version == 0 or untouched(store):
         initialise(store, sample="district")
-    else:
+    elif version != SCHEMA_VERSION:  # a newer one is refused by migrate, in words
         store.migrate()

@@ -10,7 +10,8 @@ from conftest import count_rows
 from kpi import appendix, plan, scorecard, setup
 from kpi.periods import Period
 from kpi.plan import PlanError
-from kpi.store import MIGRATIONS, Store, StoreError
+from kpi.service import Service
+from kpi.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 from sheets import appendix as typed, my_tu_sections
 
 KEYS = ["level", "subject", "kpi"]
@@ -307,10 +308,9 @@ def test_a_sample_database_may_be_set_up_again_once_its_real_imports_are_undone(
     assert setup.initialise(store, sample="province")["area"] == "Tỉnh Hòa Lâm"
 
 
-def test_a_version_2_database_is_migrated_with_its_plan_and_its_definition(tmp_path):
-    path = tmp_path / "v2.duckdb"
-    old = Store(path)
-    with old.transaction() as con:
+def _version_2(path) -> None:
+    """A database as version 2 of the schema left it: a unit, a plan with one target, a setting."""
+    with Store(path).transaction() as con:
         for version in (1, 2):
             for statement in MIGRATIONS[version]:
                 con.execute(statement)
@@ -319,6 +319,22 @@ def test_a_version_2_database_is_migrated_with_its_plan_and_its_definition(tmp_p
         con.execute("INSERT INTO units (name, group_name, position) VALUES ('Xã Mỹ Tú', 'Một cửa cấp xã', 1)")
         con.execute("INSERT INTO plans (name, year, area) VALUES ('Kế hoạch 64/KH-UBND năm 2024', 2024, 'Huyện Mỹ Tú')")
         con.execute("INSERT INTO targets VALUES (1, 'online', 'group', 'Một cửa cấp xã', 'gt', 90, 'Trên 90')")
+
+
+def test_the_apps_start_brings_an_older_database_up_to_date_and_only_reads_a_current_one(tmp_path):
+    path = tmp_path / "v2.duckdb"
+    _version_2(path)
+    Service(path).ensure()
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION and store.definitions(1) == {"cashless": "fee_all"}
+    seen = store.version()
+    Service(path).ensure()  # the next start: nothing to do, nothing written (the pages' figures stay cached)
+    assert Store(path).version() == seen
+
+
+def test_a_version_2_database_is_migrated_with_its_plan_and_its_definition(tmp_path):
+    path = tmp_path / "v2.duckdb"
+    _version_2(path)
     Store(path).migrate()
     store = Store(path)
     assert store.definitions(1) == {"cashless": "fee_all"} and "setting.cashless" not in store.meta()
