@@ -47,6 +47,7 @@ def test_a_failing_page_says_so_without_a_traceback(demo_env, monkeypatch):
     monkeypatch.setattr(scorecard, "build", broken)
     monkeypatch.setattr(ui, "failed", SAID)
     st.cache_data.clear()  # figures cached by an earlier test of this database would hide the bug
+    st.cache_resource.clear()  # and so would its cards, kept across logins and app starts
     at = app_test(period="2024-06")
     assert not at.exception
     assert at.error[0].value.startswith("Trang này gặp lỗi ngoài dự kiến nên chưa hiển thị được")
