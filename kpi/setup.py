@@ -61,9 +61,10 @@ def load_sample(store: Store, key: str) -> dict:
 def ensure_demo(store: Store) -> None:
     """First start of the app: a database that does not exist yet is created on the district sample, and so
     is one whose first start was cut short (the schema made, nothing in it yet); one from an earlier version is
-    brought up to date (an up-to-date one is only read: no write at every start)."""
+    brought up to date, and one copied without its version stamp gets one (the key of the pages' cached figures).
+    An up-to-date one is only read: no write at every start."""
     version = store.schema_version()
     if version == 0 or untouched(store):
         initialise(store, sample="district")
-    elif version != SCHEMA_VERSION:  # a newer one is refused by migrate, in words
+    elif version != SCHEMA_VERSION or store.version()[0] is None:  # a newer one is refused by migrate, in words
         store.migrate()

@@ -330,6 +330,9 @@ def test_the_apps_start_brings_an_older_database_up_to_date_and_only_reads_a_cur
     seen = store.version()
     Service(path).ensure()  # the next start: nothing to do, nothing written (the pages' figures stay cached)
     assert Store(path).version() == seen
+    path.with_name(path.name + ".version").unlink()  # copied back from a backup without the file beside it
+    Service(path).ensure()
+    assert Store(path).version()[0] is not None
 
 
 def test_a_version_2_database_is_migrated_with_its_plan_and_its_definition(tmp_path):
