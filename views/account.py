@@ -26,7 +26,7 @@ if ui.doorway().has_password(me.name):
                 except StoreError as error:
                     ui.error(error)
                 else:
-                    ui.written("Đã đổi mật khẩu.", figures=False)
+                    ui.written("Đã đổi mật khẩu.")
 else:
     st.caption("Tài khoản này đăng nhập một lần qua hệ thống của cơ quan, không dùng mật khẩu.")
 if auth.can_log_out():

@@ -57,7 +57,7 @@ def login_form() -> None:
                     error_box(error)
                     return
                 st.session_state["user"] = created
-                written(f"Đã tạo tài khoản quản trị «{created}» và đăng nhập.", figures=False)
+                written(f"Đã tạo tài khoản quản trị «{created}» và đăng nhập.")
         return
     with st.form("login", clear_on_submit=True):
         name = st.text_input("Tên đăng nhập", key="login_name")
@@ -69,7 +69,7 @@ def login_form() -> None:
                 error_box(error)
                 return
             st.session_state["user"] = me.name
-            written(f"Xin chào {me.name} ({ROLES[me.role]}).", kind="greeting", figures=False)
+            written(f"Xin chào {me.name} ({ROLES[me.role]}).", kind="greeting")
     if _single_sign_on():
         st.button("Đăng nhập bằng tài khoản cơ quan", icon=":material/badge:", on_click=st.login)
     warm_overview()  # the figures the overview opens on, made while the name and password are typed (the form sent)

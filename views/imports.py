@@ -156,7 +156,6 @@ if upload is not None:
         except (ingest.InputError, ui.StoreError) as error:
             ui.error(error)
             st.stop()
-        ui.fresh()
         st.session_state.pop("prepared", None)
         st.session_state.pop("undo_id", None)  # the undo choice moves to the import just made
         ui.counter("upload", step=1)  # a fresh uploader
@@ -199,6 +198,5 @@ else:
                 except ui.StoreError as error:
                     ui.error(error)
                 else:
-                    ui.fresh()
                     st.session_state["import_done"] = ingest.undo_summary(chosen, result)
                     st.rerun()

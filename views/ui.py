@@ -415,18 +415,17 @@ def chosen_period() -> Period:
 
 
 def fresh() -> None:
-    """After a write: the figures computed before it are let go (new ones are computed under a new version
-    anyway; this frees their memory now)."""
+    """A new version seen (any process's data write, _key): the figures computed before it are let go (new ones
+    are computed under the new version anyway; this frees their memory now)."""
     st.cache_data.clear()
     _card.clear()
     _ranks.clear()
 
 
-def written(message: str, kind: str = "success", figures: bool = True) -> None:
-    """After a write: `message` said on the next run, which starts now, with fresh figures everywhere unless the
-    write left them as they were (a login, an account's change: the overview made meanwhile is kept)."""
-    if figures:
-        fresh()
+def written(message: str, kind: str = "success") -> None:
+    """After a write: `message` said on the next run, which starts now. A write that changes figures stamps a new
+    version, and that run's _key() lets the old figures go; a login or an account's change keeps them (the overview
+    made while the login form was shown)."""
     st.session_state["flash"] = (kind, message)
     st.rerun()
 

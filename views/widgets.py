@@ -7,7 +7,6 @@ import streamlit as st
 
 from kpi import charts, fmt, history, measures, plan, scorecard, service
 from kpi.service import StoreError
-from views import ui
 from views.ui import actor, attempt, doorway, facts, months, plain
 
 # a verdict's colour: green met, amber below by at most NEAR_POINTS, red further below; grey, no verdict
@@ -82,7 +81,6 @@ def copy_plan(source: int, year: int) -> None:
     except (ValueError, StoreError) as error:
         st.session_state["flash"] = ("error", str(error))
         return
-    ui.fresh()
     st.session_state["flash"] = ("success", f"Đã chép kế hoạch năm {source} sang năm {year}: «{stored.name}». Sửa chỉ "
                                             f"tiêu của năm {year} ở trang «Chỉ tiêu».")
 
