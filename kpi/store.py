@@ -339,7 +339,7 @@ def _per_version(read=None, *, shared: bool = False, accounts: bool = False):
             stamp = self._stamp(ACCOUNTS_STAMP)
             if stamp is None:  # never stamped, or unreadable: read afresh, as without a data stamp
                 return read(self, *args)
-            file, version = f"{self._key}|accounts", (*version, stamp)
+            file, version = self._accounts_key, (*version, stamp)
         with _LOCKS_GUARD:
             if _KEPT.get(file, ((),))[0] != version:
                 _KEPT.pop(file, None)
@@ -555,7 +555,7 @@ class Store:
                 stamp.unlink()
             with _LOCKS_GUARD:
                 _KEPT.pop(self._key, None)
-                _KEPT.pop(f"{self._key}|accounts", None)
+                _KEPT.pop(self._accounts_key, None)
             raise StoreError(f"Đã ghi vào cơ sở dữ liệu {self.path}, nhưng không đánh dấu được phiên bản mới: "
                              f"{_os_reason(error)}; các trang đang mở hãy tải lại.") from error
 
@@ -631,6 +631,11 @@ class Store:
             return stamp, self.path.stat().st_ino
         except OSError:
             return None, None
+
+    @property
+    def _accounts_key(self) -> str:
+        """Where the reads kept until any write (of accounts too) are kept, beside the file's own in _KEPT."""
+        return f"{self._key}|accounts"
 
     def holds_file(self) -> bool:
         """Whether this thread is inside a transaction or reading() of this file (another thread's read would
